@@ -1,0 +1,131 @@
+import type { DeliveryPolicy } from './types.js';
+
+export type Role = 'all' | 'api' | 'delivery';
+
+export interface BreakerConfig {
+  /** Consecutive failures that open an endpoint's breaker. */
+  failureThreshold: number;
+  /** First open period; doubles on each failed probe up to maxCooldownMs. */
+  cooldownMs: number;
+  maxCooldownMs: number;
+}
+
+export interface DeliveryConfig {
+  /** HTTP requests in flight across all subscriptions. */
+  globalConcurrency: number;
+  /** Connections kept per endpoint origin. */
+  connectionsPerOrigin: number;
+  /** How often the engine sweeps for due retries it was not woken for. */
+  pollIntervalMs: number;
+  breaker: BreakerConfig;
+  /** Ceiling on how long a Retry-After header may postpone an attempt. */
+  maxRetryAfterSeconds: number;
+  /** Policy for subscriptions that do not set one (fields merge). */
+  defaultPolicy: DeliveryPolicy;
+  /** Random spread applied to backoff delays, 0..1. */
+  jitter: number;
+}
+
+export interface HeraldConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Bearer key for the API. */
+  apiKey: string;
+  role: Role;
+  /** Largest message body accepted, bytes (default 256 KiB, at most 1 MiB). */
+  maxMessageBytes: number;
+  /** Largest HTTP request body accepted, bytes. */
+  bodyLimitBytes: number;
+  /** API requests per second per client address; 0 disables throttling. */
+  rateLimitPerSecond: number;
+  logLevel: string;
+  delivery: DeliveryConfig;
+  /** How long the attempt log keeps entries. */
+  attemptRetentionSeconds: number;
+  /** Idempotency-key window. */
+  idempotencyWindowSeconds: number;
+}
+
+export const MAX_MESSAGE_BYTES_CEILING = 1024 * 1024;
+
+export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
+  maxAttempts: 10,
+  backoff: { initialSeconds: 1, maxSeconds: 300, multiplier: 2 },
+  timeoutSeconds: 15,
+  maxPerSecond: 0,
+  maxConcurrency: 50,
+};
+
+export function defaultConfig(): HeraldConfig {
+  return {
+    host: '0.0.0.0',
+    port: 8080,
+    dataDir: './data',
+    apiKey: '',
+    role: 'all',
+    maxMessageBytes: 256 * 1024,
+    bodyLimitBytes: 16 * 1024 * 1024,
+    rateLimitPerSecond: 0,
+    logLevel: 'info',
+    delivery: {
+      globalConcurrency: 2048,
+      connectionsPerOrigin: 128,
+      pollIntervalMs: 500,
+      breaker: { failureThreshold: 5, cooldownMs: 5_000, maxCooldownMs: 60_000 },
+      maxRetryAfterSeconds: 3600,
+      defaultPolicy: DEFAULT_DELIVERY_POLICY,
+      jitter: 0.2,
+    },
+    attemptRetentionSeconds: 7 * 24 * 3600,
+    idempotencyWindowSeconds: 300,
+  };
+}
+
+export type ConfigOverrides = Partial<Omit<HeraldConfig, 'delivery'>> & {
+  delivery?: Partial<Omit<DeliveryConfig, 'breaker'>> & { breaker?: Partial<BreakerConfig> };
+};
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  return n;
+}
+
+/** Defaults, then HERALD_* environment variables, then explicit overrides (CLI flags, tests). */
+export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): HeraldConfig {
+  const base = defaultConfig();
+  const fromEnv: ConfigOverrides = {
+    host: env.HERALD_HOST || undefined,
+    port: intFromEnv(env, 'HERALD_PORT'),
+    dataDir: env.HERALD_DATA_DIR || undefined,
+    apiKey: env.HERALD_API_KEY || undefined,
+    role: (env.HERALD_ROLE as Role | undefined) || undefined,
+    maxMessageBytes: intFromEnv(env, 'HERALD_MAX_MESSAGE_BYTES'),
+    rateLimitPerSecond: intFromEnv(env, 'HERALD_RATE_LIMIT'),
+    logLevel: env.HERALD_LOG_LEVEL || undefined,
+  };
+  const merged: HeraldConfig = { ...base };
+  for (const layer of [fromEnv, overrides]) {
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined || k === 'delivery') continue;
+      (merged as unknown as Record<string, unknown>)[k] = v;
+    }
+    if (layer.delivery) {
+      merged.delivery = {
+        ...merged.delivery,
+        ...layer.delivery,
+        breaker: { ...merged.delivery.breaker, ...(layer.delivery.breaker ?? {}) },
+      } as DeliveryConfig;
+    }
+  }
+  if (!['all', 'api', 'delivery'].includes(merged.role)) {
+    throw new Error(`role must be one of all, api, delivery; got "${merged.role}"`);
+  }
+  if (merged.maxMessageBytes < 1 || merged.maxMessageBytes > MAX_MESSAGE_BYTES_CEILING) {
+    throw new Error(`HERALD_MAX_MESSAGE_BYTES must be between 1 and ${MAX_MESSAGE_BYTES_CEILING}`);
+  }
+  return merged;
+}

@@ -1,0 +1,173 @@
+/**
+ * Herald's vocabulary. Every module uses exactly these words.
+ *
+ * - **topic**: a named channel publishers write to. Every subscription of a topic
+ *   receives a copy of every message published to it (fanout).
+ * - **message**: what a publisher sends: a string `body`, up to 10 string
+ *   `attributes`, an id assigned by Herald. Immutable once accepted.
+ * - **subscription**: attaches an endpoint to a topic. `protocol` is `http`/`https`
+ *   (Herald pushes, a webhook) or `queue` (Herald copies the message into a Herald queue).
+ * - **delivery**: one message owed to one push subscription. It lives until it is
+ *   delivered, dead-lettered or marked failed. Each delivery progresses on its own.
+ * - **attempt**: one try of a delivery (one HTTP request), logged with its outcome.
+ * - **queue**: an SQS-style pull queue. Workers *receive* queue messages, which become
+ *   invisible for a visibility timeout, and *ack* them by receipt when done.
+ * - **receipt**: the handle a receive returns for one queue message; it changes on every
+ *   receive, and only the latest one acks or changes visibility.
+ * - **dead-letter queue (DLQ)**: a Herald queue that takes messages a queue could not get
+ *   processed (too many receives) or a subscription could not deliver (attempts exhausted).
+ */
+
+export type Protocol = 'http' | 'https' | 'queue';
+
+/** String key/value pairs carried with a message (at most 10). */
+export type Attributes = Record<string, string>;
+
+export interface Topic {
+  name: string;
+  createdAt: string; // ISO 8601
+}
+
+export interface BackoffPolicy {
+  /** First retry delay in seconds. */
+  initialSeconds: number;
+  /** Longest delay between attempts in seconds. */
+  maxSeconds: number;
+  /** Growth factor per attempt. */
+  multiplier: number;
+}
+
+export interface DeliveryPolicy {
+  /** Total attempts including the first (default 10). */
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  /** Per-attempt HTTP timeout (default 15). */
+  timeoutSeconds: number;
+  /** Rate limit for this subscription, deliveries per second; 0 = unlimited. */
+  maxPerSecond: number;
+  /** In-flight requests for this subscription at once. */
+  maxConcurrency: number;
+}
+
+export type SubscriptionStatus = 'active' | 'disabled';
+
+export interface Subscription {
+  id: string;
+  topic: string;
+  protocol: Protocol;
+  /** URL for http/https, queue name for queue. */
+  endpoint: string;
+  /** Deliver the bare body (attributes as headers for HTTP) instead of the JSON envelope. */
+  raw: boolean;
+  deliveryPolicy: DeliveryPolicy;
+  /** Queue that takes messages whose attempts are exhausted; null keeps them as failed deliveries. */
+  deadLetterQueue: string | null;
+  /** Standard Webhooks signing secret, `whsec_<base64>`. Empty for queue subscriptions. */
+  secret: string;
+  status: SubscriptionStatus;
+  /** Why the subscription was disabled (for example an endpoint answered 410 Gone). */
+  statusReason: string | null;
+  createdAt: string;
+}
+
+export interface QueueConfig {
+  visibilityTimeoutSeconds: number;
+  delaySeconds: number;
+  retentionSeconds: number;
+  /** Receives after which a message moves to `deadLetterQueue`; 0 = never. */
+  maxReceiveCount: number;
+  deadLetterQueue: string | null;
+}
+
+export interface Queue extends QueueConfig {
+  name: string;
+  createdAt: string;
+}
+
+export interface QueueStats {
+  /** Messages visible now. */
+  visible: number;
+  /** Messages received and not yet acked or timed out. */
+  inFlight: number;
+  /** Messages whose delay has not passed. */
+  delayed: number;
+}
+
+/** A message as a publisher or sender submits it. */
+export interface MessageInput {
+  body: string;
+  attributes?: Attributes;
+  delaySeconds?: number;
+  idempotencyKey?: string;
+}
+
+/** A received queue message. */
+export interface ReceivedMessage {
+  id: string;
+  body: string;
+  attributes: Attributes;
+  receipt: string;
+  receiveCount: number;
+  sentAt: string;
+  /** For messages in a dead-letter queue: the queue they came from. */
+  sourceQueue?: string;
+  /** For messages dead-lettered by a subscription: why the last attempt failed. */
+  lastError?: string;
+}
+
+/** The JSON envelope pushed to non-raw subscriptions and copied into non-raw queues. */
+export interface Envelope {
+  type: 'Notification';
+  id: string;
+  topic: string;
+  timestamp: string;
+  attributes: Attributes;
+  body: string;
+}
+
+export type DeliveryState = 'pending' | 'in_flight' | 'failed';
+
+/** A delivery that is still owed (pending, being attempted) or failed without a DLQ. */
+export interface Delivery {
+  id: string;
+  subscriptionId: string;
+  messageId: string;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  createdAt: string;
+}
+
+/** How an attempt ended, coarse enough to aggregate. */
+export type ErrorClass =
+  | 'http_4xx'
+  | 'http_5xx'
+  | 'http_other'
+  | 'timeout'
+  | 'connection_refused'
+  | 'connection_reset'
+  | 'dns'
+  | 'tls'
+  | 'network';
+
+export interface Attempt {
+  id: number;
+  subscriptionId: string;
+  messageId: string;
+  /** 1-based attempt number of its delivery. */
+  attempt: number;
+  at: string;
+  /** HTTP status, or null when no response arrived. */
+  status: number | null;
+  latencyMs: number;
+  ok: boolean;
+  errorClass: ErrorClass | null;
+  error: string | null;
+}
+
+/** A page of results with an opaque cursor for the next page (absent on the last page). */
+export interface Page<T> {
+  items: T[];
+  next?: string;
+}
