@@ -111,6 +111,9 @@ export interface ReceivedMessage {
   sentAt: string;
   /** For messages in a dead-letter queue: the queue they came from. */
   sourceQueue?: string;
+  /** For messages a subscription dead-lettered: that subscription (and its topic). */
+  sourceSubscription?: string;
+  topic?: string;
   /** For messages dead-lettered by a subscription: why the last attempt failed. */
   lastError?: string;
 }

@@ -1,7 +1,38 @@
-// Placeholder: the serve command's implementation lands with the server (owned by the lead).
+/** `herald serve`: run Herald in the foreground until SIGTERM/SIGINT, then stop cleanly. */
 import type { ConfigOverrides } from '../config.js';
+import { startHerald } from './herald.js';
 
-/** Start Herald in the foreground: prints the API key on first start, stops cleanly on SIGTERM/SIGINT. */
-export async function runServe(_overrides: ConfigOverrides): Promise<void> {
-  throw new Error('not yet implemented');
+export async function runServe(overrides: ConfigOverrides): Promise<void> {
+  const herald = await startHerald(overrides);
+  const { logger, config } = herald;
+  logger.info({ url: herald.url, dataDir: config.dataDir, role: config.role }, 'herald is listening');
+  if (herald.apiKeyGenerated) {
+    // Printed once, on the start that created it; it is kept in the data directory.
+    process.stdout.write(
+      `\nGenerated an API key (kept in ${config.dataDir}/api-key):\n\n  HERALD_API_KEY=${herald.apiKey}\n\n`,
+    );
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight work');
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    herald.close().then(
+      () => {
+        logger.info('stopped cleanly');
+        process.exit(0);
+      },
+      (error) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }

@@ -1,0 +1,444 @@
+/**
+ * The delivery engine (the seeds' "Sender"): moves pending deliveries to webhook endpoints.
+ *
+ * Each push subscription has a *lane*: its own buffer of leased deliveries, its own
+ * concurrency and rate limit. Lanes never wait on each other, so one slow or dead endpoint
+ * only ever holds up its own deliveries. Work arrives three ways:
+ *  - a commit signals `deliveriesDue` for the subscriptions it created deliveries for;
+ *  - a lane that ran dry asks the store when its next delivery is due and sets a timer;
+ *  - a slow sweep re-checks every lane, as a safety net (and for other nodes' work).
+ *
+ * Every endpoint origin has a circuit breaker. While it is open, lanes hand their buffered
+ * deliveries back to the store, due when the breaker next allows a probe, without spending
+ * an attempt: waiting on a known-dead endpoint is not the message's fault.
+ *
+ * Outcomes of attempts are collected and committed in batches (one commit per event-loop
+ * turn), together with their attempt-log rows.
+ */
+import type { Logger } from 'pino';
+import type { DeliveryConfig } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import type { Signals } from '../signals.js';
+import type { AttemptRecord, DeliveryOutcome, LeasedDelivery, Store } from '../store/store.js';
+import { attributeHeaders, envelope } from '../topics/envelope.js';
+import type { Subscription } from '../types.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import { HttpSender, type AttemptResult } from './http-sender.js';
+import { TokenBucket } from './rate-limiter.js';
+import { nextAttemptDelayMs } from './retry-schedule.js';
+import { webhookHeaders } from './signing.js';
+
+interface Lane {
+  sub: Subscription;
+  url: URL;
+  buffer: LeasedDelivery[];
+  inFlight: number;
+  bucket: TokenBucket | null;
+  /** The store may hold due deliveries for this lane. */
+  hot: boolean;
+  fetching: boolean;
+  timer: NodeJS.Timeout | null;
+  timerAt: number;
+  removed: boolean;
+}
+
+export interface EngineHooks {
+  /** Called when an endpoint answers 410 Gone. */
+  disableSubscription(id: string, reason: string): Promise<void>;
+}
+
+/** Extra lease time beyond the attempt timeout, covering time spent in a lane's buffer. */
+const LEASE_MARGIN_MS = 60_000;
+
+export class DeliveryEngine {
+  private lanes = new Map<string, Lane>();
+  private breakers = new Map<string, CircuitBreaker>();
+  private inFlight = 0;
+  private outcomes: DeliveryOutcome[] = [];
+  private flushScheduled = false;
+  private pumpScheduled = false;
+  /** Lanes to look at on the next pump; signals name lanes so a publish does not scan them all. */
+  private dirty = new Set<Lane>();
+  /** Lanes holding deliveries but stopped by the global concurrency limit. */
+  private starved = new Set<Lane>();
+  private running = false;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: Array<() => void> = [];
+  private idle: Array<() => void> = [];
+  private pendingCommits = new Set<Promise<unknown>>();
+  private readonly sender: HttpSender;
+
+  constructor(
+    private readonly store: Store,
+    private readonly signals: Signals,
+    private readonly config: DeliveryConfig,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly hooks: EngineHooks,
+  ) {
+    this.sender = new HttpSender({ connectionsPerOrigin: config.connectionsPerOrigin });
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    for (const sub of await this.store.listAllSubscriptions()) this.upsertLane(sub);
+    this.unsubscribe.push(
+      this.signals.deliveriesDue.on((ids) => {
+        for (const id of ids) {
+          const lane = this.lanes.get(id);
+          if (lane) {
+            lane.hot = true;
+            this.dirty.add(lane);
+          }
+        }
+        this.schedulePump(false);
+      }),
+      this.signals.subscriptionChanged.on((id) => void this.reloadLane(id)),
+    );
+    this.sweepTimer = setInterval(() => void this.sweep(), this.config.pollIntervalMs);
+    this.sweepTimer.unref();
+    this.schedulePump();
+  }
+
+  /**
+   * Stop taking work, hand buffered deliveries back, and wait up to `graceMs` for requests
+   * in flight. Whatever is still in flight after that stays leased and is retried after a
+   * restart: at least once, never lost.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const off of this.unsubscribe) off();
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const released: string[] = [];
+    for (const lane of this.lanes.values()) {
+      if (lane.timer) clearTimeout(lane.timer);
+      for (const d of lane.buffer) released.push(d.deliveryId);
+      lane.buffer = [];
+    }
+    await this.store.releaseDeliveries(released, Date.now());
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, graceMs);
+        this.idle.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    this.flushOutcomes();
+    await Promise.allSettled([...this.pendingCommits]);
+    await this.sender.destroy();
+  }
+
+  /** Deliveries being sent right now (for readiness and tests). */
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  // --- Lanes ----------------------------------------------------------------------------
+
+  private upsertLane(sub: Subscription): void {
+    const existing = this.lanes.get(sub.id);
+    if (sub.protocol === 'queue' || sub.status !== 'active') {
+      if (existing) this.removeLane(existing);
+      return;
+    }
+    const rate = sub.deliveryPolicy.maxPerSecond;
+    if (existing) {
+      const endpointChanged = existing.sub.endpoint !== sub.endpoint;
+      existing.sub = sub;
+      if (endpointChanged) existing.url = new URL(sub.endpoint);
+      if (rate > 0 && existing.bucket) existing.bucket.setRate(rate, Date.now());
+      else existing.bucket = rate > 0 ? new TokenBucket(rate, undefined, Date.now()) : null;
+      existing.hot = true;
+      return;
+    }
+    this.lanes.set(sub.id, {
+      sub,
+      url: new URL(sub.endpoint),
+      buffer: [],
+      inFlight: 0,
+      bucket: rate > 0 ? new TokenBucket(rate, undefined, Date.now()) : null,
+      hot: true,
+      fetching: false,
+      timer: null,
+      timerAt: Infinity,
+      removed: false,
+    });
+  }
+
+  private removeLane(lane: Lane): void {
+    lane.removed = true;
+    if (lane.timer) clearTimeout(lane.timer);
+    this.lanes.delete(lane.sub.id);
+    const ids = lane.buffer.map((d) => d.deliveryId);
+    lane.buffer = [];
+    // If the subscription was deleted these rows are gone and this is a no-op; if it was
+    // disabled they wait, pending, until it is enabled again.
+    this.commit(this.store.releaseDeliveries(ids, Date.now()));
+  }
+
+  private async reloadLane(id: string): Promise<void> {
+    const sub = await this.store.getSubscription(id);
+    if (!this.running) return;
+    if (sub) this.upsertLane(sub);
+    else {
+      const lane = this.lanes.get(id);
+      if (lane) this.removeLane(lane);
+    }
+    this.schedulePump();
+  }
+
+  /** Wake a lane at `atMs` (keeps the earliest requested time). */
+  private wakeAt(lane: Lane, atMs: number): void {
+    if (!this.running || lane.removed) return;
+    if (lane.timer && lane.timerAt <= atMs) return;
+    if (lane.timer) clearTimeout(lane.timer);
+    lane.timerAt = atMs;
+    lane.timer = setTimeout(() => {
+      lane.timer = null;
+      lane.timerAt = Infinity;
+      lane.hot = true;
+      this.pumpLane(lane);
+    }, Math.max(0, atMs - Date.now()));
+  }
+
+  // --- Dispatch -------------------------------------------------------------------------
+
+  /** Pump the dirty lanes at the next turn (every lane when `all`). */
+  private schedulePump(all = true): void {
+    if (all) for (const lane of this.lanes.values()) this.dirty.add(lane);
+    if (this.pumpScheduled || !this.running) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      const lanes = this.dirty;
+      this.dirty = new Set();
+      for (const lane of lanes) this.pumpLane(lane);
+    });
+  }
+
+  private pumpLane(lane: Lane): void {
+    if (!this.running || lane.removed) return;
+    this.drain(lane);
+    if (!lane.hot || lane.fetching) return;
+    // Do not lease work for an endpoint whose breaker is open; come back when it may probe.
+    const now = Date.now();
+    const breaker = this.breaker(lane);
+    if (breaker.state(now) === 'open') {
+      const gate = breaker.acquire(now);
+      if (!gate.allowed) {
+        this.wakeAt(lane, gate.retryAtMs);
+        return;
+      }
+      breaker.release();
+    }
+    void this.fetch(lane);
+  }
+
+  /** How many leased deliveries a lane keeps at hand: enough to stay busy, few enough to drain quickly. */
+  private target(lane: Lane): number {
+    const p = lane.sub.deliveryPolicy;
+    const byConcurrency = Math.max(8, p.maxConcurrency * 2);
+    return p.maxPerSecond > 0 ? Math.max(1, Math.min(byConcurrency, Math.ceil(p.maxPerSecond * 2))) : Math.min(byConcurrency, 1000);
+  }
+
+  private async fetch(lane: Lane): Promise<void> {
+    const want = this.target(lane) - lane.buffer.length - lane.inFlight;
+    if (want <= 0) return;
+    lane.fetching = true;
+    try {
+      const now = Date.now();
+      const leaseUntil = now + lane.sub.deliveryPolicy.timeoutSeconds * 1000 + LEASE_MARGIN_MS;
+      const leased = await this.store.leaseDeliveries(lane.sub.id, now, want, leaseUntil);
+      if (lane.removed || !this.running) {
+        this.commit(this.store.releaseDeliveries(leased.map((d) => d.deliveryId), Date.now()));
+        return;
+      }
+      lane.buffer.push(...leased);
+      if (leased.length < want) {
+        lane.hot = false;
+        const next = await this.store.nextDueAt(lane.sub.id);
+        if (next !== null) this.wakeAt(lane, next);
+      }
+    } catch (error) {
+      this.log.error({ err: error, subscription: lane.sub.id }, 'leasing deliveries failed');
+      this.wakeAt(lane, Date.now() + 1000);
+    } finally {
+      lane.fetching = false;
+    }
+    this.drain(lane);
+  }
+
+  private breaker(lane: Lane): CircuitBreaker {
+    const key = lane.url.origin;
+    let b = this.breakers.get(key);
+    if (!b) {
+      b = new CircuitBreaker(this.config.breaker);
+      this.breakers.set(key, b);
+    }
+    return b;
+  }
+
+  private drain(lane: Lane): void {
+    const policy = lane.sub.deliveryPolicy;
+    while (
+      this.running &&
+      lane.buffer.length > 0 &&
+      lane.inFlight < policy.maxConcurrency &&
+      this.inFlight < this.config.globalConcurrency
+    ) {
+      const now = Date.now();
+      const breaker = this.breaker(lane);
+      const gate = breaker.acquire(now);
+      if (!gate.allowed) {
+        // Hand the buffer back, due when the breaker allows a probe: no attempt is spent.
+        const ids = lane.buffer.map((d) => d.deliveryId);
+        lane.buffer = [];
+        this.commit(this.store.releaseDeliveries(ids, gate.retryAtMs));
+        lane.hot = false;
+        this.wakeAt(lane, gate.retryAtMs);
+        return;
+      }
+      if (lane.bucket) {
+        const wait = lane.bucket.tryTake(now);
+        if (wait > 0) {
+          breaker.release();
+          this.wakeAt(lane, now + wait);
+          return;
+        }
+      }
+      const delivery = lane.buffer.shift()!;
+      void this.attempt(lane, delivery, breaker);
+    }
+    if (lane.buffer.length > 0 && this.inFlight >= this.config.globalConcurrency) this.starved.add(lane);
+    if (lane.buffer.length < this.target(lane) / 2 && lane.hot && !lane.fetching && this.running) void this.fetch(lane);
+  }
+
+  private async attempt(lane: Lane, d: LeasedDelivery, breaker: CircuitBreaker): Promise<void> {
+    const sub = lane.sub;
+    this.inFlight++;
+    lane.inFlight++;
+    this.metrics.inFlight.inc();
+    const attemptNo = d.attempts + 1;
+    const at = Date.now();
+    let result: AttemptResult;
+    try {
+      const body = sub.raw ? d.body : envelope({ ...d, id: d.messageId });
+      const headers = webhookHeaders(sub.secret, d.messageId, Math.floor(at / 1000), body) as Record<string, string>;
+      if (sub.raw) {
+        Object.assign(headers, attributeHeaders(d.attributes));
+        headers['content-type'] = 'text/plain; charset=utf-8';
+      }
+      result = await this.sender.send(lane.url, body, headers, sub.deliveryPolicy.timeoutSeconds * 1000);
+    } catch (error) {
+      result = { ok: false, status: null, latencyMs: Date.now() - at, errorClass: 'network', error: String(error), retryAfterMs: null, endpointFault: true };
+    }
+    this.inFlight--;
+    lane.inFlight--;
+    this.metrics.inFlight.dec();
+    this.metrics.attemptDuration.observe(result.latencyMs / 1000);
+
+    const now = Date.now();
+    if (result.ok || !result.endpointFault) breaker.onSuccess(now);
+    else breaker.onFailure(now);
+    this.outcome(lane, d, attemptNo, at, result, now);
+
+    if (this.inFlight === 0 && this.idle.length > 0) for (const fn of this.idle.splice(0)) fn();
+    if (!this.running) return;
+    this.drain(lane);
+    // A global slot freed up: a lane may be waiting for one.
+    for (const waiting of this.starved) {
+      if (this.inFlight >= this.config.globalConcurrency) break;
+      this.starved.delete(waiting);
+      this.drain(waiting);
+    }
+  }
+
+  private outcome(lane: Lane, d: LeasedDelivery, attemptNo: number, at: number, r: AttemptResult, now: number): void {
+    const sub = lane.sub;
+    const attempt: AttemptRecord = {
+      subscriptionId: sub.id,
+      messageId: d.messageId,
+      attempt: attemptNo,
+      atMs: at,
+      status: r.status,
+      latencyMs: Math.round(r.latencyMs * 100) / 100,
+      ok: r.ok,
+      errorClass: r.errorClass,
+      error: r.error,
+    };
+    if (r.ok) {
+      this.metrics.deliveries.inc({ outcome: 'delivered' });
+      this.metrics.deliveryLatency.observe((now - d.publishedAtMs) / 1000);
+      this.record({ kind: 'delivered', deliveryId: d.deliveryId, attempt });
+      return;
+    }
+    if (r.status === 410) {
+      const reason = `endpoint answered 410 Gone at ${new Date(now).toISOString()}`;
+      this.deadLetter(sub, d, attempt, `${reason}; subscription disabled`);
+      void this.hooks.disableSubscription(sub.id, reason).catch((error) => {
+        this.log.error({ err: error, subscription: sub.id }, 'disabling subscription failed');
+      });
+      return;
+    }
+    if (attemptNo >= sub.deliveryPolicy.maxAttempts) {
+      this.deadLetter(sub, d, attempt, `${attemptNo} attempts failed; last: ${r.error ?? 'unknown error'}`);
+      return;
+    }
+    const delay = nextAttemptDelayMs({
+      policy: sub.deliveryPolicy.backoff,
+      failedAttempts: attemptNo,
+      retryAfterMs: r.retryAfterMs,
+      maxRetryAfterMs: this.config.maxRetryAfterSeconds * 1000,
+      jitter: this.config.jitter,
+    });
+    this.metrics.deliveries.inc({ outcome: 'retried' });
+    this.record({ kind: 'retry', deliveryId: d.deliveryId, dueAtMs: now + delay, attempt });
+    this.wakeAt(lane, now + delay);
+  }
+
+  private deadLetter(sub: Subscription, d: LeasedDelivery, attempt: AttemptRecord, reason: string): void {
+    this.metrics.deliveries.inc({ outcome: sub.deadLetterQueue ? 'dead_lettered' : 'failed' });
+    this.record({ kind: 'dead_letter', deliveryId: d.deliveryId, attempt, queue: sub.deadLetterQueue, reason });
+    if (sub.deadLetterQueue) this.signals.queueMessages.emit(sub.deadLetterQueue);
+  }
+
+  private record(outcome: DeliveryOutcome): void {
+    this.outcomes.push(outcome);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushOutcomes());
+    }
+  }
+
+  private flushOutcomes(): void {
+    this.flushScheduled = false;
+    if (this.outcomes.length === 0) return;
+    const batch = this.outcomes;
+    this.outcomes = [];
+    this.commit(this.store.completeDeliveries(batch, Date.now()));
+  }
+
+  /** Track a background store write; failures are logged (the leases expire and the work is retried). */
+  private commit(p: Promise<unknown>): void {
+    const tracked = p.catch((error) => this.log.error({ err: error }, 'recording delivery state failed'));
+    this.pendingCommits.add(tracked);
+    void tracked.finally(() => this.pendingCommits.delete(tracked));
+  }
+
+  /** Safety net: find lanes with due work nobody signalled (and refresh breaker gauges). */
+  private async sweep(): Promise<void> {
+    if (!this.running) return;
+    let open = 0;
+    const now = Date.now();
+    for (const b of this.breakers.values()) if (b.state(now) !== 'closed') open++;
+    this.metrics.breakerOpen.set(open);
+    for (const lane of this.lanes.values()) {
+      if (lane.hot || lane.fetching || lane.timer || lane.buffer.length > 0) continue;
+      const next = await this.store.nextDueAt(lane.sub.id);
+      if (next !== null) this.wakeAt(lane, next);
+    }
+  }
+}

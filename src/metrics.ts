@@ -1,0 +1,91 @@
+/**
+ * Prometheus metrics. Each Herald instance owns its registry (tests run several in one
+ * process). Labels stay low-cardinality: topic and queue names, never message or
+ * subscription ids.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly published = new Counter({
+    name: 'herald_messages_published_total',
+    help: 'Messages accepted for publishing to a topic',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deliveries = new Counter({
+    name: 'herald_deliveries_total',
+    help: 'Webhook delivery outcomes: delivered, retried (an attempt failed and another is scheduled), dead_lettered, failed (kept as failed, no DLQ)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly attemptDuration = new Histogram({
+    name: 'herald_delivery_attempt_duration_seconds',
+    help: 'Duration of one webhook HTTP attempt',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [this.registry],
+  });
+
+  readonly deliveryLatency = new Histogram({
+    name: 'herald_delivery_latency_seconds',
+    help: 'From publish to successful delivery (includes retries)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600],
+    registers: [this.registry],
+  });
+
+  readonly queueSent = new Counter({
+    name: 'herald_queue_messages_sent_total',
+    help: 'Messages sent directly to a queue',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueReceived = new Counter({
+    name: 'herald_queue_messages_received_total',
+    help: 'Messages handed out by receives',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueAcked = new Counter({
+    name: 'herald_queue_messages_acked_total',
+    help: 'Messages acknowledged (deleted) by receipt',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
+
+  readonly breakerOpen = new Gauge({
+    name: 'herald_circuit_breakers_open',
+    help: 'Endpoints whose circuit breaker is open or half-open',
+    registers: [this.registry],
+  });
+
+  readonly inFlight = new Gauge({
+    name: 'herald_deliveries_in_flight',
+    help: 'Webhook requests in flight',
+    registers: [this.registry],
+  });
+
+  constructor(collect: { queueDepths?: () => Promise<Array<{ queue: string; visible: number; inFlight: number; delayed: number }>> } = {}) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });
+    const depths = collect.queueDepths;
+    new Gauge({
+      name: 'herald_queue_depth',
+      help: 'Messages in a queue by state: visible, in_flight, delayed',
+      labelNames: ['queue', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        if (!depths) return;
+        for (const d of await depths()) {
+          this.set({ queue: d.queue, state: 'visible' }, d.visible);
+          this.set({ queue: d.queue, state: 'in_flight' }, d.inFlight);
+          this.set({ queue: d.queue, state: 'delayed' }, d.delayed);
+        }
+      },
+    });
+  }
+}

@@ -1,0 +1,100 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Group commit for a synchronous SQLite connection.
+ *
+ * Every write is queued and run at the next `setImmediate`, together with all other writes
+ * that arrived in the same turn of the event loop, inside ONE transaction: one fsync covers
+ * them all. While that fsync blocks the loop, new requests pile up in socket buffers and
+ * form the next, larger group, so batches grow with load and durability costs one fsync per
+ * group instead of one per message.
+ *
+ * Each write runs in its own savepoint, so a write that throws rolls back alone and rejects
+ * only its own caller. A group that contains a durable write commits with
+ * `synchronous=FULL` (fsync of the WAL before the commit returns); groups of bookkeeping
+ * writes only (leases, acks, outcomes) commit with `synchronous=NORMAL`, which survives a
+ * process crash and, after a power cut, at worst re-delivers work.
+ */
+interface PendingWrite {
+  run: () => unknown;
+  durable: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export class CommitQueue {
+  private pending: PendingWrite[] = [];
+  private scheduled = false;
+  private syncMode: 'FULL' | 'NORMAL' | null = null;
+  private closed = false;
+  /** Groups committed and writes in them, for metrics and tests. */
+  readonly stats = { groups: 0, writes: 0 };
+
+  constructor(private readonly db: Database.Database) {}
+
+  enqueue<T>(run: () => T, durable: boolean): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run, durable, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commit everything queued now (also used on close). */
+  flush(): void {
+    this.scheduled = false;
+    const group = this.pending;
+    if (group.length === 0) return;
+    this.pending = [];
+    const durable = group.some((w) => w.durable);
+    this.setSync(durable ? 'FULL' : 'NORMAL');
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = new Array(group.length);
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (let i = 0; i < group.length; i++) {
+        this.db.exec('SAVEPOINT w');
+        try {
+          outcomes[i] = { ok: true, value: group[i].run() };
+          this.db.exec('RELEASE w');
+        } catch (error) {
+          this.db.exec('ROLLBACK TO w');
+          this.db.exec('RELEASE w');
+          outcomes[i] = { ok: false, error };
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      // The commit itself failed (disk full, I/O error): nothing in the group is durable.
+      if (this.db.inTransaction) {
+        try {
+          this.db.exec('ROLLBACK');
+        } catch {
+          /* already rolled back by SQLite */
+        }
+      }
+      for (const w of group) w.reject(error);
+      return;
+    }
+    this.stats.groups++;
+    this.stats.writes += group.length;
+    for (let i = 0; i < group.length; i++) {
+      const o = outcomes[i];
+      if (o.ok) group[i].resolve(o.value);
+      else group[i].reject(o.error);
+    }
+  }
+
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+
+  private setSync(mode: 'FULL' | 'NORMAL'): void {
+    if (this.syncMode === mode) return;
+    this.db.pragma(`synchronous = ${mode}`);
+    this.syncMode = mode;
+  }
+}

@@ -1,0 +1,139 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Numbered, append-only schema migrations. Never edit a released migration: add the next.
+ * Applied in one transaction with a ledger table; a database written by a newer Herald
+ * (a version this code does not know) is refused rather than misread.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'core',
+    sql: `
+      CREATE TABLE topics (
+        name TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE subscriptions (
+        id TEXT PRIMARY KEY,
+        topic TEXT NOT NULL REFERENCES topics(name) ON DELETE CASCADE,
+        protocol TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        raw INTEGER NOT NULL,
+        delivery_policy TEXT NOT NULL,
+        dead_letter_queue TEXT,
+        secret TEXT NOT NULL,
+        status TEXT NOT NULL,
+        status_reason TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX subscriptions_topic ON subscriptions(topic);
+
+      CREATE TABLE queues (
+        qid INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        visibility_timeout_ms INTEGER NOT NULL,
+        delay_ms INTEGER NOT NULL,
+        retention_ms INTEGER NOT NULL,
+        max_receive_count INTEGER NOT NULL,
+        dead_letter_queue TEXT,
+        created_at INTEGER NOT NULL
+      );
+
+      -- Queue messages. visible_at drives receive; (qid, visible_at) finds the next visible
+      -- messages in O(log n) however deep the queue is. source/topic/last_error are set on
+      -- dead letters so a redrive knows where to send them back.
+      CREATE TABLE queue_messages (
+        seq INTEGER PRIMARY KEY,
+        qid INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attributes TEXT,
+        sent_at INTEGER NOT NULL,
+        visible_at INTEGER NOT NULL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        receipt INTEGER NOT NULL DEFAULT 0,
+        source TEXT,
+        topic TEXT,
+        last_error TEXT
+      );
+      CREATE INDEX queue_messages_visible ON queue_messages(qid, visible_at);
+      CREATE INDEX queue_messages_sent ON queue_messages(qid, sent_at);
+
+      -- Published messages owed to push subscriptions. pending counts deliveries not yet
+      -- finished; the row is deleted when it reaches zero, so no scan is needed to collect it.
+      CREATE TABLE messages (
+        mseq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attributes TEXT,
+        created_at INTEGER NOT NULL,
+        pending INTEGER NOT NULL
+      );
+      CREATE INDEX messages_id ON messages(id);
+
+      -- state: 0 pending, 1 leased (in flight), 2 failed (attempts exhausted, no DLQ).
+      CREATE TABLE deliveries (
+        seq INTEGER PRIMARY KEY,
+        subscription_id TEXT NOT NULL,
+        mseq INTEGER NOT NULL,
+        state INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        due_at INTEGER NOT NULL,
+        lease_until INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX deliveries_due ON deliveries(subscription_id, state, due_at);
+      CREATE INDEX deliveries_lease ON deliveries(state, lease_until) WHERE state = 1;
+
+      CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY,
+        subscription_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        status INTEGER,
+        latency_ms REAL NOT NULL,
+        ok INTEGER NOT NULL,
+        error_class TEXT,
+        error TEXT
+      );
+      CREATE INDEX attempts_subscription ON attempts(subscription_id, id);
+      CREATE INDEX attempts_message ON attempts(message_id);
+      CREATE INDEX attempts_at ON attempts(at);
+
+      CREATE TABLE idempotency_keys (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
+    `,
+  },
+];
+
+export function migrate(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS herald_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const row = db.prepare('SELECT MAX(version) AS v FROM herald_migrations').get() as { v: number | null };
+  const current = row.v ?? 0;
+  const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
+  if (current > latest) {
+    throw new Error(
+      `the data directory was written by a newer Herald (schema ${current}, this build knows up to ${latest}); upgrade Herald`,
+    );
+  }
+  const apply = db.transaction(() => {
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      db.prepare('INSERT INTO herald_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    }
+  });
+  apply();
+}

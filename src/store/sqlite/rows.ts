@@ -1,0 +1,165 @@
+/** Row <-> domain mapping for the SQLite store. */
+import type { Attempt, Attributes, Delivery, DeliveryPolicy, ErrorClass, Protocol, Queue, Subscription, SubscriptionStatus, Topic } from '../../types.js';
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+const EMPTY: Attributes = Object.freeze({}) as Attributes;
+
+/** Attributes are stored as JSON, or NULL when there are none (the common case). */
+export function encodeAttributes(attributes: Attributes): string | null {
+  for (const _ in attributes) return JSON.stringify(attributes);
+  return null;
+}
+
+export function decodeAttributes(text: string | null): Attributes {
+  return text ? (JSON.parse(text) as Attributes) : { ...EMPTY };
+}
+
+export interface TopicRow {
+  name: string;
+  created_at: number;
+}
+export const toTopic = (r: TopicRow): Topic => ({ name: r.name, createdAt: iso(r.created_at) });
+
+export interface SubscriptionRow {
+  id: string;
+  topic: string;
+  protocol: string;
+  endpoint: string;
+  raw: number;
+  delivery_policy: string;
+  dead_letter_queue: string | null;
+  secret: string;
+  status: string;
+  status_reason: string | null;
+  created_at: number;
+}
+
+export const toSubscription = (r: SubscriptionRow): Subscription => ({
+  id: r.id,
+  topic: r.topic,
+  protocol: r.protocol as Protocol,
+  endpoint: r.endpoint,
+  raw: r.raw === 1,
+  deliveryPolicy: JSON.parse(r.delivery_policy) as DeliveryPolicy,
+  deadLetterQueue: r.dead_letter_queue,
+  secret: r.secret,
+  status: r.status as SubscriptionStatus,
+  statusReason: r.status_reason,
+  createdAt: iso(r.created_at),
+});
+
+export const subscriptionParams = (s: Subscription) => ({
+  id: s.id,
+  topic: s.topic,
+  protocol: s.protocol,
+  endpoint: s.endpoint,
+  raw: s.raw ? 1 : 0,
+  delivery_policy: JSON.stringify(s.deliveryPolicy),
+  dead_letter_queue: s.deadLetterQueue,
+  secret: s.secret,
+  status: s.status,
+  status_reason: s.statusReason,
+  created_at: Date.parse(s.createdAt),
+});
+
+export interface QueueRow {
+  qid: number;
+  name: string;
+  visibility_timeout_ms: number;
+  delay_ms: number;
+  retention_ms: number;
+  max_receive_count: number;
+  dead_letter_queue: string | null;
+  created_at: number;
+}
+
+export const toQueue = (r: QueueRow): Queue => ({
+  name: r.name,
+  visibilityTimeoutSeconds: r.visibility_timeout_ms / 1000,
+  delaySeconds: r.delay_ms / 1000,
+  retentionSeconds: r.retention_ms / 1000,
+  maxReceiveCount: r.max_receive_count,
+  deadLetterQueue: r.dead_letter_queue,
+  createdAt: iso(r.created_at),
+});
+
+export const queueParams = (q: Queue) => ({
+  name: q.name,
+  visibility_timeout_ms: Math.round(q.visibilityTimeoutSeconds * 1000),
+  delay_ms: Math.round(q.delaySeconds * 1000),
+  retention_ms: Math.round(q.retentionSeconds * 1000),
+  max_receive_count: q.maxReceiveCount,
+  dead_letter_queue: q.deadLetterQueue,
+  created_at: Date.parse(q.createdAt),
+});
+
+export interface AttemptRow {
+  id: number;
+  subscription_id: string;
+  message_id: string;
+  attempt: number;
+  at: number;
+  status: number | null;
+  latency_ms: number;
+  ok: number;
+  error_class: string | null;
+  error: string | null;
+}
+
+export const toAttempt = (r: AttemptRow): Attempt => ({
+  id: r.id,
+  subscriptionId: r.subscription_id,
+  messageId: r.message_id,
+  attempt: r.attempt,
+  at: iso(r.at),
+  status: r.status,
+  latencyMs: r.latency_ms,
+  ok: r.ok === 1,
+  errorClass: r.error_class as ErrorClass | null,
+  error: r.error,
+});
+
+export interface DeliveryRow {
+  seq: number;
+  subscription_id: string;
+  message_id: string;
+  state: number;
+  attempts: number;
+  due_at: number;
+  last_error: string | null;
+  created_at: number;
+}
+
+const STATES = ['pending', 'in_flight', 'failed'] as const;
+
+export const toDelivery = (r: DeliveryRow): Delivery => ({
+  id: String(r.seq),
+  subscriptionId: r.subscription_id,
+  messageId: r.message_id,
+  state: STATES[r.state] ?? 'pending',
+  attempts: r.attempts,
+  nextAttemptAt: iso(r.due_at),
+  lastError: r.last_error,
+  createdAt: iso(r.created_at),
+});
+
+/**
+ * A receipt names one receive of one queue message: its row and a random nonce that is
+ * replaced on every receive, so only the latest receive can ack or extend it.
+ */
+export function formatReceipt(seq: number, nonce: number): string {
+  return `${seq.toString(36)}.${nonce.toString(36)}`;
+}
+
+export function parseReceipt(receipt: string): { seq: number; nonce: number } | null {
+  if (typeof receipt !== 'string') return null;
+  const dot = receipt.indexOf('.');
+  if (dot <= 0 || receipt.length > 40) return null;
+  const seq = parseInt(receipt.slice(0, dot), 36);
+  const nonce = parseInt(receipt.slice(dot + 1), 36);
+  if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(nonce)) return null;
+  return { seq, nonce };
+}
+
+export const newNonce = () => 1 + Math.floor(Math.random() * 0x7fff_ffff_ffff);

@@ -1,0 +1,455 @@
+/**
+ * The embedded store: one SQLite file in WAL mode, one connection, writes grouped by
+ * the commit queue. The file is opened with an exclusive lock, so exactly one Herald
+ * process owns a data directory; that is what lets startup reclaim every lease at once.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { HeraldError } from '../../errors.js';
+import type { Queue, QueueStats, ReceivedMessage, Subscription, Topic } from '../../types.js';
+import type {
+  AcceptResult,
+  AckResult,
+  AttemptQuery,
+  DeliveryOutcome,
+  LeasedDelivery,
+  PublishEntry,
+  ReceiveOptions,
+  RedriveResult,
+  SendEntry,
+  Store,
+} from '../store.js';
+import { CommitQueue } from './commit-queue.js';
+import { Deliveries } from './deliveries.js';
+import { migrate } from './migrations.js';
+import { QueueMessages } from './queue-messages.js';
+import {
+  encodeAttributes,
+  queueParams,
+  subscriptionParams,
+  toQueue,
+  toSubscription,
+  toTopic,
+  type QueueRow,
+  type SubscriptionRow,
+  type TopicRow,
+} from './rows.js';
+
+export interface SqliteStoreOptions {
+  /** Directory holding `herald.db`; `:memory:` for throwaway stores. */
+  dataDir: string;
+  /** Page cache size in MiB (bounds memory however large the backlog). */
+  cacheMiB?: number;
+}
+
+const queueNotFound = (name: string) => new HeraldError('queue_not_found', `queue "${name}" does not exist`);
+
+export class SqliteStore implements Store {
+  private db!: Database.Database;
+  private writes!: CommitQueue;
+  private qm!: QueueMessages;
+  private dl!: Deliveries;
+  private stmts!: ReturnType<typeof prepareMetadata>;
+  /** Queue name -> row; queues change rarely and every send/receive needs the qid. */
+  private queues = new Map<string, QueueRow>();
+  private open_ = false;
+
+  constructor(private readonly options: SqliteStoreOptions) {}
+
+  async open(): Promise<void> {
+    const file = this.options.dataDir === ':memory:' ? ':memory:' : join(this.options.dataDir, 'herald.db');
+    if (file !== ':memory:') mkdirSync(this.options.dataDir, { recursive: true });
+    const db = new Database(file, { timeout: 1000 });
+    try {
+      // EXCLUSIVE before WAL: no shared-memory index, and a second process is refused.
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma(`cache_size = -${(this.options.cacheMiB ?? 64) * 1024}`);
+      db.pragma('wal_autocheckpoint = 4000');
+      db.exec('BEGIN IMMEDIATE; COMMIT'); // take the write lock now, not on the first publish
+      migrate(db);
+    } catch (error) {
+      db.close();
+      if ((error as { code?: string }).code === 'SQLITE_BUSY') {
+        throw new Error(`data directory ${this.options.dataDir} is in use by another Herald process`, { cause: error });
+      }
+      throw error;
+    }
+    this.db = db;
+    this.writes = new CommitQueue(db);
+    this.qm = new QueueMessages(db);
+    this.dl = new Deliveries(db);
+    this.stmts = prepareMetadata(db);
+    this.dl.recoverLeases();
+    for (const row of this.stmts.allQueues.all() as QueueRow[]) this.queues.set(row.name, row);
+    this.open_ = true;
+  }
+
+  async close(): Promise<void> {
+    if (!this.open_) return;
+    this.open_ = false;
+    this.writes.close();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+
+  healthy(): boolean {
+    return this.open_;
+  }
+
+  /** Group-commit statistics (for metrics and tests). */
+  commitStats(): { groups: number; writes: number } {
+    return { ...this.writes.stats };
+  }
+
+  // --- Topics ---------------------------------------------------------------------------
+
+  createTopic(name: string, nowMs: number): Promise<{ topic: Topic; created: boolean }> {
+    return this.writes.enqueue(() => {
+      const created = this.stmts.insertTopic.run(name, nowMs).changes === 1;
+      return { topic: toTopic(this.stmts.getTopic.get(name) as TopicRow), created };
+    }, true);
+  }
+
+  async getTopic(name: string): Promise<Topic | null> {
+    const row = this.stmts.getTopic.get(name) as TopicRow | undefined;
+    return row ? toTopic(row) : null;
+  }
+
+  async listTopics(limit: number, after = ''): Promise<Topic[]> {
+    return (this.stmts.listTopics.all(after, limit) as TopicRow[]).map(toTopic);
+  }
+
+  deleteTopic(name: string): Promise<boolean> {
+    return this.writes.enqueue(() => {
+      for (const { id } of this.stmts.subscriptionIdsOfTopic.all(name) as Array<{ id: string }>) {
+        this.dl.dropSubscription(id);
+      }
+      return this.stmts.deleteTopic.run(name).changes === 1; // subscriptions cascade
+    }, true);
+  }
+
+  // --- Subscriptions --------------------------------------------------------------------
+
+  createSubscription(sub: Subscription): Promise<void> {
+    return this.writes.enqueue(() => {
+      this.stmts.insertSubscription.run(subscriptionParams(sub));
+    }, true);
+  }
+
+  async getSubscription(id: string): Promise<Subscription | null> {
+    const row = this.stmts.getSubscription.get(id) as SubscriptionRow | undefined;
+    return row ? toSubscription(row) : null;
+  }
+
+  async listSubscriptions(topic: string): Promise<Subscription[]> {
+    return (this.stmts.subscriptionsOfTopic.all(topic) as SubscriptionRow[]).map(toSubscription);
+  }
+
+  async listAllSubscriptions(): Promise<Subscription[]> {
+    return (this.stmts.allSubscriptions.all() as SubscriptionRow[]).map(toSubscription);
+  }
+
+  async countSubscriptions(topic: string): Promise<number> {
+    return (this.stmts.countSubscriptions.get(topic) as { n: number }).n;
+  }
+
+  updateSubscription(sub: Subscription): Promise<void> {
+    return this.writes.enqueue(() => {
+      this.stmts.updateSubscription.run(subscriptionParams(sub));
+    }, true);
+  }
+
+  deleteSubscription(id: string): Promise<boolean> {
+    return this.writes.enqueue(() => {
+      this.dl.dropSubscription(id);
+      return this.stmts.deleteSubscription.run(id).changes === 1;
+    }, true);
+  }
+
+  // --- Queues ---------------------------------------------------------------------------
+
+  createQueue(queue: Queue): Promise<{ queue: Queue; created: boolean }> {
+    return this.writes.enqueue(() => {
+      const created = this.stmts.insertQueue.run(queueParams(queue)).changes === 1;
+      const row = this.stmts.getQueue.get(queue.name) as QueueRow;
+      this.queues.set(row.name, row);
+      return { queue: toQueue(row), created };
+    }, true);
+  }
+
+  async getQueue(name: string): Promise<Queue | null> {
+    const row = this.queues.get(name);
+    return row ? toQueue(row) : null;
+  }
+
+  async listQueues(): Promise<Queue[]> {
+    return [...this.queues.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(toQueue);
+  }
+
+  updateQueue(queue: Queue): Promise<void> {
+    return this.writes.enqueue(() => {
+      this.stmts.updateQueue.run(queueParams(queue));
+      this.queues.set(queue.name, this.stmts.getQueue.get(queue.name) as QueueRow);
+    }, true);
+  }
+
+  deleteQueue(name: string): Promise<boolean> {
+    return this.writes.enqueue(() => {
+      const row = this.queues.get(name);
+      if (!row) return false;
+      this.qm.purge(row.qid);
+      this.stmts.deleteQueue.run(name);
+      this.queues.delete(name);
+      return true;
+    }, true);
+  }
+
+  async queueStats(name: string, nowMs: number): Promise<QueueStats> {
+    return this.qm.stats(this.qid(name), nowMs);
+  }
+
+  async queueDepths(nowMs: number): Promise<Array<{ queue: string } & QueueStats>> {
+    return [...this.queues.values()].map((row) => ({ queue: row.name, ...this.qm.stats(row.qid, nowMs) }));
+  }
+
+  // --- Accepting messages ---------------------------------------------------------------
+
+  publish(entries: PublishEntry[], idempotencyWindowMs: number, nowMs: number): Promise<AcceptResult[]> {
+    return this.writes.enqueue(
+      () =>
+        entries.map((e): AcceptResult => {
+          if (e.idempotencyKey) {
+            const hit = this.claimIdempotencyKey(`topic:${e.topic}`, e.idempotencyKey, e.id, idempotencyWindowMs, nowMs);
+            if (hit) return { id: hit, duplicate: true };
+          }
+          const attributes = encodeAttributes(e.attributes);
+          if (e.deliveries.length > 0) {
+            this.dl.create({ ...e, attributes }, e.deliveries, nowMs);
+          }
+          for (const copy of e.queueCopies) {
+            const row = this.queues.get(copy.queue);
+            if (!row) continue; // the queue was deleted after the subscription was made
+            this.qm.insertWithSource(
+              row.qid,
+              { id: e.id, body: copy.body, attributes: encodeAttributes(copy.attributes), sentAtMs: nowMs, visibleAtMs: copy.visibleAtMs },
+              null,
+              null,
+              null,
+            );
+          }
+          return { id: e.id, duplicate: false };
+        }),
+      true,
+    );
+  }
+
+  sendToQueue(queue: string, entries: SendEntry[], idempotencyWindowMs: number, nowMs: number): Promise<AcceptResult[]> {
+    return this.writes.enqueue(() => {
+      const qid = this.qid(queue);
+      return entries.map((e): AcceptResult => {
+        if (e.idempotencyKey) {
+          const hit = this.claimIdempotencyKey(`queue:${queue}`, e.idempotencyKey, e.id, idempotencyWindowMs, nowMs);
+          if (hit) return { id: hit, duplicate: true };
+        }
+        this.qm.insert(qid, e);
+        return { id: e.id, duplicate: false };
+      });
+    }, true);
+  }
+
+  /** Returns the first message's id when the key was used within the window; else claims it. */
+  private claimIdempotencyKey(scope: string, key: string, id: string, windowMs: number, nowMs: number): string | null {
+    const hit = this.stmts.getIdempotencyKey.get(scope, key, nowMs - windowMs) as { message_id: string } | undefined;
+    if (hit) return hit.message_id;
+    this.stmts.putIdempotencyKey.run(scope, key, id, nowMs);
+    return null;
+  }
+
+  // --- Consuming queues -----------------------------------------------------------------
+
+  receive(queue: Queue, opts: ReceiveOptions): Promise<ReceivedMessage[]> {
+    return this.writes.enqueue(() => {
+      const qid = this.qid(queue.name);
+      const dlq = queue.deadLetterQueue ? this.queues.get(queue.deadLetterQueue)?.qid : undefined;
+      return this.qm.receive(qid, queue, dlq, opts.max, opts.visibilityMs, opts.nowMs);
+    }, false);
+  }
+
+  ack(queue: string, receipts: string[]): Promise<AckResult> {
+    return this.writes.enqueue(() => this.qm.ack(this.qid(queue), receipts), false);
+  }
+
+  changeVisibility(queue: string, receipt: string, visibleAtMs: number): Promise<boolean> {
+    return this.writes.enqueue(() => this.qm.changeVisibility(this.qid(queue), receipt, visibleAtMs), false);
+  }
+
+  purge(queue: string): Promise<number> {
+    return this.writes.enqueue(() => this.qm.purge(this.qid(queue)), true);
+  }
+
+  async nextVisibleAt(queue: string): Promise<number | null> {
+    return this.qm.nextVisibleAt(this.qid(queue));
+  }
+
+  redrive(deadLetterQueue: string, max: number, nowMs: number): Promise<RedriveResult> {
+    return this.writes.enqueue(() => {
+      const dlq = this.qid(deadLetterQueue);
+      let moved = 0;
+      const queues = new Set<string>();
+      const subscriptions = new Set<string>();
+      for (const r of this.qm.oldest(dlq, max)) {
+        if (r.source?.startsWith('queue:')) {
+          const target = this.queues.get(r.source.slice(6));
+          if (!target) continue;
+          this.qm.moveTo(r.seq, target.qid, nowMs);
+          queues.add(target.name);
+          moved++;
+        } else if (r.source?.startsWith('subscription:')) {
+          const sub = this.stmts.getSubscription.get(r.source.slice(13)) as SubscriptionRow | undefined;
+          if (!sub) continue;
+          // A fresh delivery with the same message id: receivers dedupe on webhook-id.
+          this.dl.create(
+            { id: r.id, topic: sub.topic, body: r.body, attributes: r.attributes, createdAtMs: r.sent_at },
+            [{ subscriptionId: sub.id, dueAtMs: nowMs }],
+            nowMs,
+          );
+          this.qm.delete(r.seq);
+          subscriptions.add(sub.id);
+          moved++;
+        }
+      }
+      return { moved, queues: [...queues], subscriptions: [...subscriptions] };
+    }, true);
+  }
+
+  // --- Deliveries -----------------------------------------------------------------------
+
+  leaseDeliveries(subscriptionId: string, nowMs: number, limit: number, leaseUntilMs: number): Promise<LeasedDelivery[]> {
+    return this.writes.enqueue(() => this.dl.lease(subscriptionId, nowMs, limit, leaseUntilMs), false);
+  }
+
+  completeDeliveries(outcomes: DeliveryOutcome[], nowMs: number): Promise<void> {
+    return this.writes.enqueue(() => {
+      for (const o of outcomes) {
+        if (o.attempt) this.dl.recordAttempt(o.attempt);
+        switch (o.kind) {
+          case 'delivered':
+            this.dl.finish(o.deliveryId);
+            break;
+          case 'retry':
+            this.dl.retry(o.deliveryId, o.attempt.attempt, o.dueAtMs, o.attempt.error);
+            break;
+          case 'dead_letter':
+            this.deadLetter(o, nowMs);
+            break;
+        }
+      }
+    }, false);
+  }
+
+  private deadLetter(o: Extract<DeliveryOutcome, { kind: 'dead_letter' }>, nowMs: number): void {
+    const target = o.queue ? this.queues.get(o.queue) : undefined;
+    const message = target ? this.dl.messageOf(o.deliveryId) : undefined;
+    if (!target || !message) {
+      this.dl.fail(o.deliveryId, o.attempt?.attempt ?? 0, o.reason);
+      return;
+    }
+    const subscriptionId = o.attempt?.subscriptionId ?? this.subscriptionOfDelivery(o.deliveryId);
+    this.qm.insertWithSource(
+      target.qid,
+      { id: message.id, body: message.body, attributes: message.attributes, sentAtMs: message.created_at, visibleAtMs: nowMs },
+      `subscription:${subscriptionId}`,
+      message.topic,
+      o.reason,
+    );
+    this.dl.finish(o.deliveryId);
+  }
+
+  private subscriptionOfDelivery(deliveryId: string): string {
+    return (this.stmts.subscriptionOfDelivery.get(Number(deliveryId)) as { subscription_id: string }).subscription_id;
+  }
+
+  releaseDeliveries(deliveryIds: string[], dueAtMs: number): Promise<void> {
+    if (deliveryIds.length === 0) return Promise.resolve();
+    return this.writes.enqueue(() => {
+      for (const id of deliveryIds) this.dl.release(id, dueAtMs);
+    }, false);
+  }
+
+  async nextDueAt(subscriptionId: string): Promise<number | null> {
+    return this.dl.nextDueAt(subscriptionId);
+  }
+
+  async listDeliveries(subscriptionId: string, state: 'pending' | 'failed', limit: number, cursor?: string) {
+    return this.dl.list(subscriptionId, state, limit, cursor);
+  }
+
+  retryFailed(subscriptionId: string, nowMs: number): Promise<number> {
+    return this.writes.enqueue(() => this.dl.retryFailed(subscriptionId, nowMs), true);
+  }
+
+  async listAttempts(query: AttemptQuery) {
+    return this.dl.attempts(query);
+  }
+
+  sweep(nowMs: number, opts: { attemptRetentionMs: number; idempotencyWindowMs: number }): Promise<void> {
+    return this.writes.enqueue(() => {
+      this.dl.expireLeases(nowMs);
+      for (const row of this.queues.values()) this.qm.expire(row.qid, nowMs - row.retention_ms);
+      this.stmts.expireIdempotencyKeys.run(nowMs - opts.idempotencyWindowMs);
+      this.dl.expireAttempts(nowMs - opts.attemptRetentionMs);
+    }, false);
+  }
+
+  private qid(name: string): number {
+    const row = this.queues.get(name);
+    if (!row) throw queueNotFound(name);
+    return row.qid;
+  }
+}
+
+function prepareMetadata(db: Database.Database) {
+  return {
+    insertTopic: db.prepare('INSERT OR IGNORE INTO topics (name, created_at) VALUES (?, ?)'),
+    getTopic: db.prepare('SELECT name, created_at FROM topics WHERE name = ?'),
+    listTopics: db.prepare('SELECT name, created_at FROM topics WHERE name > ? ORDER BY name LIMIT ?'),
+    deleteTopic: db.prepare('DELETE FROM topics WHERE name = ?'),
+    insertSubscription: db.prepare(
+      `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at)
+       VALUES (@id, @topic, @protocol, @endpoint, @raw, @delivery_policy, @dead_letter_queue, @secret, @status, @status_reason, @created_at)`,
+    ),
+    updateSubscription: db.prepare(
+      `UPDATE subscriptions SET endpoint = @endpoint, raw = @raw, delivery_policy = @delivery_policy,
+       dead_letter_queue = @dead_letter_queue, status = @status, status_reason = @status_reason WHERE id = @id`,
+    ),
+    getSubscription: db.prepare('SELECT * FROM subscriptions WHERE id = ?'),
+    subscriptionsOfTopic: db.prepare('SELECT * FROM subscriptions WHERE topic = ? ORDER BY created_at, id'),
+    subscriptionIdsOfTopic: db.prepare('SELECT id FROM subscriptions WHERE topic = ?'),
+    allSubscriptions: db.prepare('SELECT * FROM subscriptions'),
+    countSubscriptions: db.prepare('SELECT COUNT(*) AS n FROM subscriptions WHERE topic = ?'),
+    deleteSubscription: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
+    subscriptionOfDelivery: db.prepare('SELECT subscription_id FROM deliveries WHERE seq = ?'),
+    insertQueue: db.prepare(
+      `INSERT OR IGNORE INTO queues (name, visibility_timeout_ms, delay_ms, retention_ms, max_receive_count, dead_letter_queue, created_at)
+       VALUES (@name, @visibility_timeout_ms, @delay_ms, @retention_ms, @max_receive_count, @dead_letter_queue, @created_at)`,
+    ),
+    updateQueue: db.prepare(
+      `UPDATE queues SET visibility_timeout_ms = @visibility_timeout_ms, delay_ms = @delay_ms, retention_ms = @retention_ms,
+       max_receive_count = @max_receive_count, dead_letter_queue = @dead_letter_queue WHERE name = @name`,
+    ),
+    getQueue: db.prepare('SELECT * FROM queues WHERE name = ?'),
+    allQueues: db.prepare('SELECT * FROM queues'),
+    deleteQueue: db.prepare('DELETE FROM queues WHERE name = ?'),
+    getIdempotencyKey: db.prepare(
+      'SELECT message_id FROM idempotency_keys WHERE scope = ? AND key = ? AND created_at > ?',
+    ),
+    putIdempotencyKey: db.prepare(
+      'INSERT OR REPLACE INTO idempotency_keys (scope, key, message_id, created_at) VALUES (?, ?, ?, ?)',
+    ),
+    expireIdempotencyKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * The store contract. Everything above `store/` talks to storage only through this
+ * interface; `sqlite/` implements it today and `postgres/` will implement the same.
+ * No driver type crosses this boundary.
+ *
+ * Durability rule: a method that accepts messages (`publish`, `sendToQueue`) resolves
+ * only after its rows are committed and fsync'd. Methods that only move work along
+ * (leases, receives, acks, outcomes) may be committed lazily: losing them in a power
+ * cut re-delivers work, which at-least-once delivery allows, but never loses it.
+ *
+ * Times are epoch milliseconds; the caller passes `now` so behaviour is testable.
+ */
+import type {
+  Attempt,
+  Attributes,
+  Delivery,
+  ErrorClass,
+  Queue,
+  QueueStats,
+  ReceivedMessage,
+  Subscription,
+  Topic,
+} from '../types.js';
+
+/** A copy of a published message for a queue subscription. */
+export interface QueueCopy {
+  queue: string;
+  body: string;
+  attributes: Attributes;
+  visibleAtMs: number;
+}
+
+export interface PublishEntry {
+  id: string;
+  topic: string;
+  body: string;
+  attributes: Attributes;
+  createdAtMs: number;
+  idempotencyKey?: string;
+  /** Push subscriptions owed this message, first attempt due at `dueAtMs`. */
+  deliveries: Array<{ subscriptionId: string; dueAtMs: number }>;
+  /** Queue subscriptions: the copy to append to each queue, in the same transaction. */
+  queueCopies: QueueCopy[];
+}
+
+export interface SendEntry {
+  id: string;
+  body: string;
+  attributes: Attributes;
+  sentAtMs: number;
+  visibleAtMs: number;
+  idempotencyKey?: string;
+}
+
+/** Outcome of accepting one message; `duplicate` when an idempotency key matched. */
+export type AcceptResult = { id: string; duplicate: boolean } | { error: { code: string; message: string } };
+
+/** A delivery handed to the delivery engine, with what it needs to send it. */
+export interface LeasedDelivery {
+  /** Store-assigned id of the delivery (opaque to callers). */
+  deliveryId: string;
+  subscriptionId: string;
+  /** Attempts already made before this lease. */
+  attempts: number;
+  messageId: string;
+  topic: string;
+  body: string;
+  attributes: Attributes;
+  publishedAtMs: number;
+}
+
+export interface AttemptRecord {
+  subscriptionId: string;
+  messageId: string;
+  attempt: number;
+  atMs: number;
+  status: number | null;
+  latencyMs: number;
+  ok: boolean;
+  errorClass: ErrorClass | null;
+  error: string | null;
+}
+
+/** What became of a leased delivery after one attempt. */
+export type DeliveryOutcome =
+  | { kind: 'delivered'; deliveryId: string; attempt: AttemptRecord }
+  | { kind: 'retry'; deliveryId: string; dueAtMs: number; attempt: AttemptRecord }
+  | {
+      kind: 'dead_letter';
+      deliveryId: string;
+      attempt: AttemptRecord | null;
+      /** Move to this queue, or keep as a failed delivery when null (or the queue is gone). */
+      queue: string | null;
+      reason: string;
+    };
+
+export interface ReceiveOptions {
+  max: number;
+  visibilityMs: number;
+  nowMs: number;
+}
+
+export interface AckResult {
+  acked: number;
+  failed: Array<{ receipt: string; error: { code: string; message: string } }>;
+}
+
+/** What a redrive moved, and where to, so the right receivers and deliveries wake up. */
+export interface RedriveResult {
+  moved: number;
+  queues: string[];
+  subscriptions: string[];
+}
+
+export interface AttemptQuery {
+  subscriptionId?: string;
+  messageId?: string;
+  limit: number;
+  /** Return attempts older than this cursor (from a previous page). */
+  cursor?: string;
+}
+
+export interface Store {
+  /** Apply migrations and recover work left leased by a previous process. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** True while the store can commit writes. */
+  healthy(): boolean;
+
+  // Topics
+  createTopic(name: string, nowMs: number): Promise<{ topic: Topic; created: boolean }>;
+  getTopic(name: string): Promise<Topic | null>;
+  listTopics(limit: number, after?: string): Promise<Topic[]>;
+  /** Deletes the topic, its subscriptions and their pending deliveries. */
+  deleteTopic(name: string): Promise<boolean>;
+
+  // Subscriptions
+  createSubscription(sub: Subscription): Promise<void>;
+  getSubscription(id: string): Promise<Subscription | null>;
+  listSubscriptions(topic: string): Promise<Subscription[]>;
+  listAllSubscriptions(): Promise<Subscription[]>;
+  updateSubscription(sub: Subscription): Promise<void>;
+  deleteSubscription(id: string): Promise<boolean>;
+  countSubscriptions(topic: string): Promise<number>;
+
+  // Queues
+  createQueue(queue: Queue): Promise<{ queue: Queue; created: boolean }>;
+  getQueue(name: string): Promise<Queue | null>;
+  listQueues(): Promise<Queue[]>;
+  updateQueue(queue: Queue): Promise<void>;
+  deleteQueue(name: string): Promise<boolean>;
+  queueStats(name: string, nowMs: number): Promise<QueueStats>;
+  /** Depth of every queue, for metrics. */
+  queueDepths(nowMs: number): Promise<Array<{ queue: string } & QueueStats>>;
+
+  // Accepting messages (durable before resolving)
+  publish(entries: PublishEntry[], idempotencyWindowMs: number, nowMs: number): Promise<AcceptResult[]>;
+  sendToQueue(queue: string, entries: SendEntry[], idempotencyWindowMs: number, nowMs: number): Promise<AcceptResult[]>;
+
+  // Consuming queues
+  /**
+   * Receive up to `max` visible messages, hiding them for `visibilityMs`. Messages already
+   * received `queue.maxReceiveCount` times move to `queue.deadLetterQueue` instead.
+   */
+  receive(queue: Queue, opts: ReceiveOptions): Promise<ReceivedMessage[]>;
+  ack(queue: string, receipts: string[]): Promise<AckResult>;
+  /** Returns false when the receipt is not the message's latest one (or it is gone). */
+  changeVisibility(queue: string, receipt: string, visibleAtMs: number): Promise<boolean>;
+  purge(queue: string): Promise<number>;
+  /** When the next message of the queue becomes visible (null when empty). */
+  nextVisibleAt(queue: string): Promise<number | null>;
+  /**
+   * Move up to `max` messages out of a dead-letter queue back where they came from: a queue,
+   * or the subscription whose delivery was dead-lettered (as a fresh delivery).
+   */
+  redrive(deadLetterQueue: string, max: number, nowMs: number): Promise<RedriveResult>;
+
+  // Deliveries
+  /** Lease due deliveries of one subscription until `leaseUntilMs`; nobody else gets them meanwhile. */
+  leaseDeliveries(subscriptionId: string, nowMs: number, limit: number, leaseUntilMs: number): Promise<LeasedDelivery[]>;
+  /** Record outcomes of attempts (and their attempt log entries) in one commit. */
+  completeDeliveries(outcomes: DeliveryOutcome[], nowMs: number): Promise<void>;
+  /** Hand leased deliveries back without spending an attempt (breaker open, shutdown). */
+  releaseDeliveries(deliveryIds: string[], dueAtMs: number): Promise<void>;
+  /** Earliest due time of a pending delivery of the subscription (null when none). */
+  nextDueAt(subscriptionId: string): Promise<number | null>;
+  listDeliveries(subscriptionId: string, state: 'pending' | 'failed', limit: number, cursor?: string): Promise<{ deliveries: Delivery[]; next?: string }>;
+  /** Turn failed deliveries of a subscription back into pending ones with a fresh attempt budget. */
+  retryFailed(subscriptionId: string, nowMs: number): Promise<number>;
+  listAttempts(query: AttemptQuery): Promise<{ attempts: Attempt[]; next?: string }>;
+
+  /** Periodic housekeeping: expired leases, queue retention, idempotency keys, old attempts. */
+  sweep(nowMs: number, opts: { attemptRetentionMs: number; idempotencyWindowMs: number }): Promise<void>;
+}

@@ -1,0 +1,202 @@
+/**
+ * Input validation for the domain. Pure: each function returns the normalised value or
+ * throws a HeraldError whose message names the field, so every front door (REST today,
+ * the AWS adapters later) rejects the same things the same way.
+ */
+import { HeraldError, invalid } from './errors.js';
+import type { Attributes, BackoffPolicy, DeliveryPolicy, MessageInput, Protocol, QueueConfig } from './types.js';
+
+const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const ATTRIBUTE_KEY = /^[A-Za-z0-9_.-]{1,128}$/;
+export const MAX_ATTRIBUTES = 10;
+export const MAX_BATCH = 1000;
+export const MAX_DELAY_SECONDS = 900;
+export const MAX_RECEIVE = 1000;
+export const MAX_WAIT_SECONDS = 20;
+export const MAX_VISIBILITY_SECONDS = 12 * 3600;
+export const MAX_RETENTION_SECONDS = 14 * 24 * 3600;
+
+function checkName(kind: 'topic' | 'queue', name: unknown, pattern: RegExp, max: number): string {
+  if (typeof name === 'string' && name.endsWith('.fifo')) {
+    throw invalid(`${kind} name "${name}": FIFO ${kind}s (.fifo) are not supported yet`);
+  }
+  if (typeof name !== 'string' || !pattern.test(name)) {
+    throw invalid(`${kind} name must be 1-${max} characters of letters, digits, "-" and "_"`);
+  }
+  return name;
+}
+
+export const topicName = (name: unknown) => checkName('topic', name, TOPIC_NAME, 256);
+export const queueName = (name: unknown) => checkName('queue', name, QUEUE_NAME, 80);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function number(field: string, v: unknown, min: number, max: number, integer = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    throw invalid(`${field} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+  }
+  return v;
+}
+
+function optionalNumber(field: string, v: unknown, min: number, max: number, fallback: number, integer = false): number {
+  return v === undefined ? fallback : number(field, v, min, max, integer);
+}
+
+export function attributes(v: unknown, field = 'attributes'): Attributes {
+  if (v === undefined || v === null) return {};
+  if (!isObject(v)) throw invalid(`${field} must be an object of string values`);
+  const keys = Object.keys(v);
+  if (keys.length > MAX_ATTRIBUTES) throw invalid(`${field} may hold at most ${MAX_ATTRIBUTES} entries`);
+  const out: Attributes = {};
+  for (const k of keys) {
+    if (!ATTRIBUTE_KEY.test(k)) {
+      throw invalid(`${field} key "${k.slice(0, 40)}" must be 1-128 characters of letters, digits, ".", "-" and "_"`);
+    }
+    const value = v[k];
+    if (typeof value !== 'string') throw invalid(`${field}.${k} must be a string`);
+    out[k] = value;
+  }
+  return out;
+}
+
+/** Bytes a message costs against the size limit: body plus attribute keys and values. */
+export function messageSize(body: string, attrs: Attributes): number {
+  let n = Buffer.byteLength(body);
+  for (const k in attrs) n += k.length + Buffer.byteLength(attrs[k]);
+  return n;
+}
+
+export interface ValidMessage {
+  body: string;
+  attributes: Attributes;
+  delaySeconds: number | undefined;
+  idempotencyKey: string | undefined;
+}
+
+export function message(v: unknown, maxBytes: number, field = 'message'): ValidMessage {
+  if (!isObject(v)) throw invalid(`${field} must be an object with a "body"`);
+  const prefix = field === 'message' ? '' : `${field}.`;
+  const { body, delaySeconds, idempotencyKey } = v as Record<string, unknown>;
+  if (typeof body !== 'string') throw invalid(`${prefix}body must be a string`);
+  const attrs = attributes(v.attributes, `${prefix}attributes`);
+  const size = messageSize(body, attrs);
+  if (size > maxBytes) {
+    throw new HeraldError('message_too_large', `${prefix}body and attributes are ${size} bytes; the limit is ${maxBytes}`);
+  }
+  if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length < 1 || idempotencyKey.length > 128)) {
+    throw invalid(`${prefix}idempotencyKey must be a string of 1-128 characters`);
+  }
+  return {
+    body,
+    attributes: attrs,
+    delaySeconds: delaySeconds === undefined ? undefined : number(`${prefix}delaySeconds`, delaySeconds, 0, MAX_DELAY_SECONDS),
+    idempotencyKey: idempotencyKey as string | undefined,
+  };
+}
+
+/** A batch: returns per-entry results so one bad entry does not fail the others. */
+export function batch(v: unknown, maxBytes: number): Array<ValidMessage | HeraldError> {
+  if (!isObject(v) || !Array.isArray(v.messages)) throw invalid('messages must be an array of messages');
+  const list = v.messages as unknown[];
+  if (list.length === 0 || list.length > MAX_BATCH) throw invalid(`messages must hold 1-${MAX_BATCH} entries`);
+  return list.map((m, i) => {
+    try {
+      return message(m, maxBytes, `messages[${i}]`);
+    } catch (error) {
+      if (error instanceof HeraldError) return error;
+      throw error;
+    }
+  });
+}
+
+export function endpoint(protocol: Protocol, v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0) throw invalid('endpoint must be a non-empty string');
+  if (protocol === 'queue') return queueName(v);
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw invalid(`endpoint "${v.slice(0, 200)}" is not a valid URL`);
+  }
+  if (url.protocol !== `${protocol}:`) throw invalid(`endpoint must be an ${protocol}:// URL for protocol "${protocol}"`);
+  if (url.username || url.password) throw invalid('endpoint must not carry credentials in the URL; use the signing secret');
+  if (!url.hostname) throw invalid('endpoint must name a host');
+  return url.toString();
+}
+
+export function protocol(v: unknown): Protocol {
+  if (v === 'http' || v === 'https' || v === 'queue') return v;
+  throw invalid('protocol must be one of "http", "https", "queue"');
+}
+
+export function deliveryPolicy(v: unknown, base: DeliveryPolicy): DeliveryPolicy {
+  if (v === undefined || v === null) return base;
+  if (!isObject(v)) throw invalid('deliveryPolicy must be an object');
+  const b = v.backoff;
+  if (b !== undefined && !isObject(b)) throw invalid('deliveryPolicy.backoff must be an object');
+  const bo = (b ?? {}) as Record<string, unknown>;
+  const backoff: BackoffPolicy = {
+    initialSeconds: optionalNumber('deliveryPolicy.backoff.initialSeconds', bo.initialSeconds, 0, 3600, base.backoff.initialSeconds),
+    maxSeconds: optionalNumber('deliveryPolicy.backoff.maxSeconds', bo.maxSeconds, 0, 86_400, base.backoff.maxSeconds),
+    multiplier: optionalNumber('deliveryPolicy.backoff.multiplier', bo.multiplier, 1, 10, base.backoff.multiplier),
+  };
+  if (backoff.maxSeconds < backoff.initialSeconds) {
+    throw invalid('deliveryPolicy.backoff.maxSeconds must not be below initialSeconds');
+  }
+  return {
+    maxAttempts: optionalNumber('deliveryPolicy.maxAttempts', v.maxAttempts, 1, 100, base.maxAttempts, true),
+    backoff,
+    timeoutSeconds: optionalNumber('deliveryPolicy.timeoutSeconds', v.timeoutSeconds, 0.01, 300, base.timeoutSeconds),
+    maxPerSecond: optionalNumber('deliveryPolicy.maxPerSecond', v.maxPerSecond, 0, 100_000, base.maxPerSecond),
+    maxConcurrency: optionalNumber('deliveryPolicy.maxConcurrency', v.maxConcurrency, 1, 1000, base.maxConcurrency, true),
+  };
+}
+
+export function queueConfig(v: unknown, base: QueueConfig): QueueConfig {
+  if (v === undefined || v === null) return base;
+  if (!isObject(v)) throw invalid('queue configuration must be an object');
+  const cfg: QueueConfig = {
+    visibilityTimeoutSeconds: optionalNumber('visibilityTimeoutSeconds', v.visibilityTimeoutSeconds, 0, MAX_VISIBILITY_SECONDS, base.visibilityTimeoutSeconds),
+    delaySeconds: optionalNumber('delaySeconds', v.delaySeconds, 0, MAX_DELAY_SECONDS, base.delaySeconds),
+    retentionSeconds: optionalNumber('retentionSeconds', v.retentionSeconds, 1, MAX_RETENTION_SECONDS, base.retentionSeconds),
+    maxReceiveCount: optionalNumber('maxReceiveCount', v.maxReceiveCount, 0, 1000, base.maxReceiveCount, true),
+    deadLetterQueue: v.deadLetterQueue === undefined ? base.deadLetterQueue : v.deadLetterQueue === null ? null : queueName(v.deadLetterQueue),
+  };
+  if (cfg.maxReceiveCount > 0 && !cfg.deadLetterQueue) {
+    throw invalid('maxReceiveCount needs a deadLetterQueue to move messages to');
+  }
+  return cfg;
+}
+
+export function receiveOptions(v: unknown, queueVisibility: number) {
+  const o = (v ?? {}) as Record<string, unknown>;
+  if (!isObject(o)) throw invalid('receive options must be an object');
+  return {
+    max: optionalNumber('max', o.max, 1, MAX_RECEIVE, 1, true),
+    waitSeconds: optionalNumber('waitSeconds', o.waitSeconds, 0, MAX_WAIT_SECONDS, 0),
+    visibilityTimeoutSeconds: optionalNumber('visibilityTimeoutSeconds', o.visibilityTimeoutSeconds, 0, MAX_VISIBILITY_SECONDS, queueVisibility),
+  };
+}
+
+export function visibilityTimeout(v: unknown): number {
+  return number('visibilityTimeoutSeconds', v, 0, MAX_VISIBILITY_SECONDS);
+}
+
+export function receipts(v: unknown): string[] {
+  if (!isObject(v) || !Array.isArray(v.receipts) || v.receipts.length === 0 || v.receipts.length > MAX_RECEIVE) {
+    throw invalid(`receipts must be an array of 1-${MAX_RECEIVE} receipt strings`);
+  }
+  for (const r of v.receipts) if (typeof r !== 'string') throw invalid('receipts must be strings');
+  return v.receipts as string[];
+}
+
+export function limit(v: unknown, fallback = 100, max = 1000): number {
+  if (v === undefined) return fallback;
+  const n = typeof v === 'string' ? Number(v) : v;
+  return number('limit', n, 1, max, true);
+}
+
+export type { MessageInput };
+
+export const invalidField = (field: string, problem: string) => invalid(`${field} ${problem}`);

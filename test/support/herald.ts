@@ -1,0 +1,82 @@
+/** Start a real Herald (in this process) on a fresh SQLite data directory and a free port. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { HeraldClient } from '../../src/client/index.js';
+import type { ConfigOverrides } from '../../src/config.js';
+import { startHerald, type Herald } from '../../src/server/herald.js';
+
+export interface TestHerald {
+  herald: Herald;
+  client: HeraldClient;
+  url: string;
+  apiKey: string;
+  dataDir: string;
+  /** Raw fetch against the API with the key set (for status codes and error bodies). */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export function tempDir(prefix = 'herald-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startTestHerald(overrides: ConfigOverrides = {}, dataDir = tempDir()): Promise<TestHerald> {
+  const herald = await startHerald({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    apiKey: 'test-key',
+    logger: pino({ level: process.env.HERALD_TEST_LOG ?? 'silent' }),
+    ...overrides,
+    delivery: { pollIntervalMs: 100, ...overrides.delivery },
+  });
+  const client = new HeraldClient({ url: herald.url, apiKey: herald.apiKey });
+  const api: TestHerald['api'] = async (method, path, body, headers = {}) => {
+    const res = await fetch(herald.url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${herald.apiKey}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON (metrics) */
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+  return {
+    herald,
+    client,
+    url: herald.url,
+    apiKey: herald.apiKey,
+    dataDir,
+    api,
+    async close() {
+      await client.close();
+      await herald.close();
+    },
+  };
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Poll `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
