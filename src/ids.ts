@@ -4,13 +4,28 @@ import { randomBytes } from 'node:crypto';
 let lastMs = -1;
 let counter = 0;
 
+// Random bytes drawn 4 KiB at a time: one syscall per ~400 ids instead of one per id.
+const POOL_SIZE = 4096;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+function random10(): Buffer {
+  if (poolOffset + 10 > pool.length) {
+    pool = randomBytes(POOL_SIZE);
+    poolOffset = 0;
+  }
+  const slice = pool.subarray(poolOffset, poolOffset + 10);
+  poolOffset += 10;
+  return slice;
+}
+
 /**
  * RFC 9562 UUIDv7: 48-bit millisecond timestamp, version 7, 12-bit rand_a, variant 10,
  * 62 random bits. Ids made in the same millisecond use rand_a as a counter (seeded
  * randomly), so ids generated in order sort in order.
  */
 export function uuidv7(nowMs: number = Date.now()): string {
-  const rnd = randomBytes(10);
+  const rnd = random10();
   if (nowMs <= lastMs) {
     nowMs = lastMs;
     counter++;

@@ -50,12 +50,21 @@ export interface EngineHooks {
 /** Extra lease time beyond the attempt timeout, covering time spent in a lane's buffer. */
 const LEASE_MARGIN_MS = 60_000;
 
+/**
+ * Outcomes wait this long (or until OUTCOME_BATCH of them) before being committed. Each
+ * commit rewrites whole pages of the same tables, so committing a few milliseconds of
+ * outcomes at once costs far less per delivery than committing each turn's handful. The
+ * receiver already has its message; only the bookkeeping waits.
+ */
+const OUTCOME_FLUSH_MS = 5;
+const OUTCOME_BATCH = 512;
+
 export class DeliveryEngine {
   private lanes = new Map<string, Lane>();
   private breakers = new Map<string, CircuitBreaker>();
   private inFlight = 0;
   private outcomes: DeliveryOutcome[] = [];
-  private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | null = null;
   private pumpScheduled = false;
   /** Lanes to look at on the next pump; signals name lanes so a publish does not scan them all. */
   private dirty = new Set<Lane>();
@@ -245,8 +254,10 @@ export class DeliveryEngine {
   }
 
   private async fetch(lane: Lane): Promise<void> {
-    const want = this.target(lane) - lane.buffer.length - lane.inFlight;
-    if (want <= 0) return;
+    const target = this.target(lane);
+    const want = target - lane.buffer.length - lane.inFlight;
+    // Lease in batches: one lease per completed delivery would cost a query per delivery.
+    if (want <= 0 || (want < target / 4 && lane.buffer.length > 0)) return;
     lane.fetching = true;
     try {
       const now = Date.now();
@@ -407,14 +418,13 @@ export class DeliveryEngine {
 
   private record(outcome: DeliveryOutcome): void {
     this.outcomes.push(outcome);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flushOutcomes());
-    }
+    if (this.outcomes.length >= OUTCOME_BATCH) this.flushOutcomes();
+    else if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flushOutcomes(), OUTCOME_FLUSH_MS);
   }
 
   private flushOutcomes(): void {
-    this.flushScheduled = false;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
     if (this.outcomes.length === 0) return;
     const batch = this.outcomes;
     this.outcomes = [];

@@ -26,6 +26,12 @@ export const queueNotFound = (name: string) => new HeraldError('queue_not_found'
 
 export class Queues {
   private waiters = new Map<string, Set<() => void>>();
+  /**
+   * Bumped on every signal for a queue. A receive notes it before looking; if it moved by
+   * the time the receive would sleep, a send committed in between, so it looks again
+   * instead of sleeping through that send (a lost wake-up).
+   */
+  private generations = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -104,6 +110,7 @@ export class Queues {
     const deadline = Date.now() + opts.waitSeconds * 1000;
     for (;;) {
       const now = Date.now();
+      const generation = this.generations.get(name) ?? 0;
       const messages = await this.store.receive(queue, { max: opts.max, visibilityMs, nowMs: now });
       if (messages.length > 0) {
         this.metrics.queueReceived.inc({ queue: name }, messages.length);
@@ -111,8 +118,9 @@ export class Queues {
       }
       if (now >= deadline || this.closed || abort?.aborted) return [];
       const nextVisible = await this.store.nextVisibleAt(name);
+      if ((this.generations.get(name) ?? 0) !== generation) continue;
       const until = nextVisible === null ? deadline : Math.min(deadline, Math.max(nextVisible, now + 1));
-      await this.waitForMessages(name, until - now, abort);
+      await this.waitForMessages(name, until - Date.now(), abort);
       if (!(await this.store.getQueue(name))) return []; // deleted while waiting
     }
   }
@@ -168,6 +176,7 @@ export class Queues {
   }
 
   private wake(name: string): void {
+    this.generations.set(name, (this.generations.get(name) ?? 0) + 1);
     const set = this.waiters.get(name);
     if (!set) return;
     this.waiters.delete(name);

@@ -189,6 +189,9 @@ export interface Store {
   retryFailed(subscriptionId: string, nowMs: number): Promise<number>;
   listAttempts(query: AttemptQuery): Promise<{ attempts: Attempt[]; next?: string }>;
 
-  /** Periodic housekeeping: expired leases, queue retention, idempotency keys, old attempts. */
+  /**
+   * Periodic housekeeping: queue retention, idempotency keys, old attempts (and, for stores
+   * shared by several nodes, leases whose holder died).
+   */
   sweep(nowMs: number, opts: { attemptRetentionMs: number; idempotencyWindowMs: number }): Promise<void>;
 }

@@ -8,9 +8,12 @@ import type { Subscription, Topic } from '../types.js';
 
 export interface TopicEntry {
   topic: Topic;
-  /** Active http/https subscriptions. */
+  /**
+   * http/https subscriptions, disabled ones included: a disabled (paused) webhook
+   * subscription still gets its deliveries, held until it is enabled again.
+   */
   push: Subscription[];
-  /** Active queue subscriptions. */
+  /** Active queue subscriptions (a disabled one stops receiving copies). */
   queue: Subscription[];
 }
 
@@ -39,11 +42,10 @@ export class Catalog {
     const topic = await this.store.getTopic(name);
     if (!topic) return null;
     const subs = await this.store.listSubscriptions(name);
-    const active = subs.filter((s) => s.status === 'active');
     return {
       topic,
-      push: active.filter((s) => s.protocol !== 'queue'),
-      queue: active.filter((s) => s.protocol === 'queue'),
+      push: subs.filter((s) => s.protocol !== 'queue'),
+      queue: subs.filter((s) => s.protocol === 'queue' && s.status === 'active'),
     };
   }
 }

@@ -153,6 +153,18 @@ describe('webhook delivery', () => {
     expect(rx.requests).toHaveLength(1);
   });
 
+  it('holds deliveries while a subscription is disabled and sends them when it is enabled', async () => {
+    const sub = await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url });
+    await h.client.updateSubscription(sub.id, { status: 'disabled' });
+    await h.client.publishBatch('orders', [{ body: 'a' }, { body: 'b' }, { body: 'c' }]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rx.requests).toHaveLength(0);
+    expect((await h.client.listDeliveries(sub.id)).deliveries).toHaveLength(3);
+    await h.client.updateSubscription(sub.id, { status: 'active' });
+    await waitFor(() => rx.requests.length === 3, 5000, 'held deliveries');
+    expect(rx.requests.map((r) => JSON.parse(r.body).body).sort()).toEqual(['a', 'b', 'c']);
+  });
+
   it('limits a subscription to maxPerSecond', async () => {
     await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url, deliveryPolicy: { maxPerSecond: 20 } });
     await h.client.publishBatch('orders', Array.from({ length: 30 }, (_, i) => ({ body: String(i) })));

@@ -30,7 +30,21 @@ export class CommitQueue {
   /** Groups committed and writes in them, for metrics and tests. */
   readonly stats = { groups: 0, writes: 0 };
 
-  constructor(private readonly db: Database.Database) {}
+  private readonly begin;
+  private readonly commit;
+  private readonly rollback;
+  private readonly savepoint;
+  private readonly release;
+  private readonly rollbackTo;
+
+  constructor(private readonly db: Database.Database) {
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
+    this.rollback = db.prepare('ROLLBACK');
+    this.savepoint = db.prepare('SAVEPOINT w');
+    this.release = db.prepare('RELEASE w');
+    this.rollbackTo = db.prepare('ROLLBACK TO w');
+  }
 
   enqueue<T>(run: () => T, durable: boolean): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
@@ -52,25 +66,37 @@ export class CommitQueue {
     const durable = group.some((w) => w.durable);
     this.setSync(durable ? 'FULL' : 'NORMAL');
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = new Array(group.length);
+    // A lone write needs no savepoint: if it fails, the whole (one-write) group rolls back.
+    const isolate = group.length > 1;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.begin.run();
       for (let i = 0; i < group.length; i++) {
-        this.db.exec('SAVEPOINT w');
+        if (!isolate) {
+          try {
+            outcomes[i] = { ok: true, value: group[i].run() };
+          } catch (error) {
+            this.rollback.run();
+            group[i].reject(error);
+            return;
+          }
+          continue;
+        }
+        this.savepoint.run();
         try {
           outcomes[i] = { ok: true, value: group[i].run() };
-          this.db.exec('RELEASE w');
+          this.release.run();
         } catch (error) {
-          this.db.exec('ROLLBACK TO w');
-          this.db.exec('RELEASE w');
+          this.rollbackTo.run();
+          this.release.run();
           outcomes[i] = { ok: false, error };
         }
       }
-      this.db.exec('COMMIT');
+      this.commit.run();
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing in the group is durable.
       if (this.db.inTransaction) {
         try {
-          this.db.exec('ROLLBACK');
+          this.rollback.run();
         } catch {
           /* already rolled back by SQLite */
         }

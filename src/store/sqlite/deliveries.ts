@@ -5,6 +5,11 @@
  * `pending` count; each subscription gets a small `deliveries` row pointing at it. Finishing
  * a delivery decrements the count and the message row goes when it reaches zero, so a
  * 1,000-subscription fanout stores the body once and garbage collection never scans.
+ *
+ * Leases live in memory. Exactly one process opens a SQLite store (it holds an exclusive
+ * lock), so a lease only has to exclude this process's own engine, and a crash forgets
+ * every lease at once, which is precisely the recovery a restart needs. This saves an
+ * indexed write per delivery; stores shared by several nodes keep leases in their rows.
  */
 import type Database from 'better-sqlite3';
 import type { Attempt, Delivery } from '../../types.js';
@@ -43,11 +48,14 @@ export class Deliveries {
   private readonly releaseStmt;
   private readonly decrementStmt;
   private readonly dropMessageStmt;
+  private readonly dropLastStmt;
+  /** Leased delivery seqs (in flight or buffered in the engine), per subscription. */
+  private readonly leased = new Map<string, Set<number>>();
+  private readonly leasedSeqs = new Map<number, string>();
   private readonly messageOfStmt;
   private readonly nextDueStmt;
   private readonly insertAttemptStmt;
   private readonly recoverStmt;
-  private readonly expireLeasesStmt;
   private readonly retryFailedStmt;
   private readonly dropForSubscriptionStmt;
   private readonly decrementForSubscriptionStmt;
@@ -62,13 +70,15 @@ export class Deliveries {
     this.insertDeliveryStmt = db.prepare(
       'INSERT INTO deliveries (subscription_id, mseq, due_at, created_at) VALUES (?, ?, ?, ?)',
     );
+    // Index-only: (subscription_id, state, due_at) carries the rowid.
     this.selectDueStmt = db.prepare(
-      `SELECT d.seq, d.subscription_id, d.attempts, m.mseq, m.id, m.topic, m.body, m.attributes, m.created_at
-       FROM deliveries d JOIN messages m ON m.mseq = d.mseq
-       WHERE d.subscription_id = ? AND d.state = 0 AND d.due_at <= ?
-       ORDER BY d.due_at LIMIT ?`,
+      `SELECT seq FROM deliveries WHERE subscription_id = ? AND state = 0 AND due_at <= ?
+       ORDER BY due_at LIMIT ?`,
     );
-    this.leaseStmt = db.prepare('UPDATE deliveries SET state = 1, lease_until = ? WHERE seq = ?');
+    this.leaseStmt = db.prepare(
+      `SELECT d.seq, d.subscription_id, d.attempts, m.mseq, m.id, m.topic, m.body, m.attributes, m.created_at
+       FROM deliveries d JOIN messages m ON m.mseq = d.mseq WHERE d.seq = ?`,
+    );
     this.deleteStmt = db.prepare('DELETE FROM deliveries WHERE seq = ? RETURNING mseq');
     this.retryStmt = db.prepare(
       'UPDATE deliveries SET state = 0, lease_until = NULL, attempts = ?, due_at = ?, last_error = ? WHERE seq = ?',
@@ -76,11 +86,10 @@ export class Deliveries {
     this.failStmt = db.prepare(
       'UPDATE deliveries SET state = 2, lease_until = NULL, attempts = MAX(attempts, ?), last_error = ? WHERE seq = ? RETURNING mseq',
     );
-    this.releaseStmt = db.prepare(
-      'UPDATE deliveries SET state = 0, lease_until = NULL, due_at = ? WHERE seq = ? AND state = 1',
-    );
-    this.decrementStmt = db.prepare('UPDATE messages SET pending = pending - 1 WHERE mseq = ?');
-    this.dropMessageStmt = db.prepare('DELETE FROM messages WHERE mseq = ? AND pending <= 0');
+    this.releaseStmt = db.prepare('UPDATE deliveries SET due_at = ? WHERE seq = ? AND state = 0');
+    this.decrementStmt = db.prepare('UPDATE messages SET pending = pending - 1 WHERE mseq = ? RETURNING pending');
+    this.dropMessageStmt = db.prepare('DELETE FROM messages WHERE mseq = ?');
+    this.dropLastStmt = db.prepare('DELETE FROM messages WHERE mseq = ? AND pending = 1');
     this.messageOfStmt = db.prepare(
       `SELECT m.mseq, m.id, m.topic, m.body, m.attributes, m.created_at
        FROM deliveries d JOIN messages m ON m.mseq = d.mseq WHERE d.seq = ?`,
@@ -93,9 +102,6 @@ export class Deliveries {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.recoverStmt = db.prepare('UPDATE deliveries SET state = 0, lease_until = NULL WHERE state = 1');
-    this.expireLeasesStmt = db.prepare(
-      'UPDATE deliveries SET state = 0, lease_until = NULL WHERE state = 1 AND lease_until < ?',
-    );
     this.retryFailedStmt = db.prepare(
       `UPDATE deliveries SET state = 0, attempts = 0, due_at = ?, last_error = NULL
        WHERE subscription_id = ? AND state = 2`,
@@ -113,7 +119,7 @@ export class Deliveries {
       `SELECT d.seq, d.subscription_id, m.id AS message_id, d.state, d.attempts, d.due_at, d.last_error, d.created_at
        FROM deliveries d JOIN messages m ON m.mseq = d.mseq
        WHERE d.subscription_id = ? AND d.state IN (${states}) AND d.seq > ? ORDER BY d.seq LIMIT ?`;
-    this.listStmts = { pending: db.prepare(listSql('0, 1')), failed: db.prepare(listSql('2')) };
+    this.listStmts = { pending: db.prepare(listSql('0')), failed: db.prepare(listSql('2')) };
     const cols = 'id, subscription_id, message_id, attempt, at, status, latency_ms, ok, error_class, error';
     this.attemptStmts = {
       bySubscription: db.prepare(
@@ -123,7 +129,9 @@ export class Deliveries {
       byBoth: db.prepare(
         `SELECT ${cols} FROM attempts WHERE message_id = ? AND subscription_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
       ),
-      expire: db.prepare('DELETE FROM attempts WHERE at < ?'),
+      maxId: db.prepare('SELECT MAX(id) AS id FROM attempts'),
+      atOf: db.prepare('SELECT at FROM attempts WHERE id >= ? ORDER BY id LIMIT 1'),
+      expire: db.prepare('DELETE FROM attempts WHERE id < ?'),
     };
   }
 
@@ -138,13 +146,20 @@ export class Deliveries {
     for (const d of deliveries) this.insertDeliveryStmt.run(d.subscriptionId, mseq, d.dueAtMs, nowMs);
   }
 
-  lease(subscriptionId: string, nowMs: number, limit: number, leaseUntilMs: number): LeasedDelivery[] {
-    const rows = this.selectDueStmt.all(subscriptionId, nowMs, limit) as DueRow[];
-    const out: LeasedDelivery[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      this.leaseStmt.run(leaseUntilMs, r.seq);
-      out[i] = {
+  lease(subscriptionId: string, nowMs: number, limit: number): LeasedDelivery[] {
+    let mine = this.leased.get(subscriptionId);
+    if (!mine) this.leased.set(subscriptionId, (mine = new Set()));
+    // Leased rows are still state 0 and come first; skip past them.
+    const seqs = this.selectDueStmt.all(subscriptionId, nowMs, limit + mine.size) as Array<{ seq: number }>;
+    const out: LeasedDelivery[] = [];
+    for (const { seq } of seqs) {
+      if (out.length >= limit) break;
+      if (mine.has(seq)) continue;
+      const r = this.leaseStmt.get(seq) as DueRow | undefined;
+      if (!r) continue;
+      mine.add(seq);
+      this.leasedSeqs.set(seq, subscriptionId);
+      out.push({
         deliveryId: String(r.seq),
         subscriptionId: r.subscription_id,
         attempts: r.attempts,
@@ -153,9 +168,18 @@ export class Deliveries {
         body: r.body,
         attributes: decodeAttributes(r.attributes),
         publishedAtMs: r.created_at,
-      };
+      });
     }
     return out;
+  }
+
+  private unlease(seq: number): void {
+    const sub = this.leasedSeqs.get(seq);
+    if (sub === undefined) return;
+    this.leasedSeqs.delete(seq);
+    const mine = this.leased.get(sub);
+    mine?.delete(seq);
+    if (mine && mine.size === 0) this.leased.delete(sub);
   }
 
   recordAttempt(a: AttemptRecord): void {
@@ -174,23 +198,33 @@ export class Deliveries {
 
   /** Finish a delivery (delivered or dead-lettered): drop it and release its share of the message. */
   finish(deliveryId: string): void {
-    const row = this.deleteStmt.get(Number(deliveryId)) as { mseq: number } | undefined;
+    const seq = Number(deliveryId);
+    this.unlease(seq);
+    const row = this.deleteStmt.get(seq) as { mseq: number } | undefined;
     if (!row) return;
-    this.decrementStmt.run(row.mseq);
-    this.dropMessageStmt.run(row.mseq);
+    // The common case, a message with one webhook subscription, is a single statement.
+    if (this.dropLastStmt.run(row.mseq).changes === 1) return;
+    const left = this.decrementStmt.get(row.mseq) as { pending: number } | undefined;
+    if (left && left.pending <= 0) this.dropMessageStmt.run(row.mseq);
   }
 
   retry(deliveryId: string, attempts: number, dueAtMs: number, lastError: string | null): void {
+    this.unlease(Number(deliveryId));
     this.retryStmt.run(attempts, dueAtMs, lastError, Number(deliveryId));
   }
 
   /** Keep as failed (no dead-letter queue): listable, and retryable by an operator. */
   fail(deliveryId: string, attempts: number, reason: string): void {
+    this.unlease(Number(deliveryId));
     this.failStmt.get(attempts, reason, Number(deliveryId));
   }
 
+  /** Hand a leased delivery back, due at `dueAtMs`, without spending an attempt. */
   release(deliveryId: string, dueAtMs: number): void {
-    this.releaseStmt.run(dueAtMs, Number(deliveryId));
+    const seq = Number(deliveryId);
+    if (!this.leasedSeqs.has(seq)) return;
+    this.unlease(seq);
+    this.releaseStmt.run(dueAtMs, seq);
   }
 
   messageOf(deliveryId: string): MessageRow | undefined {
@@ -201,13 +235,9 @@ export class Deliveries {
     return (this.nextDueStmt.get(subscriptionId) as { t: number | null }).t;
   }
 
-  /** A previous process died holding leases; only one process opens a SQLite store. */
+  /** Rows leased in the database by an older layout; leases are in memory now. */
   recoverLeases(): number {
     return this.recoverStmt.run().changes;
-  }
-
-  expireLeases(nowMs: number): number {
-    return this.expireLeasesStmt.run(nowMs).changes;
   }
 
   retryFailed(subscriptionId: string, nowMs: number): number {
@@ -215,6 +245,8 @@ export class Deliveries {
   }
 
   dropSubscription(subscriptionId: string): void {
+    for (const seq of this.leased.get(subscriptionId) ?? []) this.leasedSeqs.delete(seq);
+    this.leased.delete(subscriptionId);
     this.decrementForSubscriptionStmt.run(subscriptionId);
     this.dropOrphanMessagesStmt.run(subscriptionId);
     this.dropForSubscriptionStmt.run(subscriptionId);
@@ -223,6 +255,7 @@ export class Deliveries {
   list(subscriptionId: string, state: 'pending' | 'failed', limit: number, cursor?: string): { deliveries: Delivery[]; next?: string } {
     const after = cursor ? Number(cursor) || 0 : 0;
     const rows = this.listStmts[state].all(subscriptionId, after, limit + 1) as DeliveryRow[];
+    for (const r of rows) if (r.state === 0 && this.leasedSeqs.has(r.seq)) r.state = 1;
     const page = rows.slice(0, limit).map(toDelivery);
     return rows.length > limit ? { deliveries: page, next: page[page.length - 1].id } : { deliveries: page };
   }
@@ -238,7 +271,18 @@ export class Deliveries {
     return rows.length > q.limit ? { attempts: page, next: String(page[page.length - 1].id) } : { attempts: page };
   }
 
+  /** Drop attempts older than `beforeMs`. Ids grow with time: binary-search the first id to keep. */
   expireAttempts(beforeMs: number): number {
-    return this.attemptStmts.expire.run(beforeMs).changes;
+    const max = (this.attemptStmts.maxId.get() as { id: number | null }).id;
+    if (max === null) return 0;
+    let lo = 1;
+    let hi = max + 1; // first id whose attempt is at or after the cut-off (max + 1: none)
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = this.attemptStmts.atOf.get(mid) as { at: number } | undefined;
+      if (!row || row.at >= beforeMs) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.attemptStmts.expire.run(lo).changes;
   }
 }

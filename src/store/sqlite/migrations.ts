@@ -72,9 +72,9 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
         created_at INTEGER NOT NULL,
         pending INTEGER NOT NULL
       );
-      CREATE INDEX messages_id ON messages(id);
 
       -- state: 0 pending, 1 leased (in flight), 2 failed (attempts exhausted, no DLQ).
+      -- One process owns a SQLite store, so leases need no index: startup reclaims them all.
       CREATE TABLE deliveries (
         seq INTEGER PRIMARY KEY,
         subscription_id TEXT NOT NULL,
@@ -87,7 +87,6 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
         created_at INTEGER NOT NULL
       );
       CREATE INDEX deliveries_due ON deliveries(subscription_id, state, due_at);
-      CREATE INDEX deliveries_lease ON deliveries(state, lease_until) WHERE state = 1;
 
       CREATE TABLE attempts (
         id INTEGER PRIMARY KEY,
@@ -103,7 +102,7 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
       CREATE INDEX attempts_subscription ON attempts(subscription_id, id);
       CREATE INDEX attempts_message ON attempts(message_id);
-      CREATE INDEX attempts_at ON attempts(at);
+      -- No index on "at": ids grow with time, so retention finds its cut-off by binary search.
 
       CREATE TABLE idempotency_keys (
         scope TEXT NOT NULL,

@@ -1,7 +1,9 @@
 /**
- * The embedded store: one SQLite file in WAL mode, one connection, writes grouped by
- * the commit queue. The file is opened with an exclusive lock, so exactly one Herald
- * process owns a data directory; that is what lets startup reclaim every lease at once.
+ * The embedded store: one SQLite file in WAL mode, one connection for requests, writes
+ * grouped by the commit queue, and a checkpointer thread that keeps WAL checkpoints off
+ * the request path. An exclusive lock on a side file (`herald.lock`) means exactly one
+ * Herald process owns a data directory; that is what lets leases live in memory and a
+ * restart reclaim them all at once.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -20,6 +22,7 @@ import type {
   SendEntry,
   Store,
 } from '../store.js';
+import { Checkpointer } from './checkpointer.js';
 import { CommitQueue } from './commit-queue.js';
 import { Deliveries } from './deliveries.js';
 import { migrate } from './migrations.js';
@@ -51,6 +54,8 @@ export class SqliteStore implements Store {
   private qm!: QueueMessages;
   private dl!: Deliveries;
   private stmts!: ReturnType<typeof prepareMetadata>;
+  private lock: Database.Database | null = null;
+  private checkpointer: Checkpointer | null = null;
   /** Queue name -> row; queues change rarely and every send/receive needs the qid. */
   private queues = new Map<string, QueueRow>();
   private open_ = false;
@@ -58,25 +63,30 @@ export class SqliteStore implements Store {
   constructor(private readonly options: SqliteStoreOptions) {}
 
   async open(): Promise<void> {
-    const file = this.options.dataDir === ':memory:' ? ':memory:' : join(this.options.dataDir, 'herald.db');
-    if (file !== ':memory:') mkdirSync(this.options.dataDir, { recursive: true });
-    const db = new Database(file, { timeout: 1000 });
+    const memory = this.options.dataDir === ':memory:';
+    const file = memory ? ':memory:' : join(this.options.dataDir, 'herald.db');
+    if (!memory) {
+      mkdirSync(this.options.dataDir, { recursive: true });
+      this.lock = takeDirectoryLock(this.options.dataDir);
+    }
+    const db = new Database(file, { timeout: 5000 });
     try {
-      // EXCLUSIVE before WAL: no shared-memory index, and a second process is refused.
-      db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
       db.pragma(`cache_size = -${(this.options.cacheMiB ?? 64) * 1024}`);
-      db.pragma('wal_autocheckpoint = 4000');
-      db.exec('BEGIN IMMEDIATE; COMMIT'); // take the write lock now, not on the first publish
+      // Checkpoints run on the checkpointer thread, never inside a request's commit.
+      db.pragma(`wal_autocheckpoint = ${memory ? 1000 : 0}`);
       migrate(db);
     } catch (error) {
       db.close();
-      if ((error as { code?: string }).code === 'SQLITE_BUSY') {
-        throw new Error(`data directory ${this.options.dataDir} is in use by another Herald process`, { cause: error });
-      }
+      this.lock?.close();
       throw error;
+    }
+    if (!memory) {
+      this.checkpointer = new Checkpointer(file, 200, (message) => {
+        process.emitWarning(`WAL checkpoint failed: ${message}`);
+      });
     }
     this.db = db;
     this.writes = new CommitQueue(db);
@@ -92,8 +102,10 @@ export class SqliteStore implements Store {
     if (!this.open_) return;
     this.open_ = false;
     this.writes.close();
+    await this.checkpointer?.stop();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
+    this.lock?.close();
   }
 
   healthy(): boolean {
@@ -328,8 +340,9 @@ export class SqliteStore implements Store {
 
   // --- Deliveries -----------------------------------------------------------------------
 
-  leaseDeliveries(subscriptionId: string, nowMs: number, limit: number, leaseUntilMs: number): Promise<LeasedDelivery[]> {
-    return this.writes.enqueue(() => this.dl.lease(subscriptionId, nowMs, limit, leaseUntilMs), false);
+  async leaseDeliveries(subscriptionId: string, nowMs: number, limit: number, _leaseUntilMs: number): Promise<LeasedDelivery[]> {
+    // Leases are in memory (see deliveries.ts): a read, no commit needed.
+    return this.dl.lease(subscriptionId, nowMs, limit);
   }
 
   completeDeliveries(outcomes: DeliveryOutcome[], nowMs: number): Promise<void> {
@@ -398,7 +411,6 @@ export class SqliteStore implements Store {
 
   sweep(nowMs: number, opts: { attemptRetentionMs: number; idempotencyWindowMs: number }): Promise<void> {
     return this.writes.enqueue(() => {
-      this.dl.expireLeases(nowMs);
       for (const row of this.queues.values()) this.qm.expire(row.qid, nowMs - row.retention_ms);
       this.stmts.expireIdempotencyKeys.run(nowMs - opts.idempotencyWindowMs);
       this.dl.expireAttempts(nowMs - opts.attemptRetentionMs);
@@ -409,6 +421,25 @@ export class SqliteStore implements Store {
     const row = this.queues.get(name);
     if (!row) throw queueNotFound(name);
     return row.qid;
+  }
+}
+
+/**
+ * Hold an exclusive lock on `<dataDir>/herald.lock` for the life of the process: a second
+ * Herald on the same directory is refused, and the lock goes with the process (even kill -9).
+ */
+function takeDirectoryLock(dataDir: string): Database.Database {
+  const lock = new Database(join(dataDir, 'herald.lock'), { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE; COMMIT'); // exclusive locking mode keeps the lock after commit
+    return lock;
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new Error(`data directory ${dataDir} is in use by another Herald process`, { cause: error });
+    }
+    throw error;
   }
 }
 
