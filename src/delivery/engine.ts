@@ -56,8 +56,8 @@ const LEASE_MARGIN_MS = 60_000;
  * outcomes at once costs far less per delivery than committing each turn's handful. The
  * receiver already has its message; only the bookkeeping waits.
  */
-const OUTCOME_FLUSH_MS = 5;
-const OUTCOME_BATCH = 512;
+const OUTCOME_FLUSH_MS = 20;
+const OUTCOME_BATCH = 2048;
 
 export class DeliveryEngine {
   private lanes = new Map<string, Lane>();

@@ -16,18 +16,6 @@ import type { Attempt, Delivery } from '../../types.js';
 import type { AttemptQuery, AttemptRecord, LeasedDelivery } from '../store.js';
 import { decodeAttributes, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from './rows.js';
 
-interface DueRow {
-  seq: number;
-  subscription_id: string;
-  attempts: number;
-  mseq: number;
-  id: string;
-  topic: string;
-  body: string;
-  attributes: string | null;
-  created_at: number;
-}
-
 export interface MessageRow {
   mseq: number;
   id: string;
@@ -73,12 +61,16 @@ export class Deliveries {
     // Index-only: (subscription_id, state, due_at) carries the rowid.
     this.selectDueStmt = db.prepare(
       `SELECT seq FROM deliveries WHERE subscription_id = ? AND state = 0 AND due_at <= ?
-       ORDER BY due_at LIMIT ?`,
+       ORDER BY due_at, seq LIMIT ? OFFSET ?`,
     );
-    this.leaseStmt = db.prepare(
-      `SELECT d.seq, d.subscription_id, d.attempts, m.mseq, m.id, m.topic, m.body, m.attributes, m.created_at
-       FROM deliveries d JOIN messages m ON m.mseq = d.mseq WHERE d.seq = ?`,
-    );
+    // All chosen rows in one statement (a JSON array of seqs), as arrays rather than objects.
+    this.leaseStmt = db
+      .prepare(
+        `SELECT d.seq, d.subscription_id, d.attempts, m.id, m.topic, m.body, m.attributes, m.created_at
+         FROM deliveries d JOIN messages m ON m.mseq = d.mseq
+         WHERE d.seq IN (SELECT value FROM json_each(?)) ORDER BY d.due_at, d.seq`,
+      )
+      .raw(true);
     this.deleteStmt = db.prepare('DELETE FROM deliveries WHERE seq = ? RETURNING mseq');
     this.retryStmt = db.prepare(
       'UPDATE deliveries SET state = 0, lease_until = NULL, attempts = ?, due_at = ?, last_error = ? WHERE seq = ?',
@@ -149,26 +141,36 @@ export class Deliveries {
   lease(subscriptionId: string, nowMs: number, limit: number): LeasedDelivery[] {
     let mine = this.leased.get(subscriptionId);
     if (!mine) this.leased.set(subscriptionId, (mine = new Set()));
-    // Leased rows are still state 0 and come first; skip past them.
-    const seqs = this.selectDueStmt.all(subscriptionId, nowMs, limit + mine.size) as Array<{ seq: number }>;
-    const out: LeasedDelivery[] = [];
-    for (const { seq } of seqs) {
-      if (out.length >= limit) break;
-      if (mine.has(seq)) continue;
-      const r = this.leaseStmt.get(seq) as DueRow | undefined;
-      if (!r) continue;
+    // Leased rows are still state 0. They are normally the first rows in due order (leases
+    // always take the earliest, and new or retried rows are due later), so skip them with
+    // OFFSET; if a candidate turns out to be leased, that order was broken (a row due in the
+    // same millisecond slipped in) and a full scan that filters is used instead.
+    let seqs = this.selectDueStmt.all(subscriptionId, nowMs, limit, mine.size) as Array<{ seq: number }>;
+    if (seqs.some(({ seq }) => mine.has(seq))) {
+      seqs = (this.selectDueStmt.all(subscriptionId, nowMs, limit + mine.size, 0) as Array<{ seq: number }>).filter(
+        ({ seq }) => !mine.has(seq),
+      );
+      seqs.length = Math.min(seqs.length, limit);
+    }
+    if (seqs.length === 0) return [];
+    const rows = this.leaseStmt.all(JSON.stringify(seqs.map((r) => r.seq))) as unknown[][];
+    const out: LeasedDelivery[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [seq, subscription, attempts, id, topic, body, attributes, createdAt] = rows[i] as [
+        number, string, number, string, string, string, string | null, number,
+      ];
       mine.add(seq);
       this.leasedSeqs.set(seq, subscriptionId);
-      out.push({
-        deliveryId: String(r.seq),
-        subscriptionId: r.subscription_id,
-        attempts: r.attempts,
-        messageId: r.id,
-        topic: r.topic,
-        body: r.body,
-        attributes: decodeAttributes(r.attributes),
-        publishedAtMs: r.created_at,
-      });
+      out[i] = {
+        deliveryId: String(seq),
+        subscriptionId: subscription,
+        attempts,
+        messageId: id,
+        topic,
+        body,
+        attributes: decodeAttributes(attributes),
+        publishedAtMs: createdAt,
+      };
     }
     return out;
   }
