@@ -169,13 +169,16 @@ export function queueConfig(v: unknown, base: QueueConfig): QueueConfig {
   return cfg;
 }
 
-export function receiveOptions(v: unknown, queueVisibility: number) {
+export function receiveOptions(v: unknown): { max: number; waitSeconds: number; visibilityTimeoutSeconds?: number } {
   const o = (v ?? {}) as Record<string, unknown>;
   if (!isObject(o)) throw invalid('receive options must be an object');
   return {
     max: optionalNumber('max', o.max, 1, MAX_RECEIVE, 1, true),
     waitSeconds: optionalNumber('waitSeconds', o.waitSeconds, 0, MAX_WAIT_SECONDS, 0),
-    visibilityTimeoutSeconds: optionalNumber('visibilityTimeoutSeconds', o.visibilityTimeoutSeconds, 0, MAX_VISIBILITY_SECONDS, queueVisibility),
+    visibilityTimeoutSeconds:
+      o.visibilityTimeoutSeconds === undefined
+        ? undefined
+        : number('visibilityTimeoutSeconds', o.visibilityTimeoutSeconds, 0, MAX_VISIBILITY_SECONDS),
   };
 }
 

@@ -40,8 +40,8 @@ export function queueRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   app.post<Params<'queue'>>('/v1/queues/:queue/receive', async (req) => {
-    const queue = await ctx.queues.get(req.params.queue);
-    const opts = validate.receiveOptions(req.body, queue.visibilityTimeoutSeconds);
+    // The queue's own visibility timeout applies unless the receive sets one.
+    const opts = validate.receiveOptions(req.body);
     // Stop waiting when the caller goes away.
     const abort = new AbortController();
     const onClose = () => abort.abort();

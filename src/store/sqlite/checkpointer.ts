@@ -3,8 +3,13 @@
  * into the database file and fsyncs it: tens of milliseconds that, run inside a commit
  * (SQLite's auto-checkpoint), would stall every request waiting on that commit. A worker
  * thread with its own connection runs PASSIVE checkpoints instead, which never block the
- * writer; once a checkpoint has caught up, the writer starts the WAL from the beginning,
- * so the WAL stays bounded without the main thread ever waiting for it.
+ * writer.
+ *
+ * A writer that never pauses keeps adding frames while a PASSIVE checkpoint copies, so the
+ * WAL would never be fully copied, never restart from its beginning, and grow without
+ * bound (and reads slow down as it grows). So once the WAL passes `restartFrames`, a PASSIVE
+ * pass is followed by a RESTART checkpoint: it only has to copy what arrived during the
+ * pass, makes the writer wait for those few milliseconds, and lets the WAL start over.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -18,7 +23,12 @@ const db = new Database(workerData.file, { timeout: 5000 });
 db.pragma('journal_mode = WAL');
 let stopping = false;
 function checkpoint() {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (e) { parentPort.postMessage({ error: String(e && e.message || e) }); }
+  try {
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (r.log > workerData.restartFrames) db.pragma('wal_checkpoint(RESTART)');
+  } catch (e) {
+    parentPort.postMessage({ error: String((e && e.message) || e) });
+  }
 }
 const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on('message', (m) => {
@@ -35,9 +45,9 @@ parentPort.on('message', (m) => {
 export class Checkpointer {
   private readonly worker: Worker;
 
-  constructor(file: string, intervalMs: number, onError: (message: string) => void) {
+  constructor(file: string, opts: { intervalMs: number; restartFrames: number }, onError: (message: string) => void) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, intervalMs, driver } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, ...opts, driver } });
     this.worker.on('message', (m: unknown) => {
       if (m && typeof m === 'object' && 'error' in m) onError(String((m as { error: string }).error));
     });

@@ -77,6 +77,7 @@ export class SqliteStore implements Store {
       db.pragma(`cache_size = -${(this.options.cacheMiB ?? 64) * 1024}`);
       // Checkpoints run on the checkpointer thread, never inside a request's commit.
       db.pragma(`wal_autocheckpoint = ${memory ? 1000 : 0}`);
+      db.pragma('journal_size_limit = 67108864'); // give back WAL space beyond 64 MiB after a restart
       migrate(db);
     } catch (error) {
       db.close();
@@ -84,7 +85,8 @@ export class SqliteStore implements Store {
       throw error;
     }
     if (!memory) {
-      this.checkpointer = new Checkpointer(file, 200, (message) => {
+      // RESTART past ~16 MiB of WAL (4 KiB pages): bounded disk and fast reads.
+      this.checkpointer = new Checkpointer(file, { intervalMs: 200, restartFrames: 4096 }, (message) => {
         process.emitWarning(`WAL checkpoint failed: ${message}`);
       });
     }
