@@ -9,13 +9,26 @@ const body = (t) => {
 };
 
 // Same shape for both systems: one producer sending windows of `window` messages and waiting
-// for each to be acknowledged (a batch answer / publisher confirms), and two consumers.
-export const SHAPE = { window: 250, consumers: 2 };
+// for each to be acknowledged (a batch answer / publisher confirms), and two consumers that
+// take up to `take` messages at a time (Herald: receive max; RabbitMQ: prefetch).
+export const SHAPE = { window: 250, consumers: 2, take: 250 };
 
-export async function heraldQueue({ n, batch = SHAPE.window, producers = 1, consumers = SHAPE.consumers }) {
+/** Unmeasured round first (same for both systems): connections, JIT and caches warm up. */
+const WARMUP = 4000;
+
+export async function heraldQueue(opts) {
   const h = await startHerald();
   try {
     await h.api('PUT', '/v1/queues/bench', { visibilityTimeoutSeconds: 60 });
+    await heraldRound(h, { ...opts, n: WARMUP });
+    return await heraldRound(h, opts);
+  } finally {
+    await h.stop();
+  }
+}
+
+async function heraldRound(h, { n, batch = SHAPE.window, producers = 1, consumers = SHAPE.consumers, receiveMax = SHAPE.take }) {
+  {
     const latencies = [];
     let received = 0;
     let finished = 0;
@@ -30,29 +43,42 @@ export async function heraldQueue({ n, batch = SHAPE.window, producers = 1, cons
         await h.api('POST', '/v1/queues/bench/messages/batch', { messages });
       }
     };
+    // Acks go out without holding up the next receive, as RabbitMQ's consumer acks
+    // asynchronously; the run ends when the last ack is confirmed.
+    const acks = [];
     const consume = async () => {
       while (received < n) {
-        const { messages } = await h.api('POST', '/v1/queues/bench/receive', { max: 1000, waitSeconds: 1 });
+        const { messages } = await h.api('POST', '/v1/queues/bench/receive', { max: receiveMax, waitSeconds: 1 });
         if (messages.length === 0) continue;
         const at = now();
         for (const m of messages) latencies.push(at - Number(m.body.slice(2, m.body.indexOf(';'))));
         received += messages.length;
-        await h.api('POST', '/v1/queues/bench/ack', { receipts: messages.map((m) => m.receipt) });
-        if (received >= n && !finished) finished = now();
+        acks.push(h.api('POST', '/v1/queues/bench/ack', { receipts: messages.map((m) => m.receipt) }));
+        if (received >= n && !finished) {
+          await Promise.all(acks);
+          finished = now();
+        }
       }
     };
     await Promise.all([...Array.from({ length: producers }, produce), ...Array.from({ length: consumers }, consume)]);
     // Idle consumers end their last long poll after the work is done; that wait is not work.
     const seconds = (finished - started) / 1000;
     return { system: 'Herald', msgsPerSec: n / seconds, latency: summarize(latencies) };
-  } finally {
-    await h.stop();
   }
 }
 
-export async function rabbitQueue({ n, window = SHAPE.window, prefetch = 1000, consumers = SHAPE.consumers }) {
+export async function rabbitQueue(opts) {
   const conn = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
   try {
+    await rabbitRound(conn, { ...opts, n: WARMUP });
+    return await rabbitRound(conn, opts);
+  } finally {
+    await conn.close();
+  }
+}
+
+async function rabbitRound(conn, { n, window = SHAPE.window, prefetch = SHAPE.take, consumers = SHAPE.consumers }) {
+  {
     const pub = await conn.createConfirmChannel();
     const q = 'herald-bench';
     await pub.deleteQueue(q).catch(() => {});
@@ -96,10 +122,12 @@ export async function rabbitQueue({ n, window = SHAPE.window, prefetch = 1000, c
     }
     await done;
     const seconds = (now() - started) / 1000;
-    for (const { sub, consumerTag } of subs) await sub.cancel(consumerTag);
+    for (const { sub, consumerTag } of subs) {
+      await sub.cancel(consumerTag);
+      await sub.close();
+    }
     await pub.deleteQueue(q);
+    await pub.close();
     return { system: 'RabbitMQ', msgsPerSec: n / seconds, latency: summarize(latencies) };
-  } finally {
-    await conn.close();
   }
 }
