@@ -2,16 +2,26 @@
  * Standard Webhooks signatures (https://www.standardwebhooks.com): HMAC-SHA256 over
  * "{id}.{timestamp}.{payload}", keyed with the base64-decoded part of a `whsec_` secret.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 const PREFIX = 'whsec_';
+
+// Every delivery signs with its subscription's secret: decode each secret once, not per request.
+const keys = new Map<string, KeyObject>();
+const MAX_CACHED_KEYS = 10_000;
 
 export function generateSecret(): string {
   return PREFIX + randomBytes(24).toString('base64');
 }
 
-function key(secret: string): Buffer {
-  return Buffer.from(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret, 'base64');
+function key(secret: string): KeyObject {
+  let k = keys.get(secret);
+  if (!k) {
+    if (keys.size >= MAX_CACHED_KEYS) keys.clear();
+    k = createSecretKey(Buffer.from(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret, 'base64'));
+    keys.set(secret, k);
+  }
+  return k;
 }
 
 export function sign(secret: string, msgId: string, timestampSeconds: number, payload: string | Buffer): string {
