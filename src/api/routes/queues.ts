@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { HeraldError, invalid } from '../../errors.js';
+import { invalid } from '../../errors.js';
 import * as validate from '../../validation.js';
 import { audit, type ApiContext, type Params } from '../context.js';
-import { acceptBatch } from './topics.js';
+import { acceptRoutes } from './accept.js';
 
 export function queueRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.put<Params<'queue'>>('/v1/queues/:queue', async (req, reply) => {
@@ -27,17 +27,7 @@ export function queueRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return reply.code(204).send();
   });
 
-  app.post<Params<'queue'>>('/v1/queues/:queue/messages', async (req, reply) => {
-    const message = validate.message(req.body, ctx.config.maxMessageBytes);
-    const [result] = await ctx.queues.send(req.params.queue, [message]);
-    if ('error' in result) throw new HeraldError('invalid_request', result.error.message);
-    return reply.code(201).send(result.duplicate ? { id: result.id, duplicate: true } : { id: result.id });
-  });
-
-  app.post<Params<'queue'>>('/v1/queues/:queue/messages/batch', async (req) => {
-    const entries = validate.batch(req.body, ctx.config.maxMessageBytes);
-    return { results: await acceptBatch(entries, (valid) => ctx.queues.send(req.params.queue, valid)) };
-  });
+  acceptRoutes(app, ctx, '/v1/queues/:queue', 'queue', (queue, messages) => ctx.queues.send(queue, messages));
 
   app.post<Params<'queue'>>('/v1/queues/:queue/receive', async (req) => {
     // The queue's own visibility timeout applies unless the receive sets one.

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { HeraldError } from '../../errors.js';
 import * as validate from '../../validation.js';
 import { audit, type ApiContext, type Params } from '../context.js';
+import { acceptRoutes } from './accept.js';
 
 export function topicRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.put<Params<'topic'>>('/v1/topics/:topic', async (req, reply) => {
@@ -25,36 +25,6 @@ export function topicRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return reply.code(204).send();
   });
 
-  app.post<Params<'topic'>>('/v1/topics/:topic/messages', async (req, reply) => {
-    const message = validate.message(req.body, ctx.config.maxMessageBytes);
-    const [result] = await ctx.topics.publish(req.params.topic, [message]);
-    if ('error' in result) throw new HeraldError('invalid_request', result.error.message);
-    return reply.code(201).send(result.duplicate ? { id: result.id, duplicate: true } : { id: result.id });
-  });
-
-  app.post<Params<'topic'>>('/v1/topics/:topic/messages/batch', async (req) => {
-    const entries = validate.batch(req.body, ctx.config.maxMessageBytes);
-    return { results: await acceptBatch(entries, (valid) => ctx.topics.publish(req.params.topic, valid)) };
-  });
+  acceptRoutes(app, ctx, '/v1/topics/:topic', 'topic', (topic, messages) => ctx.topics.publish(topic, messages));
 }
 
-type Accepted = { id: string; duplicate?: boolean } | { error: { code: string; message: string } };
-
-/**
- * Accept the valid entries of a batch in one commit and report every entry in order:
- * an invalid entry gets its own error and does not fail the others.
- */
-export async function acceptBatch(
-  entries: Array<validate.ValidMessage | HeraldError>,
-  accept: (valid: validate.ValidMessage[]) => Promise<Array<{ id: string; duplicate: boolean } | { error: { code: string; message: string } }>>,
-): Promise<Accepted[]> {
-  const valid = entries.filter((e): e is validate.ValidMessage => !(e instanceof HeraldError));
-  const accepted = valid.length > 0 ? await accept(valid) : [];
-  let next = 0;
-  return entries.map((e): Accepted => {
-    if (e instanceof HeraldError) return { error: { code: e.code, message: e.message } };
-    const r = accepted[next++];
-    if ('error' in r) return r;
-    return r.duplicate ? { id: r.id, duplicate: true } : { id: r.id };
-  });
-}

@@ -39,6 +39,7 @@ const printSub = (s: Subscription) => {
   console.log(`  ${s.protocol} ${s.endpoint}${s.raw ? ' (raw)' : ''}  ${s.status}${s.statusReason ? ` (${s.statusReason})` : ''}`);
   if (s.secret) console.log(`  signing secret: ${s.secret}`);
   if (s.deadLetterQueue) console.log(`  dead-letter queue: ${s.deadLetterQueue}`);
+  if (s.protocol === 'queue') return; // copies into a queue are not retried: no policy applies
   const p = s.deliveryPolicy;
   console.log(
     `  policy: ${p.maxAttempts} attempts, backoff ${p.backoff.initialSeconds}s x${p.backoff.multiplier} up to ${p.backoff.maxSeconds}s, timeout ${p.timeoutSeconds}s, ` +
