@@ -76,6 +76,8 @@ export class DeliveryEngine {
   private idle: Array<() => void> = [];
   private pendingCommits = new Set<Promise<unknown>>();
   private readonly sender: HttpSender;
+  /** Counters for tests and diagnostics. */
+  readonly stats = { leaseQueries: 0, attempts: 0 };
 
   constructor(
     private readonly store: Store,
@@ -262,6 +264,7 @@ export class DeliveryEngine {
     try {
       const now = Date.now();
       const leaseUntil = now + lane.sub.deliveryPolicy.timeoutSeconds * 1000 + LEASE_MARGIN_MS;
+      this.stats.leaseQueries++;
       const leased = await this.store.leaseDeliveries(lane.sub.id, now, want, leaseUntil);
       if (lane.removed || !this.running) {
         this.commit(this.store.releaseDeliveries(leased.map((d) => d.deliveryId), Date.now()));
@@ -334,6 +337,7 @@ export class DeliveryEngine {
     this.metrics.inFlight.inc();
     const attemptNo = d.attempts + 1;
     const at = Date.now();
+    this.stats.attempts++;
     let result: AttemptResult;
     try {
       const body = sub.raw ? d.body : envelope({ ...d, id: d.messageId });

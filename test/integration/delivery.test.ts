@@ -210,6 +210,19 @@ describe('webhook delivery', () => {
     }
   });
 
+  it('does not poll for work while its deliveries wait on a slow endpoint', async () => {
+    rx.respond = () => ({ status: 200, delayMs: 2000 });
+    await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url });
+    await h.client.publishBatch('orders', Array.from({ length: 5 }, (_, i) => ({ body: String(i) })));
+    await waitFor(() => rx.requests.length === 5, 2000);
+    const engine = h.herald.engine!;
+    const before = engine.stats.leaseQueries;
+    await new Promise((r) => setTimeout(r, 1000));
+    // Nothing new is due: at most the safety sweep (every 100 ms here) may look. A lane that
+    // mistook its own in-flight deliveries for due work would query about 1,000 times.
+    expect(engine.stats.leaseQueries - before).toBeLessThanOrEqual(12);
+  });
+
   it('fans one topic out to a queue and a webhook', async () => {
     await h.client.createQueue('audit');
     await h.client.subscribe('orders', { protocol: 'queue', endpoint: 'audit' });

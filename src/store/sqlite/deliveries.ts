@@ -87,7 +87,8 @@ export class Deliveries {
        FROM deliveries d JOIN messages m ON m.mseq = d.mseq WHERE d.seq = ?`,
     );
     this.nextDueStmt = db.prepare(
-      'SELECT MIN(due_at) AS t FROM deliveries WHERE subscription_id = ? AND state = 0',
+      `SELECT seq, due_at FROM deliveries WHERE subscription_id = ? AND state = 0
+       ORDER BY due_at, seq LIMIT ? OFFSET ?`,
     );
     this.insertAttemptStmt = db.prepare(
       `INSERT INTO attempts (subscription_id, message_id, attempt, at, status, latency_ms, ok, error_class, error)
@@ -233,8 +234,17 @@ export class Deliveries {
     return this.messageOfStmt.get(Number(deliveryId)) as MessageRow | undefined;
   }
 
+  /** When the next delivery not already leased falls due (leased rows are skipped as in `lease`). */
   nextDueAt(subscriptionId: string): number | null {
-    return (this.nextDueStmt.get(subscriptionId) as { t: number | null }).t;
+    const mine = this.leased.get(subscriptionId);
+    if (!mine || mine.size === 0) {
+      const row = this.nextDueStmt.get(subscriptionId, 1, 0) as { due_at: number } | undefined;
+      return row?.due_at ?? null;
+    }
+    const [row] = this.nextDueStmt.all(subscriptionId, 1, mine.size) as Array<{ seq: number; due_at: number }>;
+    if (row && !mine.has(row.seq)) return row.due_at;
+    const rows = this.nextDueStmt.all(subscriptionId, mine.size + 1, 0) as Array<{ seq: number; due_at: number }>;
+    return rows.find((r) => !mine.has(r.seq))?.due_at ?? null;
   }
 
   /** Rows leased in the database by an older layout; leases are in memory now. */
