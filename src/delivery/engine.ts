@@ -411,13 +411,13 @@ export class DeliveryEngine {
     });
     this.metrics.deliveries.inc({ outcome: 'retried' });
     this.record({ kind: 'retry', deliveryId: d.deliveryId, dueAtMs: now + delay, attempt });
-    this.wakeAt(lane, now + delay);
+    // The delivery stays leased until its outcome is committed: wake no earlier than that.
+    this.wakeAt(lane, now + Math.max(delay, OUTCOME_FLUSH_MS + 1));
   }
 
   private deadLetter(sub: Subscription, d: LeasedDelivery, attempt: AttemptRecord, reason: string): void {
     this.metrics.deliveries.inc({ outcome: sub.deadLetterQueue ? 'dead_lettered' : 'failed' });
     this.record({ kind: 'dead_letter', deliveryId: d.deliveryId, attempt, queue: sub.deadLetterQueue, reason });
-    if (sub.deadLetterQueue) this.signals.queueMessages.emit(sub.deadLetterQueue);
   }
 
   private record(outcome: DeliveryOutcome): void {
@@ -432,7 +432,14 @@ export class DeliveryEngine {
     if (this.outcomes.length === 0) return;
     const batch = this.outcomes;
     this.outcomes = [];
-    this.commit(this.store.completeDeliveries(batch, Date.now()));
+    // Receivers of a dead-letter queue are woken once the dead letters are committed.
+    const deadLetterQueues = new Set<string>();
+    for (const o of batch) if (o.kind === 'dead_letter' && o.queue) deadLetterQueues.add(o.queue);
+    this.commit(
+      this.store.completeDeliveries(batch, Date.now()).then(() => {
+        for (const q of deadLetterQueues) this.signals.queueMessages.emit(q);
+      }),
+    );
   }
 
   /** Track a background store write; failures are logged (the leases expire and the work is retried). */

@@ -123,6 +123,19 @@ describe('webhook delivery', () => {
     expect((await h.client.getQueue('orders-dlq')).stats.visible).toBe(0);
   });
 
+  it('wakes a long-polling dead-letter consumer as soon as the dead letter is committed', async () => {
+    rx.respond = () => 500;
+    await h.client.createQueue('dlq-live');
+    await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url, deadLetterQueue: 'dlq-live', deliveryPolicy: { maxAttempts: 1 } });
+    const waiting = h.client.receive('dlq-live', { waitSeconds: 10 });
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await h.client.publish('orders', { body: 'doomed' });
+    const got = await waiting;
+    expect(got.map((m) => m.body)).toEqual(['doomed']);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('keeps exhausted deliveries as failed without a DLQ, and retries them on request', async () => {
     rx.respond = () => 500;
     const sub = await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url, deliveryPolicy: { ...fast, maxAttempts: 2 } });
