@@ -1,10 +1,12 @@
 /**
  * Delivery and attempt statements. Synchronous; run inside the commit queue's group.
  *
- * A published message owed to push subscriptions is stored once in `messages` with a
- * `pending` count; each subscription gets a small `deliveries` row pointing at it. Finishing
- * a delivery decrements the count and the message row goes when it reaches zero, so a
- * 1,000-subscription fanout stores the body once and garbage collection never scans.
+ * A message owed to one push subscription (the common case) is stored inline in its
+ * delivery row: one row written, one deleted. A message owed to several is stored once in
+ * `messages` with a `pending` count, each subscription getting a small `deliveries` row
+ * pointing at it; finishing a delivery decrements the count and the message row goes when
+ * it reaches zero, so a 1,000-subscription fanout stores the body once and garbage
+ * collection never scans.
  *
  * Leases live in memory. Exactly one process opens a SQLite store (it holds an exclusive
  * lock), so a lease only has to exclude this process's own engine, and a crash forgets
@@ -17,7 +19,6 @@ import type { AttemptQuery, AttemptRecord, LeasedDelivery } from '../store.js';
 import { decodeAttributes, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from './rows.js';
 
 export interface MessageRow {
-  mseq: number;
   id: string;
   topic: string;
   body: string;
@@ -28,6 +29,7 @@ export interface MessageRow {
 export class Deliveries {
   private readonly insertMessageStmt;
   private readonly insertDeliveryStmt;
+  private readonly insertInlineStmt;
   private readonly selectDueStmt;
   private readonly leaseStmt;
   private readonly deleteStmt;
@@ -58,6 +60,10 @@ export class Deliveries {
     this.insertDeliveryStmt = db.prepare(
       'INSERT INTO deliveries (subscription_id, mseq, due_at, created_at) VALUES (?, ?, ?, ?)',
     );
+    this.insertInlineStmt = db.prepare(
+      `INSERT INTO deliveries (subscription_id, message_id, topic, body, attributes, published_at, due_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
     // Index-only: (subscription_id, state, due_at) carries the rowid.
     this.selectDueStmt = db.prepare(
       `SELECT seq FROM deliveries WHERE subscription_id = ? AND state = 0 AND due_at <= ?
@@ -66,8 +72,9 @@ export class Deliveries {
     // All chosen rows in one statement (a JSON array of seqs), as arrays rather than objects.
     this.leaseStmt = db
       .prepare(
-        `SELECT d.seq, d.subscription_id, d.attempts, m.id, m.topic, m.body, m.attributes, m.created_at
-         FROM deliveries d JOIN messages m ON m.mseq = d.mseq
+        `SELECT d.seq, d.subscription_id, d.attempts, COALESCE(m.id, d.message_id), COALESCE(m.topic, d.topic), COALESCE(m.body, d.body),
+                COALESCE(m.attributes, d.attributes), COALESCE(m.created_at, d.published_at)
+         FROM deliveries d LEFT JOIN messages m ON m.mseq = d.mseq
          WHERE d.seq IN (SELECT value FROM json_each(?)) ORDER BY d.due_at, d.seq`,
       )
       .raw(true);
@@ -83,8 +90,9 @@ export class Deliveries {
     this.dropMessageStmt = db.prepare('DELETE FROM messages WHERE mseq = ?');
     this.dropLastStmt = db.prepare('DELETE FROM messages WHERE mseq = ? AND pending = 1');
     this.messageOfStmt = db.prepare(
-      `SELECT m.mseq, m.id, m.topic, m.body, m.attributes, m.created_at
-       FROM deliveries d JOIN messages m ON m.mseq = d.mseq WHERE d.seq = ?`,
+      `SELECT COALESCE(m.id, d.message_id) AS id, COALESCE(m.topic, d.topic) AS topic, COALESCE(m.body, d.body) AS body,
+              COALESCE(m.attributes, d.attributes) AS attributes, COALESCE(m.created_at, d.published_at) AS created_at
+       FROM deliveries d LEFT JOIN messages m ON m.mseq = d.mseq WHERE d.seq = ?`,
     );
     this.nextDueStmt = db.prepare(
       `SELECT seq, due_at FROM deliveries WHERE subscription_id = ? AND state = 0
@@ -109,8 +117,8 @@ export class Deliveries {
        AND mseq IN (SELECT mseq FROM deliveries WHERE subscription_id = ?)`,
     );
     const listSql = (states: string) =>
-      `SELECT d.seq, d.subscription_id, m.id AS message_id, d.state, d.attempts, d.due_at, d.last_error, d.created_at
-       FROM deliveries d JOIN messages m ON m.mseq = d.mseq
+      `SELECT d.seq, d.subscription_id, COALESCE(m.id, d.message_id) AS message_id, d.state, d.attempts, d.due_at, d.last_error, d.created_at
+       FROM deliveries d LEFT JOIN messages m ON m.mseq = d.mseq
        WHERE d.subscription_id = ? AND d.state IN (${states}) AND d.seq > ? ORDER BY d.seq LIMIT ?`;
     this.listStmts = { pending: db.prepare(listSql('0')), failed: db.prepare(listSql('2')) };
     const cols = 'id, subscription_id, message_id, attempt, at, status, latency_ms, ok, error_class, error';
@@ -128,12 +136,17 @@ export class Deliveries {
     };
   }
 
-  /** Store a message once and create one delivery per subscription. */
+  /** Store a message once (inline when one subscription is owed it) and create its deliveries. */
   create(
     m: { id: string; topic: string; body: string; attributes: string | null; createdAtMs: number },
     deliveries: Array<{ subscriptionId: string; dueAtMs: number }>,
     nowMs: number,
   ): void {
+    if (deliveries.length === 1) {
+      const d = deliveries[0];
+      this.insertInlineStmt.run(d.subscriptionId, m.id, m.topic, m.body, m.attributes, m.createdAtMs, d.dueAtMs, nowMs);
+      return;
+    }
     const mseq = this.insertMessageStmt.run(m.id, m.topic, m.body, m.attributes, m.createdAtMs, deliveries.length)
       .lastInsertRowid as number;
     for (const d of deliveries) this.insertDeliveryStmt.run(d.subscriptionId, mseq, d.dueAtMs, nowMs);
@@ -203,8 +216,8 @@ export class Deliveries {
   finish(deliveryId: string): void {
     const seq = Number(deliveryId);
     this.unlease(seq);
-    const row = this.deleteStmt.get(seq) as { mseq: number } | undefined;
-    if (!row) return;
+    const row = this.deleteStmt.get(seq) as { mseq: number | null } | undefined;
+    if (!row || row.mseq === null) return; // inline: nothing else to release
     // The common case, a message with one webhook subscription, is a single statement.
     if (this.dropLastStmt.run(row.mseq).changes === 1) return;
     const left = this.decrementStmt.get(row.mseq) as { pending: number } | undefined;

@@ -61,8 +61,8 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX queue_messages_visible ON queue_messages(qid, visible_at);
       CREATE INDEX queue_messages_sent ON queue_messages(qid, sent_at);
 
-      -- Published messages owed to push subscriptions. pending counts deliveries not yet
-      -- finished; the row is deleted when it reaches zero, so no scan is needed to collect it.
+      -- Published messages owed to several push subscriptions. pending counts deliveries not
+      -- yet finished; the row is deleted when it reaches zero, so no scan is needed to collect it.
       CREATE TABLE messages (
         mseq INTEGER PRIMARY KEY,
         id TEXT NOT NULL,
@@ -75,10 +75,17 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
 
       -- state: 0 pending, 1 leased (in flight), 2 failed (attempts exhausted, no DLQ).
       -- One process owns a SQLite store, so leases need no index: startup reclaims them all.
+      -- A message owed to one subscription only (the common case) is stored inline here
+      -- (message_id .. published_at, mseq NULL): one row to write and one to delete.
       CREATE TABLE deliveries (
         seq INTEGER PRIMARY KEY,
         subscription_id TEXT NOT NULL,
-        mseq INTEGER NOT NULL,
+        mseq INTEGER,
+        message_id TEXT,
+        topic TEXT,
+        body TEXT,
+        attributes TEXT,
+        published_at INTEGER,
         state INTEGER NOT NULL DEFAULT 0,
         attempts INTEGER NOT NULL DEFAULT 0,
         due_at INTEGER NOT NULL,
