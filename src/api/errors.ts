@@ -31,7 +31,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ error: { code: 'invalid_request', message: error.message } });
     }
-    if ((error as { code?: string }).code === 'SQLITE_FULL' || (error as { code?: string }).code === 'SQLITE_IOERR') {
+    const sqliteCode = (error as { code?: string }).code ?? '';
+    if (['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_BUSY', 'SQLITE_READONLY'].includes(sqliteCode)) {
       req.log.error({ err: error }, 'store cannot commit');
       reply.header('retry-after', '1');
       return reply.code(503).send({ error: { code: 'unavailable', message: 'the store cannot commit writes right now' } });

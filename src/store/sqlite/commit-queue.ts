@@ -14,6 +14,11 @@ import type Database from 'better-sqlite3';
  * `synchronous=FULL` (fsync of the WAL before the commit returns); groups of bookkeeping
  * writes only (leases, acks, outcomes) commit with `synchronous=NORMAL`, which survives a
  * process crash and, after a power cut, at worst re-delivers work.
+ *
+ * If the write lock is refused (SQLITE_BUSY: another connection holds it, such as the
+ * checkpointer finishing a RESTART, or an online backup; SQLite does not always wait
+ * for it in WAL mode), nothing of the group has run, so the group is retried a few
+ * milliseconds later, for up to `busyLimitMs`, before its writers are failed.
  */
 interface PendingWrite {
   run: () => unknown;
@@ -22,9 +27,19 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
+const BUSY_RETRY_MS = 2;
+
+const isBusy = (error: unknown) => {
+  const code = (error as { code?: string }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+};
+
 export class CommitQueue {
   private pending: PendingWrite[] = [];
   private scheduled = false;
+  /** When the write lock was first refused for the group now waiting, if any. */
+  private busySince: number | null = null;
+  private busyLimitMs: number;
   private syncMode: 'FULL' | 'NORMAL' | null = null;
   private closed = false;
   /** Groups committed and writes in them, for metrics and tests. */
@@ -37,7 +52,11 @@ export class CommitQueue {
   private readonly release;
   private readonly rollbackTo;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    opts: { busyLimitMs?: number } = {},
+  ) {
+    this.busyLimitMs = opts.busyLimitMs ?? 10_000;
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
@@ -70,6 +89,22 @@ export class CommitQueue {
     const isolate = group.length > 1;
     try {
       this.begin.run();
+    } catch (error) {
+      const now = Date.now();
+      this.busySince ??= now;
+      if (isBusy(error) && !this.closed && now - this.busySince < this.busyLimitMs) {
+        // Nothing ran: put the group back in front and try again shortly.
+        this.pending = group.concat(this.pending);
+        this.scheduled = true;
+        setTimeout(() => this.flush(), BUSY_RETRY_MS);
+        return;
+      }
+      this.busySince = null;
+      for (const w of group) w.reject(error);
+      return;
+    }
+    this.busySince = null;
+    try {
       for (let i = 0; i < group.length; i++) {
         if (!isolate) {
           try {

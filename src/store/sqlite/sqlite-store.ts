@@ -103,8 +103,8 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (!this.open_) return;
     this.open_ = false;
+    await this.checkpointer?.stop(); // first, so the last writes never wait on its lock
     this.writes.close();
-    await this.checkpointer?.stop();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
     this.lock?.close();
