@@ -2,7 +2,8 @@
 //   npm run bench                     every scenario, full size
 //   npm run bench -- --quick          smaller counts (a smoke run, about a minute)
 //   npm run bench -- --only queue,webhook
-// Prints a Markdown table and writes bench/results/latest.{json,md}.
+// Prints a Markdown table and writes bench/results/latest.{json,md} (a full run), or
+// quick.* / partial.* for --quick and --only runs.
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -106,5 +107,7 @@ const md = `Run ${env.date} on ${env.cpus}, Node ${env.node}, RabbitMQ ${env.rab
 process.stdout.write(`\n${md}`);
 const dir = join(ROOT, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, quick ? 'quick.json' : 'latest.json'), JSON.stringify({ env, rows, raw: { ...raw, latency: raw.latency && { ...raw.latency } } }, (k, v) => (k === 'latencies' ? undefined : v), 2));
-writeFileSync(join(dir, quick ? 'quick.md' : 'latest.md'), md);
+// Only a full run replaces latest.*: the figures docs/benchmarks.md quotes.
+const name = quick ? 'quick' : only ? 'partial' : 'latest';
+writeFileSync(join(dir, `${name}.json`), JSON.stringify({ env, rows, raw }, (k, v) => (k === 'latencies' ? undefined : v), 2));
+writeFileSync(join(dir, `${name}.md`), md);
