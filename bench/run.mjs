@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fmt, ROOT, table } from './lib/util.mjs';
 import { backlog } from './scenarios/backlog.mjs';
+import { engineOnly } from './scenarios/engine.mjs';
 import { fanout } from './scenarios/fanout.mjs';
 import { publishLatency } from './scenarios/latency.mjs';
 import { heraldQueue, rabbitQueue } from './scenarios/queue.mjs';
@@ -49,6 +50,9 @@ if (want('webhook')) {
   raw.webhook = { raw: rawRate, herald: h };
   const ratio = h.msgsPerSec / rawRate.msgsPerSec;
   add('webhook push', 'deliveries/s (backlog)', fmt(h.msgsPerSec), `raw POST ${fmt(rawRate.msgsPerSec)}`, `${fmt(ratio * 100)}%`, '>= 70%', ratio >= 0.7);
+  const e = await engineOnly({ n: quick ? 20_000 : 100_000 });
+  raw.engine = e;
+  add('webhook push', 'engine alone, HTTP stubbed: deliveries/s (CPU µs each)', `${fmt(e.deliveriesPerSec)} (${fmt(e.cpuMicrosPerDelivery, 1)})`, '', '', '', undefined);
   add('webhook push', 'publish+deliver msgs/s (end to end)', fmt(h.endToEndPerSec), `raw POST ${fmt(rawRate.msgsPerSec)}`, `${fmt((h.endToEndPerSec / rawRate.msgsPerSec) * 100)}%`, '', undefined);
 }
 

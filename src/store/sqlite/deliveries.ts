@@ -18,6 +18,11 @@ import type { Attempt, Delivery } from '../../types.js';
 import type { AttemptQuery, AttemptRecord, LeasedDelivery } from '../store.js';
 import { decodeAttributes, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from './rows.js';
 
+interface DueSeq {
+  seq: number;
+  due_at: number;
+}
+
 export interface MessageRow {
   id: string;
   topic: string;
@@ -31,6 +36,9 @@ export class Deliveries {
   private readonly insertDeliveryStmt;
   private readonly insertInlineStmt;
   private readonly selectDueStmt;
+  private readonly selectAfterStmt;
+  /** Per subscription: the last row leased, in due order, while it holds any lease. */
+  private readonly cursors = new Map<string, { due: number; seq: number }>();
   private readonly leaseStmt;
   private readonly deleteStmt;
   private readonly retryStmt;
@@ -66,8 +74,13 @@ export class Deliveries {
     );
     // Index-only: (subscription_id, state, due_at) carries the rowid.
     this.selectDueStmt = db.prepare(
-      `SELECT seq FROM deliveries WHERE subscription_id = ? AND state = 0 AND due_at <= ?
+      `SELECT seq, due_at FROM deliveries WHERE subscription_id = ? AND state = 0 AND due_at <= ?
        ORDER BY due_at, seq LIMIT ? OFFSET ?`,
+    );
+    // A range on due_at (the index can seek to it) minus the rows up to the cursor's seq.
+    this.selectAfterStmt = db.prepare(
+      `SELECT seq, due_at FROM deliveries WHERE subscription_id = ? AND state = 0 AND due_at <= ?
+       AND due_at >= ? AND NOT (due_at = ? AND seq <= ?) ORDER BY due_at, seq LIMIT ?`,
     );
     // All chosen rows in one statement (a JSON array of seqs), as arrays rather than objects.
     this.leaseStmt = db
@@ -155,17 +168,39 @@ export class Deliveries {
   lease(subscriptionId: string, nowMs: number, limit: number): LeasedDelivery[] {
     let mine = this.leased.get(subscriptionId);
     if (!mine) this.leased.set(subscriptionId, (mine = new Set()));
-    // Leased rows are still state 0. They are normally the first rows in due order (leases
-    // always take the earliest, and new or retried rows are due later), so skip them with
-    // OFFSET; if a candidate turns out to be leased, that order was broken (a row due in the
-    // same millisecond slipped in) and a full scan that filters is used instead.
-    let seqs = this.selectDueStmt.all(subscriptionId, nowMs, limit, mine.size) as Array<{ seq: number }>;
-    if (seqs.some(({ seq }) => mine.has(seq))) {
-      seqs = (this.selectDueStmt.all(subscriptionId, nowMs, limit + mine.size, 0) as Array<{ seq: number }>).filter(
-        ({ seq }) => !mine.has(seq),
+    // Leased rows (in flight, buffered, or finished but not yet committed) are still state 0
+    // and sit at the front of the due order. First seek past them with the cursor (the last
+    // row leased): O(log n) however many are leased.
+    const cursor = this.cursors.get(subscriptionId);
+    let picked: DueSeq[] = [];
+    if (cursor) {
+      picked = (this.selectAfterStmt.all(subscriptionId, nowMs, cursor.due, cursor.due, cursor.seq, limit) as DueSeq[]).filter(
+        (r) => !mine.has(r.seq),
       );
-      seqs.length = Math.min(seqs.length, limit);
     }
+    // Short of `limit` (the start, the end of the due rows, or a row that landed behind the
+    // cursor, e.g. committed a moment after a lease with an earlier due time): the prefix
+    // scan. Leased rows normally come first, so skip them with OFFSET; if a candidate turns
+    // out to be leased that order was broken, and a full scan that filters is used instead.
+    if (picked.length < limit) {
+      const chosen = new Set(picked.map((r) => r.seq));
+      const want = limit - picked.length;
+      let rest = this.selectDueStmt.all(subscriptionId, nowMs, want, mine.size) as DueSeq[];
+      if (rest.some((r) => mine.has(r.seq) || chosen.has(r.seq))) {
+        rest = (this.selectDueStmt.all(subscriptionId, nowMs, want + mine.size + chosen.size, 0) as DueSeq[]).filter(
+          (r) => !mine.has(r.seq) && !chosen.has(r.seq),
+        );
+      } else {
+        rest = rest.filter((r) => !chosen.has(r.seq));
+      }
+      picked = picked.concat(rest.slice(0, want));
+    }
+    const seqs = picked;
+    let last = cursor;
+    for (const r of picked) {
+      if (!last || r.due_at > last.due || (r.due_at === last.due && r.seq > last.seq)) last = { due: r.due_at, seq: r.seq };
+    }
+    if (last && last !== cursor) this.cursors.set(subscriptionId, last);
     if (seqs.length === 0) return [];
     const rows = this.leaseStmt.all(JSON.stringify(seqs.map((r) => r.seq))) as unknown[][];
     const out: LeasedDelivery[] = new Array(rows.length);
@@ -195,7 +230,10 @@ export class Deliveries {
     this.leasedSeqs.delete(seq);
     const mine = this.leased.get(sub);
     mine?.delete(seq);
-    if (mine && mine.size === 0) this.leased.delete(sub);
+    if (mine && mine.size === 0) {
+      this.leased.delete(sub);
+      this.cursors.delete(sub); // nothing leased: the next lease scans from the start
+    }
   }
 
   recordAttempt(a: AttemptRecord): void {
@@ -272,6 +310,7 @@ export class Deliveries {
   dropSubscription(subscriptionId: string): void {
     for (const seq of this.leased.get(subscriptionId) ?? []) this.leasedSeqs.delete(seq);
     this.leased.delete(subscriptionId);
+    this.cursors.delete(subscriptionId);
     this.decrementForSubscriptionStmt.run(subscriptionId);
     this.dropOrphanMessagesStmt.run(subscriptionId);
     this.dropForSubscriptionStmt.run(subscriptionId);
