@@ -69,7 +69,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(collect: { queueDepths?: () => Promise<Array<{ queue: string; visible: number; inFlight: number; delayed: number }>> } = {}) {
+  constructor(
+    collect: {
+      queueDepths?: () => Promise<Array<{ queue: string; visible: number; inFlight: number; delayed: number }>>;
+    } = {},
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });
     const depths = collect.queueDepths;
     new Gauge({

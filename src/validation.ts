@@ -39,7 +39,14 @@ function number(field: string, v: unknown, min: number, max: number, integer = f
   return v;
 }
 
-function optionalNumber(field: string, v: unknown, min: number, max: number, fallback: number, integer = false): number {
+function optionalNumber(
+  field: string,
+  v: unknown,
+  min: number,
+  max: number,
+  fallback: number,
+  integer = false,
+): number {
   return v === undefined ? fallback : number(field, v, min, max, integer);
 }
 
@@ -82,15 +89,22 @@ export function message(v: unknown, maxBytes: number, field = 'message'): ValidM
   const attrs = attributes(v.attributes, `${prefix}attributes`);
   const size = messageSize(body, attrs);
   if (size > maxBytes) {
-    throw new HeraldError('message_too_large', `${prefix}body and attributes are ${size} bytes; the limit is ${maxBytes}`);
+    throw new HeraldError(
+      'message_too_large',
+      `${prefix}body and attributes are ${size} bytes; the limit is ${maxBytes}`,
+    );
   }
-  if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length < 1 || idempotencyKey.length > 128)) {
+  if (
+    idempotencyKey !== undefined &&
+    (typeof idempotencyKey !== 'string' || idempotencyKey.length < 1 || idempotencyKey.length > 128)
+  ) {
     throw invalid(`${prefix}idempotencyKey must be a string of 1-128 characters`);
   }
   return {
     body,
     attributes: attrs,
-    delaySeconds: delaySeconds === undefined ? undefined : number(`${prefix}delaySeconds`, delaySeconds, 0, MAX_DELAY_SECONDS),
+    delaySeconds:
+      delaySeconds === undefined ? undefined : number(`${prefix}delaySeconds`, delaySeconds, 0, MAX_DELAY_SECONDS),
     idempotencyKey: idempotencyKey as string | undefined,
   };
 }
@@ -119,8 +133,10 @@ export function endpoint(protocol: Protocol, v: unknown): string {
   } catch {
     throw invalid(`endpoint "${v.slice(0, 200)}" is not a valid URL`);
   }
-  if (url.protocol !== `${protocol}:`) throw invalid(`endpoint must be an ${protocol}:// URL for protocol "${protocol}"`);
-  if (url.username || url.password) throw invalid('endpoint must not carry credentials in the URL; use the signing secret');
+  if (url.protocol !== `${protocol}:`)
+    throw invalid(`endpoint must be an ${protocol}:// URL for protocol "${protocol}"`);
+  if (url.username || url.password)
+    throw invalid('endpoint must not carry credentials in the URL; use the signing secret');
   if (!url.hostname) throw invalid('endpoint must name a host');
   return url.toString();
 }
@@ -137,7 +153,13 @@ export function deliveryPolicy(v: unknown, base: DeliveryPolicy): DeliveryPolicy
   if (b !== undefined && !isObject(b)) throw invalid('deliveryPolicy.backoff must be an object');
   const bo = (b ?? {}) as Record<string, unknown>;
   const backoff: BackoffPolicy = {
-    initialSeconds: optionalNumber('deliveryPolicy.backoff.initialSeconds', bo.initialSeconds, 0, 3600, base.backoff.initialSeconds),
+    initialSeconds: optionalNumber(
+      'deliveryPolicy.backoff.initialSeconds',
+      bo.initialSeconds,
+      0,
+      3600,
+      base.backoff.initialSeconds,
+    ),
     maxSeconds: optionalNumber('deliveryPolicy.backoff.maxSeconds', bo.maxSeconds, 0, 86_400, base.backoff.maxSeconds),
     multiplier: optionalNumber('deliveryPolicy.backoff.multiplier', bo.multiplier, 1, 10, base.backoff.multiplier),
   };
@@ -149,7 +171,14 @@ export function deliveryPolicy(v: unknown, base: DeliveryPolicy): DeliveryPolicy
     backoff,
     timeoutSeconds: optionalNumber('deliveryPolicy.timeoutSeconds', v.timeoutSeconds, 0.01, 300, base.timeoutSeconds),
     maxPerSecond: optionalNumber('deliveryPolicy.maxPerSecond', v.maxPerSecond, 0, 100_000, base.maxPerSecond),
-    maxConcurrency: optionalNumber('deliveryPolicy.maxConcurrency', v.maxConcurrency, 1, 1000, base.maxConcurrency, true),
+    maxConcurrency: optionalNumber(
+      'deliveryPolicy.maxConcurrency',
+      v.maxConcurrency,
+      1,
+      1000,
+      base.maxConcurrency,
+      true,
+    ),
   };
 }
 
@@ -157,11 +186,28 @@ export function queueConfig(v: unknown, base: QueueConfig): QueueConfig {
   if (v === undefined || v === null) return base;
   if (!isObject(v)) throw invalid('queue configuration must be an object');
   const cfg: QueueConfig = {
-    visibilityTimeoutSeconds: optionalNumber('visibilityTimeoutSeconds', v.visibilityTimeoutSeconds, 0, MAX_VISIBILITY_SECONDS, base.visibilityTimeoutSeconds),
+    visibilityTimeoutSeconds: optionalNumber(
+      'visibilityTimeoutSeconds',
+      v.visibilityTimeoutSeconds,
+      0,
+      MAX_VISIBILITY_SECONDS,
+      base.visibilityTimeoutSeconds,
+    ),
     delaySeconds: optionalNumber('delaySeconds', v.delaySeconds, 0, MAX_DELAY_SECONDS, base.delaySeconds),
-    retentionSeconds: optionalNumber('retentionSeconds', v.retentionSeconds, 1, MAX_RETENTION_SECONDS, base.retentionSeconds),
+    retentionSeconds: optionalNumber(
+      'retentionSeconds',
+      v.retentionSeconds,
+      1,
+      MAX_RETENTION_SECONDS,
+      base.retentionSeconds,
+    ),
     maxReceiveCount: optionalNumber('maxReceiveCount', v.maxReceiveCount, 0, 1000, base.maxReceiveCount, true),
-    deadLetterQueue: v.deadLetterQueue === undefined ? base.deadLetterQueue : v.deadLetterQueue === null ? null : queueName(v.deadLetterQueue),
+    deadLetterQueue:
+      v.deadLetterQueue === undefined
+        ? base.deadLetterQueue
+        : v.deadLetterQueue === null
+          ? null
+          : queueName(v.deadLetterQueue),
   };
   if (cfg.maxReceiveCount > 0 && !cfg.deadLetterQueue) {
     throw invalid('maxReceiveCount needs a deadLetterQueue to move messages to');

@@ -44,10 +44,24 @@ export async function startHerald({ env = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
   const port = await freePort();
   const apiKey = 'bench-key';
-  const proc = spawn(process.execPath, [...(process.env.HERALD_BENCH_NODE_ARGS ? process.env.HERALD_BENCH_NODE_ARGS.split(' ') : []), join(ROOT, 'dist/cli/main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], {
-    env: { ...process.env, HERALD_API_KEY: apiKey, HERALD_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      ...(process.env.HERALD_BENCH_NODE_ARGS ? process.env.HERALD_BENCH_NODE_ARGS.split(' ') : []),
+      join(ROOT, 'dist/cli/main.js'),
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+    ],
+    {
+      env: { ...process.env, HERALD_API_KEY: apiKey, HERALD_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -63,7 +77,10 @@ export async function startHerald({ env = {} } = {}) {
     const res = await request(url + path, {
       method,
       dispatcher: agent,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       headersTimeout: 60_000,
       bodyTimeout: 60_000,
@@ -90,7 +107,9 @@ export async function startHerald({ env = {} } = {}) {
 
 /** A webhook receiver in its own process: answers 200, counts, records arrival times on request. */
 export async function startReceiver() {
-  const proc = spawn(process.execPath, [join(ROOT, 'bench/lib/receiver.mjs')], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const proc = spawn(process.execPath, [join(ROOT, 'bench/lib/receiver.mjs')], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   const port = await new Promise((resolve) => proc.once('message', (m) => resolve(m.port)));
   const url = `http://127.0.0.1:${port}`;
   const call = (msg) =>
@@ -116,4 +135,5 @@ export function table(rows) {
   return [line(cols), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...cells.map(line)].join('\n');
 }
 
-export const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : String(n));
+export const fmt = (n, d = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : String(n);

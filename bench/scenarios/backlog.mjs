@@ -12,7 +12,9 @@ async function fill(h, queue, n, senders = 4) {
     while (sent < n) {
       const k = Math.min(1000, n - sent);
       sent += k;
-      await h.api('POST', `/v1/queues/${queue}/messages/batch`, { messages: Array.from({ length: k }, () => ({ body })) });
+      await h.api('POST', `/v1/queues/${queue}/messages/batch`, {
+        messages: Array.from({ length: k }, () => ({ body })),
+      });
     }
   };
   await Promise.all(Array.from({ length: senders }, sender));

@@ -16,17 +16,36 @@ export async function engineOnly({ n }) {
     h.engine.sender = {
       send: async () => {
         sent++;
-        return { ok: true, status: 200, latencyMs: 0.1, errorClass: null, error: null, retryAfterMs: null, endpointFault: false };
+        return {
+          ok: true,
+          status: 200,
+          latencyMs: 0.1,
+          errorClass: null,
+          error: null,
+          retryAfterMs: null,
+          endpointFault: false,
+        };
       },
       destroy: async () => {},
     };
     const api = (m, p, b) =>
-      fetch(h.url + p, { method: m, headers: { authorization: 'Bearer k', 'content-type': 'application/json' }, body: b && JSON.stringify(b) }).then((r) => r.json());
+      fetch(h.url + p, {
+        method: m,
+        headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+        body: b && JSON.stringify(b),
+      }).then((r) => r.json());
     await api('PUT', '/v1/topics/t', {});
-    const sub = await api('POST', '/v1/topics/t/subscriptions', { protocol: 'http', endpoint: 'http://127.0.0.1:9/', raw: true, deliveryPolicy: { maxConcurrency: 128 } });
+    const sub = await api('POST', '/v1/topics/t/subscriptions', {
+      protocol: 'http',
+      endpoint: 'http://127.0.0.1:9/',
+      raw: true,
+      deliveryPolicy: { maxConcurrency: 128 },
+    });
     await api('PATCH', `/v1/subscriptions/${sub.id}`, { status: 'disabled' });
     for (let i = 0; i < n; i += 1000) {
-      await api('POST', '/v1/topics/t/messages/batch', { messages: Array.from({ length: Math.min(1000, n - i) }, () => ({ body: 'x'.repeat(256) })) });
+      await api('POST', '/v1/topics/t/messages/batch', {
+        messages: Array.from({ length: Math.min(1000, n - i) }, () => ({ body: 'x'.repeat(256) })),
+      });
     }
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();

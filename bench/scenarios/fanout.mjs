@@ -7,7 +7,11 @@ export async function fanout({ subscriptions, rounds }) {
   try {
     await h.api('PUT', '/v1/topics/fan');
     for (let i = 0; i < subscriptions; i++) {
-      await h.api('POST', '/v1/topics/fan/subscriptions', { protocol: 'http', endpoint: `${rx.url}/s/${i}`, raw: true });
+      await h.api('POST', '/v1/topics/fan/subscriptions', {
+        protocol: 'http',
+        endpoint: `${rx.url}/s/${i}`,
+        raw: true,
+      });
     }
     const results = [];
     for (let r = 0; r < rounds; r++) {

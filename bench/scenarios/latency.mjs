@@ -9,7 +9,7 @@ async function run(h, agent, rate, total, publish, counters) {
   // Open loop: every message has a scheduled send time; each timer tick sends all that are
   // due. Latency counts from the scheduled time, so a late send is charged to the system
   // (no coordinated omission), and the loop never spins on its own event loop.
-  for (let i = 0; i < total; ) {
+  for (let i = 0; i < total;) {
     const t = now();
     for (; i < total && start + (i * 1000) / rate <= t; i++) {
       const due = start + (i * 1000) / rate;

@@ -27,7 +27,10 @@ export async function heraldQueue(opts) {
   }
 }
 
-async function heraldRound(h, { n, batch = SHAPE.window, producers = 1, consumers = SHAPE.consumers, receiveMax = SHAPE.take }) {
+async function heraldRound(
+  h,
+  { n, batch = SHAPE.window, producers = 1, consumers = SHAPE.consumers, receiveMax = SHAPE.take },
+) {
   {
     const latencies = [];
     let received = 0;
@@ -99,21 +102,25 @@ async function rabbitRound(conn, { n, window = SHAPE.window, prefetch = SHAPE.ta
         if (last && unacked > 0) sub.ack(last, true);
         unacked = 0;
       };
-      const { consumerTag } = await sub.consume(q, (msg) => {
-        if (!msg) return; // consumer cancelled
-        const s = msg.content.toString();
-        latencies.push(now() - Number(s.slice(2, s.indexOf(';'))));
-        received++;
-        unacked++;
-        last = msg;
-        if (unacked >= 100) flush();
-        else setImmediate(flush);
-        if (received === n) resolveDone();
-      }, { noAck: false });
+      const { consumerTag } = await sub.consume(
+        q,
+        (msg) => {
+          if (!msg) return; // consumer cancelled
+          const s = msg.content.toString();
+          latencies.push(now() - Number(s.slice(2, s.indexOf(';'))));
+          received++;
+          unacked++;
+          last = msg;
+          if (unacked >= 100) flush();
+          else setImmediate(flush);
+          if (received === n) resolveDone();
+        },
+        { noAck: false },
+      );
       subs.push({ sub, consumerTag });
     }
     const started = now();
-    for (let sent = 0; sent < n; ) {
+    for (let sent = 0; sent < n;) {
       const k = Math.min(window, n - sent);
       const t = now();
       for (let i = 0; i < k; i++) pub.sendToQueue(q, Buffer.from(body(t)), { persistent: true });

@@ -21,7 +21,12 @@ export async function rawPost({ n, concurrency }) {
         const res = await pool.request({
           path: '/hook',
           method: 'POST',
-          headers: { 'content-type': 'text/plain', 'webhook-id': 'x', 'webhook-timestamp': '1', 'webhook-signature': 'v1,x' },
+          headers: {
+            'content-type': 'text/plain',
+            'webhook-id': 'x',
+            'webhook-timestamp': '1',
+            'webhook-signature': 'v1,x',
+          },
           body: payload,
         });
         await res.body.dump();

@@ -38,7 +38,10 @@ export function installThrottle(app: FastifyInstance, perSecond: number): void {
     const wait = bucket.tryTake(now);
     if (wait > 0) {
       reply.header('retry-after', String(Math.ceil(wait / 1000)));
-      throw new HeraldError('throttled', `more than ${perSecond} requests per second from this client; retry after ${Math.ceil(wait)} ms`);
+      throw new HeraldError(
+        'throttled',
+        `more than ${perSecond} requests per second from this client; retry after ${Math.ceil(wait)} ms`,
+      );
     }
   });
 }

@@ -26,7 +26,9 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.code(mapped[0]).send({ error: { code: mapped[1], message } });
     }
     if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
-      return reply.code(400).send({ error: { code: 'invalid_json', message: `body is not valid JSON: ${error.message}` } });
+      return reply
+        .code(400)
+        .send({ error: { code: 'invalid_json', message: `body is not valid JSON: ${error.message}` } });
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ error: { code: 'invalid_request', message: error.message } });
@@ -35,7 +37,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_BUSY', 'SQLITE_READONLY'].includes(sqliteCode)) {
       req.log.error({ err: error }, 'store cannot commit');
       reply.header('retry-after', '1');
-      return reply.code(503).send({ error: { code: 'unavailable', message: 'the store cannot commit writes right now' } });
+      return reply
+        .code(503)
+        .send({ error: { code: 'unavailable', message: 'the store cannot commit writes right now' } });
     }
     req.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ error: { code: 'internal', message: 'internal error; see the server log' } });

@@ -54,14 +54,19 @@ export function table(rows: Array<Record<string, unknown>>, columns: string[]): 
   }
   const cells = rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '-' : String(r[c]))));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n${cells.map(line).join('\n')}\n`);
 }
 
 export function number(flag: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} takes a number, got "${value}"`);
+    if (value.trim() === '' || !Number.isFinite(n))
+      throw new InvalidArgumentError(`${flag} takes a number, got "${value}"`);
     return n;
   };
 }
@@ -81,7 +86,10 @@ export function messageOptions(cmd: Command): Command {
     .option('--idempotency-key <key>', 'a repeat within 5 minutes is not delivered again');
 }
 
-export async function readMessage(body: string | undefined, opts: { file?: string; attr?: Record<string, string>; delay?: number; idempotencyKey?: string }): Promise<MessageInput> {
+export async function readMessage(
+  body: string | undefined,
+  opts: { file?: string; attr?: Record<string, string>; delay?: number; idempotencyKey?: string },
+): Promise<MessageInput> {
   let text = body;
   if (text === undefined && opts.file) text = readFileSync(opts.file, 'utf8');
   if (text === undefined && !process.stdin.isTTY) {

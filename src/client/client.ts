@@ -69,9 +69,7 @@ export class HeraldClient {
 
   constructor(opts: ClientOptions = {}) {
     const raw = opts.url ?? process.env.HERALD_URL ?? 'http://127.0.0.1:8080';
-    this.urls = (Array.isArray(raw) ? raw : raw.split(','))
-      .map((u) => u.trim().replace(/\/+$/, ''))
-      .filter(Boolean);
+    this.urls = (Array.isArray(raw) ? raw : raw.split(',')).map((u) => u.trim().replace(/\/+$/, '')).filter(Boolean);
     if (this.urls.length === 0) throw new Error('HeraldClient needs at least one URL');
     this.apiKey = opts.apiKey ?? process.env.HERALD_API_KEY;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
@@ -108,7 +106,8 @@ export class HeraldClient {
     return this.call('POST', `/v1/topics/${enc(topic)}/subscriptions`, opts, { retry: 'refused-only' });
   }
   async listSubscriptions(topic: string): Promise<Subscription[]> {
-    return (await this.call<{ subscriptions: Subscription[] }>('GET', `/v1/topics/${enc(topic)}/subscriptions`)).subscriptions;
+    return (await this.call<{ subscriptions: Subscription[] }>('GET', `/v1/topics/${enc(topic)}/subscriptions`))
+      .subscriptions;
   }
   getSubscription(id: string): Promise<Subscription> {
     return this.call('GET', `/v1/subscriptions/${enc(id)}`);
@@ -119,13 +118,19 @@ export class HeraldClient {
   async unsubscribe(id: string): Promise<void> {
     await this.call('DELETE', `/v1/subscriptions/${enc(id)}`);
   }
-  listAttempts(subscriptionId: string, opts: { messageId?: string; limit?: number; cursor?: string } = {}): Promise<{ attempts: Attempt[]; next?: string }> {
+  listAttempts(
+    subscriptionId: string,
+    opts: { messageId?: string; limit?: number; cursor?: string } = {},
+  ): Promise<{ attempts: Attempt[]; next?: string }> {
     return this.call('GET', `/v1/subscriptions/${enc(subscriptionId)}/attempts${query(opts)}`);
   }
   listMessageAttempts(messageId: string): Promise<{ attempts: Attempt[]; next?: string }> {
     return this.call('GET', `/v1/messages/${enc(messageId)}/attempts`);
   }
-  listDeliveries(subscriptionId: string, opts: { state?: 'pending' | 'failed'; limit?: number; cursor?: string } = {}): Promise<{ deliveries: Delivery[]; next?: string }> {
+  listDeliveries(
+    subscriptionId: string,
+    opts: { state?: 'pending' | 'failed'; limit?: number; cursor?: string } = {},
+  ): Promise<{ deliveries: Delivery[]; next?: string }> {
     return this.call('GET', `/v1/subscriptions/${enc(subscriptionId)}/deliveries${query(opts)}`);
   }
   retryFailed(subscriptionId: string): Promise<{ retried: number }> {
@@ -155,9 +160,16 @@ export class HeraldClient {
   sendBatch(queue: string, messages: MessageInput[]): Promise<{ results: BatchResult[] }> {
     return this.call('POST', `/v1/queues/${enc(queue)}/messages/batch`, { messages }, { retry: 'refused-only' });
   }
-  async receive(queue: string, opts: { max?: number; waitSeconds?: number; visibilityTimeoutSeconds?: number } = {}): Promise<ReceivedMessage[]> {
+  async receive(
+    queue: string,
+    opts: { max?: number; waitSeconds?: number; visibilityTimeoutSeconds?: number } = {},
+  ): Promise<ReceivedMessage[]> {
     const extra = (opts.waitSeconds ?? 0) * 1000;
-    return (await this.call<{ messages: ReceivedMessage[] }>('POST', `/v1/queues/${enc(queue)}/receive`, opts, { extraTimeoutMs: extra })).messages;
+    return (
+      await this.call<{ messages: ReceivedMessage[] }>('POST', `/v1/queues/${enc(queue)}/receive`, opts, {
+        extraTimeoutMs: extra,
+      })
+    ).messages;
   }
   ack(queue: string, receipts: string[]): Promise<AckResult> {
     return this.call('POST', `/v1/queues/${enc(queue)}/ack`, { receipts });
@@ -240,7 +252,12 @@ export class HeraldClient {
       if (opts.text) return text as T;
       return (text ? JSON.parse(text) : undefined) as T;
     }
-    throw new HeraldError(0, 'connection_failed', `cannot reach Herald at ${this.urls.join(', ')}: ${describe(lastError)}`, { cause: lastError });
+    throw new HeraldError(
+      0,
+      'connection_failed',
+      `cannot reach Herald at ${this.urls.join(', ')}: ${describe(lastError)}`,
+      { cause: lastError },
+    );
   }
 }
 

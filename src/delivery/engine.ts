@@ -207,12 +207,15 @@ export class DeliveryEngine {
     if (lane.timer && lane.timerAt <= atMs) return;
     if (lane.timer) clearTimeout(lane.timer);
     lane.timerAt = atMs;
-    lane.timer = setTimeout(() => {
-      lane.timer = null;
-      lane.timerAt = Infinity;
-      lane.hot = true;
-      this.pumpLane(lane);
-    }, Math.max(0, atMs - Date.now()));
+    lane.timer = setTimeout(
+      () => {
+        lane.timer = null;
+        lane.timerAt = Infinity;
+        lane.hot = true;
+        this.pumpLane(lane);
+      },
+      Math.max(0, atMs - Date.now()),
+    );
   }
 
   // --- Dispatch -------------------------------------------------------------------------
@@ -252,7 +255,9 @@ export class DeliveryEngine {
   private target(lane: Lane): number {
     const p = lane.sub.deliveryPolicy;
     const byConcurrency = Math.max(8, p.maxConcurrency * 2);
-    return p.maxPerSecond > 0 ? Math.max(1, Math.min(byConcurrency, Math.ceil(p.maxPerSecond * 2))) : Math.min(byConcurrency, 1000);
+    return p.maxPerSecond > 0
+      ? Math.max(1, Math.min(byConcurrency, Math.ceil(p.maxPerSecond * 2)))
+      : Math.min(byConcurrency, 1000);
   }
 
   private async fetch(lane: Lane): Promise<void> {
@@ -267,7 +272,12 @@ export class DeliveryEngine {
       this.stats.leaseQueries++;
       const leased = await this.store.leaseDeliveries(lane.sub.id, now, want, leaseUntil);
       if (lane.removed || !this.running) {
-        this.commit(this.store.releaseDeliveries(leased.map((d) => d.deliveryId), Date.now()));
+        this.commit(
+          this.store.releaseDeliveries(
+            leased.map((d) => d.deliveryId),
+            Date.now(),
+          ),
+        );
         return;
       }
       lane.buffer.push(...leased);
@@ -348,7 +358,15 @@ export class DeliveryEngine {
       }
       result = await this.sender.send(lane.url, body, headers, sub.deliveryPolicy.timeoutSeconds * 1000);
     } catch (error) {
-      result = { ok: false, status: null, latencyMs: Date.now() - at, errorClass: 'network', error: String(error), retryAfterMs: null, endpointFault: true };
+      result = {
+        ok: false,
+        status: null,
+        latencyMs: Date.now() - at,
+        errorClass: 'network',
+        error: String(error),
+        retryAfterMs: null,
+        endpointFault: true,
+      };
     }
     this.inFlight--;
     lane.inFlight--;

@@ -7,7 +7,12 @@
  */
 import type { BackoffPolicy } from '../types.js';
 
-export function backoffDelayMs(policy: BackoffPolicy, failedAttempts: number, random: () => number = Math.random, jitter = 0.2): number {
+export function backoffDelayMs(
+  policy: BackoffPolicy,
+  failedAttempts: number,
+  random: () => number = Math.random,
+  jitter = 0.2,
+): number {
   const n = Math.max(1, Math.floor(failedAttempts));
   const j = Math.min(1, Math.max(0, jitter));
   const maxMs = Math.max(0, policy.maxSeconds * 1000);

@@ -53,7 +53,10 @@ export class Queues {
       const given = (input ?? {}) as Partial<QueueConfig>;
       const differs = CONFIG_KEYS.filter((k) => given[k] !== undefined && existing[k] !== cfg[k]);
       if (differs.length > 0) {
-        throw new HeraldError('conflict', `queue "${name}" exists with different ${differs.join(', ')}; use PATCH to change it`);
+        throw new HeraldError(
+          'conflict',
+          `queue "${name}" exists with different ${differs.join(', ')}; use PATCH to change it`,
+        );
       }
       return { queue: existing, created: false };
     }
@@ -136,7 +139,10 @@ export class Queues {
     await this.require(name);
     const ok = await this.store.changeVisibility(name, receipt, Date.now() + Math.round(seconds * 1000));
     if (!ok) {
-      throw new HeraldError('invalid_request', 'receipt is unknown, was already acked, or was replaced by a later receive');
+      throw new HeraldError(
+        'invalid_request',
+        'receipt is unknown, was already acked, or was replaced by a later receive',
+      );
     }
     if (seconds === 0) this.wake(name);
   }
@@ -171,7 +177,10 @@ export class Queues {
     if (!cfg.deadLetterQueue) return;
     if (cfg.deadLetterQueue === name) throw validate.invalidField('deadLetterQueue', 'must name another queue');
     if (!(await this.store.getQueue(cfg.deadLetterQueue))) {
-      throw new HeraldError('queue_not_found', `deadLetterQueue: queue "${cfg.deadLetterQueue}" does not exist; create it first`);
+      throw new HeraldError(
+        'queue_not_found',
+        `deadLetterQueue: queue "${cfg.deadLetterQueue}" does not exist; create it first`,
+      );
     }
   }
 

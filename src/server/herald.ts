@@ -72,7 +72,10 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   }
 
   let closing = false;
-  const app = buildApp({ config, store, topics, subscriptions, queues, metrics, ready: () => !closing && store.healthy() }, logger);
+  const app = buildApp(
+    { config, store, topics, subscriptions, queues, metrics, ready: () => !closing && store.healthy() },
+    logger,
+  );
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -177,14 +177,24 @@ export interface Store {
 
   // Deliveries
   /** Lease due deliveries of one subscription until `leaseUntilMs`; nobody else gets them meanwhile. */
-  leaseDeliveries(subscriptionId: string, nowMs: number, limit: number, leaseUntilMs: number): Promise<LeasedDelivery[]>;
+  leaseDeliveries(
+    subscriptionId: string,
+    nowMs: number,
+    limit: number,
+    leaseUntilMs: number,
+  ): Promise<LeasedDelivery[]>;
   /** Record outcomes of attempts (and their attempt log entries) in one commit. */
   completeDeliveries(outcomes: DeliveryOutcome[], nowMs: number): Promise<void>;
   /** Hand leased deliveries back without spending an attempt (breaker open, shutdown). */
   releaseDeliveries(deliveryIds: string[], dueAtMs: number): Promise<void>;
   /** Earliest due time of a pending delivery of the subscription (null when none). */
   nextDueAt(subscriptionId: string): Promise<number | null>;
-  listDeliveries(subscriptionId: string, state: 'pending' | 'failed', limit: number, cursor?: string): Promise<{ deliveries: Delivery[]; next?: string }>;
+  listDeliveries(
+    subscriptionId: string,
+    state: 'pending' | 'failed',
+    limit: number,
+    cursor?: string,
+  ): Promise<{ deliveries: Delivery[]; next?: string }>;
   /** Turn failed deliveries of a subscription back into pending ones with a fresh attempt budget. */
   retryFailed(subscriptionId: string, nowMs: number): Promise<number>;
   listAttempts(query: AttemptQuery): Promise<{ attempts: Attempt[]; next?: string }>;

@@ -5,7 +5,13 @@
  */
 import type { Attributes, Envelope } from '../types.js';
 
-export function envelope(m: { id: string; topic: string; body: string; attributes: Attributes; publishedAtMs: number }): string {
+export function envelope(m: {
+  id: string;
+  topic: string;
+  body: string;
+  attributes: Attributes;
+  publishedAtMs: number;
+}): string {
   const e: Envelope = {
     type: 'Notification',
     id: m.id,
@@ -25,7 +31,8 @@ export function attributeHeaders(attributes: Attributes): Record<string, string>
   const headers: Record<string, string> = {};
   for (const k in attributes) {
     const v = attributes[k];
-    headers[ATTRIBUTE_HEADER_PREFIX + k.toLowerCase()] = /^[\x20-\x7e]*$/.test(v) && !v.includes('%') ? v : encodeURIComponent(v);
+    headers[ATTRIBUTE_HEADER_PREFIX + k.toLowerCase()] =
+      /^[\x20-\x7e]*$/.test(v) && !v.includes('%') ? v : encodeURIComponent(v);
   }
   return headers;
 }

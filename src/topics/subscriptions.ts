@@ -82,7 +82,8 @@ export class Subscriptions {
     next.deliveryPolicy = validate.deliveryPolicy(patch.deliveryPolicy, sub.deliveryPolicy);
     next.deadLetterQueue = await this.deadLetterQueue(patch.deadLetterQueue, sub.deadLetterQueue);
     if (patch.status !== undefined) {
-      if (patch.status !== 'active' && patch.status !== 'disabled') throw invalid('status must be "active" or "disabled"');
+      if (patch.status !== 'active' && patch.status !== 'disabled')
+        throw invalid('status must be "active" or "disabled"');
       if (patch.status !== sub.status) {
         next.status = patch.status;
         next.statusReason = patch.status === 'disabled' ? 'disabled by request' : null;

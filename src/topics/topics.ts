@@ -78,7 +78,13 @@ export class Topics {
         queue: s.endpoint,
         body: s.raw
           ? m.body
-          : (wrapped ??= envelope({ id, topic: entry.topic.name, body: m.body, attributes: m.attributes, publishedAtMs: now })),
+          : (wrapped ??= envelope({
+              id,
+              topic: entry.topic.name,
+              body: m.body,
+              attributes: m.attributes,
+              publishedAtMs: now,
+            })),
         attributes: s.raw ? m.attributes : {},
         visibleAtMs: due,
       })),

@@ -74,7 +74,10 @@ describe('REST API', () => {
       [{ body: 1 }, /body must be a string/],
       [{}, /body must be a string/],
       [{ body: 'x', attributes: { a: 1 } }, /attributes\.a must be a string/],
-      [{ body: 'x', attributes: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'])) }, /at most 10/],
+      [
+        { body: 'x', attributes: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'])) },
+        /at most 10/,
+      ],
       [{ body: 'x', delaySeconds: 901 }, /delaySeconds/],
       [{ body: 'x', idempotencyKey: '' }, /idempotencyKey/],
       [[1, 2], /must be an object/],
@@ -92,7 +95,9 @@ describe('REST API', () => {
       const big = await h.api('POST', '/v1/topics/pub/messages', { body: 'x'.repeat(1025) });
       expect(big.status).toBe(413);
       expect(big.body.error.code).toBe('message_too_large');
-      const form = await h.api('POST', '/v1/topics/pub/messages', 'body=x', { 'content-type': 'application/x-www-form-urlencoded' });
+      const form = await h.api('POST', '/v1/topics/pub/messages', 'body=x', {
+        'content-type': 'application/x-www-form-urlencoded',
+      });
       expect(form.status).toBe(415);
       expect(form.body.error.code).toBe('unsupported_media_type');
     });
@@ -119,7 +124,11 @@ describe('REST API', () => {
         endpoint: 'http://127.0.0.1:9/hook',
         raw: false,
         status: 'active',
-        deliveryPolicy: { maxAttempts: 3, backoff: { initialSeconds: 2, maxSeconds: 300, multiplier: 2 }, timeoutSeconds: 15 },
+        deliveryPolicy: {
+          maxAttempts: 3,
+          backoff: { initialSeconds: 2, maxSeconds: 300, multiplier: 2 },
+          timeoutSeconds: 15,
+        },
       });
       expect(res.body.secret).toMatch(/^whsec_[A-Za-z0-9+/=]+$/);
       const id = res.body.id;
@@ -136,8 +145,14 @@ describe('REST API', () => {
       [{ protocol: 'http', endpoint: 'not a url' }, /not a valid URL/],
       [{ protocol: 'https', endpoint: 'http://example.test/' }, /must be an https:\/\/ URL/],
       [{ protocol: 'http', endpoint: 'http://u:p@127.0.0.1/' }, /credentials/],
-      [{ protocol: 'http', endpoint: 'http://127.0.0.1/', deliveryPolicy: { maxAttempts: 0 } }, /deliveryPolicy\.maxAttempts/],
-      [{ protocol: 'http', endpoint: 'http://127.0.0.1/', deliveryPolicy: { backoff: { multiplier: 50 } } }, /backoff\.multiplier/],
+      [
+        { protocol: 'http', endpoint: 'http://127.0.0.1/', deliveryPolicy: { maxAttempts: 0 } },
+        /deliveryPolicy\.maxAttempts/,
+      ],
+      [
+        { protocol: 'http', endpoint: 'http://127.0.0.1/', deliveryPolicy: { backoff: { multiplier: 50 } } },
+        /backoff\.multiplier/,
+      ],
       [{ protocol: 'http', endpoint: 'http://127.0.0.1/', raw: 'yes' }, /raw must be true or false/],
     ])('rejects %j', async (body, message) => {
       const res = await h.api('POST', '/v1/topics/subs/subscriptions', body);

@@ -52,7 +52,11 @@ describe('herald CLI', () => {
 
     const received = JSON.parse((await herald('--json', 'receive', 'billing', '--max', '10', '--ack')).stdout);
     expect(received.messages).toHaveLength(1);
-    expect(JSON.parse(received.messages[0].body)).toMatchObject({ id, body: '{"order":42}', attributes: { kind: 'created', region: 'eu' } });
+    expect(JSON.parse(received.messages[0].body)).toMatchObject({
+      id,
+      body: '{"order":42}',
+      attributes: { kind: 'created', region: 'eu' },
+    });
     expect((await h.client.getQueue('billing')).stats).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
 
     const attempts = JSON.parse((await herald('--json', 'attempts', sub.id)).stdout);
@@ -84,7 +88,19 @@ describe('herald CLI', () => {
   it('prints help listing every command', async () => {
     const r = await herald('--help');
     expect(r.code).toBe(0);
-    for (const cmd of ['serve', 'topics', 'publish', 'subscribe', 'subscriptions', 'attempts', 'queues', 'send', 'receive', 'ack', 'redrive']) {
+    for (const cmd of [
+      'serve',
+      'topics',
+      'publish',
+      'subscribe',
+      'subscriptions',
+      'attempts',
+      'queues',
+      'send',
+      'receive',
+      'ack',
+      'redrive',
+    ]) {
       expect(r.stdout).toContain(cmd);
     }
   });

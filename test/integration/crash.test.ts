@@ -20,7 +20,10 @@ describe('crash safety', () => {
     const port = await freePort();
     const apiKey = 'crash-key';
     const rx: Receiver = await startReceiver();
-    cleanups.push(() => rx.close(), () => removeDir(dataDir));
+    cleanups.push(
+      () => rx.close(),
+      () => removeDir(dataDir),
+    );
 
     let child: HeraldChild = await spawnHerald({ dataDir, port, apiKey });
     cleanups.push(() => {
@@ -80,14 +83,19 @@ describe('crash safety', () => {
       const got = await client.receive('sink', { max: 1000 });
       if (got.length === 0) break;
       for (const m of got) inQueue.add(m.id);
-      await client.ack('sink', got.map((m) => m.receipt));
+      await client.ack(
+        'sink',
+        got.map((m) => m.receipt),
+      );
     }
     const missing = ackedIds.filter((id) => !inQueue.has(id));
     expect(missing).toEqual([]);
 
     const delivered = rx.requests.length;
     const duplicates = delivered - new Set(rx.requests.map((r) => String(r.headers['webhook-id']))).size;
-    console.log(`crash test: ${ackedIds.length} acknowledged, ${delivered} webhook requests, ${duplicates} duplicates after restart`);
+    console.log(
+      `crash test: ${ackedIds.length} acknowledged, ${delivered} webhook requests, ${duplicates} duplicates after restart`,
+    );
   }, 90_000);
 
   it('refuses a second server on the same data directory', async () => {
@@ -97,13 +105,18 @@ describe('crash safety', () => {
     cleanups.push(() => {
       first.proc.kill('SIGKILL');
     });
-    await expect(spawnHerald({ dataDir, port: await freePort(), apiKey: 'k' })).rejects.toThrow(/in use by another Herald process/);
+    await expect(spawnHerald({ dataDir, port: await freePort(), apiKey: 'k' })).rejects.toThrow(
+      /in use by another Herald process/,
+    );
   });
 
   it('drains in-flight work and exits 0 on SIGTERM', async () => {
     const dataDir = tempDir('herald-term-');
     const rx = await startReceiver(() => ({ status: 200, delayMs: 300 }));
-    cleanups.push(() => rx.close(), () => removeDir(dataDir));
+    cleanups.push(
+      () => rx.close(),
+      () => removeDir(dataDir),
+    );
     const child = await spawnHerald({ dataDir, port: await freePort(), apiKey: 'k' });
     const client = new HeraldClient({ url: child.url, apiKey: 'k' });
     cleanups.push(() => client.close());

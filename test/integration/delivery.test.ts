@@ -15,7 +15,9 @@ describe('webhook delivery', () => {
   let rx: Receiver;
 
   beforeEach(async () => {
-    h = await startTestHerald({ delivery: { breaker: { failureThreshold: 1000, cooldownMs: 200, maxCooldownMs: 1000 } } });
+    h = await startTestHerald({
+      delivery: { breaker: { failureThreshold: 1000, cooldownMs: 200, maxCooldownMs: 1000 } },
+    });
     rx = await startReceiver();
     await h.client.createTopic('orders');
   });
@@ -35,19 +37,35 @@ describe('webhook delivery', () => {
     expect(req.headers['webhook-id']).toBe(id);
     expect(Number(req.headers['webhook-timestamp'])).toBeCloseTo(Date.now() / 1000, -1);
     expect(
-      verify(sub.secret, {
-        'webhook-id': String(req.headers['webhook-id']),
-        'webhook-timestamp': String(req.headers['webhook-timestamp']),
-        'webhook-signature': String(req.headers['webhook-signature']),
-      }, req.body),
+      verify(
+        sub.secret,
+        {
+          'webhook-id': String(req.headers['webhook-id']),
+          'webhook-timestamp': String(req.headers['webhook-timestamp']),
+          'webhook-signature': String(req.headers['webhook-signature']),
+        },
+        req.body,
+      ),
     ).toBe(true);
-    expect(verify('whsec_' + Buffer.from('wrong-secret-wrong-secret').toString('base64'), {
-      'webhook-id': String(req.headers['webhook-id']),
-      'webhook-timestamp': String(req.headers['webhook-timestamp']),
-      'webhook-signature': String(req.headers['webhook-signature']),
-    }, req.body)).toBe(false);
+    expect(
+      verify(
+        'whsec_' + Buffer.from('wrong-secret-wrong-secret').toString('base64'),
+        {
+          'webhook-id': String(req.headers['webhook-id']),
+          'webhook-timestamp': String(req.headers['webhook-timestamp']),
+          'webhook-signature': String(req.headers['webhook-signature']),
+        },
+        req.body,
+      ),
+    ).toBe(false);
     const envelope = JSON.parse(req.body);
-    expect(envelope).toMatchObject({ type: 'Notification', id, topic: 'orders', attributes: { kind: 'created' }, body: 'hello' });
+    expect(envelope).toMatchObject({
+      type: 'Notification',
+      id,
+      topic: 'orders',
+      attributes: { kind: 'created' },
+      body: 'hello',
+    });
     expect(Date.parse(envelope.timestamp)).toBeGreaterThan(Date.now() - 10_000);
   });
 
@@ -63,7 +81,11 @@ describe('webhook delivery', () => {
 
   it('retries failures with backoff, keeps webhook-id stable, and logs every attempt', async () => {
     rx.respond = (_r, n) => (n <= 2 ? 500 : 200);
-    const sub = await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url, deliveryPolicy: { ...fast, maxAttempts: 5 } });
+    const sub = await h.client.subscribe('orders', {
+      protocol: 'http',
+      endpoint: rx.url,
+      deliveryPolicy: { ...fast, maxAttempts: 5 },
+    });
     const { id } = await h.client.publish('orders', { body: 'x' });
     await waitFor(() => rx.requests.length === 3, 5000, 'three attempts');
     expect(new Set(rx.requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([id]));
@@ -105,12 +127,22 @@ describe('webhook delivery', () => {
       deliveryPolicy: { ...fast, maxAttempts: 3 },
     });
     const { id } = await h.client.publish('orders', { body: 'important', attributes: { a: '1' } });
-    const dead = await waitFor(async () => {
-      const got = await h.client.receive('orders-dlq', { max: 10, visibilityTimeoutSeconds: 0 });
-      return got.length ? got : null;
-    }, 5000, 'dead letter');
+    const dead = await waitFor(
+      async () => {
+        const got = await h.client.receive('orders-dlq', { max: 10, visibilityTimeoutSeconds: 0 });
+        return got.length ? got : null;
+      },
+      5000,
+      'dead letter',
+    );
     expect(rx.requests).toHaveLength(3);
-    expect(dead[0]).toMatchObject({ id, body: 'important', attributes: { a: '1' }, sourceSubscription: sub.id, topic: 'orders' });
+    expect(dead[0]).toMatchObject({
+      id,
+      body: 'important',
+      attributes: { a: '1' },
+      sourceSubscription: sub.id,
+      topic: 'orders',
+    });
     expect(dead[0].lastError).toMatch(/3 attempts failed.*503/);
 
     // The endpoint recovers; the operator redrives the DLQ.
@@ -126,7 +158,12 @@ describe('webhook delivery', () => {
   it('wakes a long-polling dead-letter consumer as soon as the dead letter is committed', async () => {
     rx.respond = () => 500;
     await h.client.createQueue('dlq-live');
-    await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url, deadLetterQueue: 'dlq-live', deliveryPolicy: { maxAttempts: 1 } });
+    await h.client.subscribe('orders', {
+      protocol: 'http',
+      endpoint: rx.url,
+      deadLetterQueue: 'dlq-live',
+      deliveryPolicy: { maxAttempts: 1 },
+    });
     const waiting = h.client.receive('dlq-live', { waitSeconds: 10 });
     await new Promise((r) => setTimeout(r, 100));
     const started = Date.now();
@@ -138,12 +175,20 @@ describe('webhook delivery', () => {
 
   it('keeps exhausted deliveries as failed without a DLQ, and retries them on request', async () => {
     rx.respond = () => 500;
-    const sub = await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url, deliveryPolicy: { ...fast, maxAttempts: 2 } });
+    const sub = await h.client.subscribe('orders', {
+      protocol: 'http',
+      endpoint: rx.url,
+      deliveryPolicy: { ...fast, maxAttempts: 2 },
+    });
     await h.client.publish('orders', { body: 'x' });
-    const failed = await waitFor(async () => {
-      const page = await h.client.listDeliveries(sub.id, { state: 'failed' });
-      return page.deliveries.length ? page.deliveries : null;
-    }, 5000, 'failed delivery');
+    const failed = await waitFor(
+      async () => {
+        const page = await h.client.listDeliveries(sub.id, { state: 'failed' });
+        return page.deliveries.length ? page.deliveries : null;
+      },
+      5000,
+      'failed delivery',
+    );
     expect(failed[0]).toMatchObject({ state: 'failed', attempts: 2 });
     expect(failed[0].lastError).toMatch(/2 attempts failed/);
     rx.respond = () => 200;
@@ -180,7 +225,10 @@ describe('webhook delivery', () => {
 
   it('limits a subscription to maxPerSecond', async () => {
     await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url, deliveryPolicy: { maxPerSecond: 20 } });
-    await h.client.publishBatch('orders', Array.from({ length: 30 }, (_, i) => ({ body: String(i) })));
+    await h.client.publishBatch(
+      'orders',
+      Array.from({ length: 30 }, (_, i) => ({ body: String(i) })),
+    );
     await waitFor(() => rx.requests.length === 30, 10_000, '30 deliveries');
     const span = rx.requests[29].at - rx.requests[0].at;
     // 30 at 20/s with a burst of 2: at least ~1.4 s; unthrottled it takes a few ms.
@@ -202,7 +250,10 @@ describe('webhook delivery', () => {
       return { status: 200, delayMs: 50 };
     };
     await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url, deliveryPolicy: { maxConcurrency: 3 } });
-    await h.client.publishBatch('orders', Array.from({ length: 15 }, (_, i) => ({ body: String(i) })));
+    await h.client.publishBatch(
+      'orders',
+      Array.from({ length: 15 }, (_, i) => ({ body: String(i) })),
+    );
     await waitFor(() => rx.requests.length === 15, 10_000);
     expect(peak).toBeLessThanOrEqual(3);
     expect(peak).toBeGreaterThanOrEqual(2);
@@ -211,10 +262,17 @@ describe('webhook delivery', () => {
   it('a dead endpoint does not delay another subscription of the same topic', async () => {
     const slow = await startReceiver(() => ({ status: 200, delayMs: 3000 }));
     try {
-      await h.client.subscribe('orders', { protocol: 'http', endpoint: slow.url, deliveryPolicy: { maxConcurrency: 1, timeoutSeconds: 5 } });
+      await h.client.subscribe('orders', {
+        protocol: 'http',
+        endpoint: slow.url,
+        deliveryPolicy: { maxConcurrency: 1, timeoutSeconds: 5 },
+      });
       await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url });
       const started = Date.now();
-      await h.client.publishBatch('orders', Array.from({ length: 20 }, (_, i) => ({ body: String(i) })));
+      await h.client.publishBatch(
+        'orders',
+        Array.from({ length: 20 }, (_, i) => ({ body: String(i) })),
+      );
       await waitFor(() => rx.requests.length === 20, 2000, 'fast subscriber');
       expect(Date.now() - started).toBeLessThan(1500);
       expect(slow.requests.length).toBeLessThanOrEqual(1);
@@ -226,7 +284,10 @@ describe('webhook delivery', () => {
   it('does not poll for work while its deliveries wait on a slow endpoint', async () => {
     rx.respond = () => ({ status: 200, delayMs: 2000 });
     await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url });
-    await h.client.publishBatch('orders', Array.from({ length: 5 }, (_, i) => ({ body: String(i) })));
+    await h.client.publishBatch(
+      'orders',
+      Array.from({ length: 5 }, (_, i) => ({ body: String(i) })),
+    );
     await waitFor(() => rx.requests.length === 5, 2000);
     const engine = h.herald.engine!;
     const before = engine.stats.leaseQueries;
@@ -279,9 +340,16 @@ describe('circuit breaker', () => {
     const sub = await h.client.subscribe('t', {
       protocol: 'http',
       endpoint: rx.url,
-      deliveryPolicy: { maxAttempts: 100, maxConcurrency: 1, backoff: { initialSeconds: 0.01, maxSeconds: 0.01, multiplier: 1 } },
+      deliveryPolicy: {
+        maxAttempts: 100,
+        maxConcurrency: 1,
+        backoff: { initialSeconds: 0.01, maxSeconds: 0.01, multiplier: 1 },
+      },
     });
-    await h.client.publishBatch('t', Array.from({ length: 10 }, (_, i) => ({ body: String(i) })));
+    await h.client.publishBatch(
+      't',
+      Array.from({ length: 10 }, (_, i) => ({ body: String(i) })),
+    );
     await waitFor(() => rx.requests.length >= 3, 3000);
     await new Promise((r) => setTimeout(r, 250));
     // Open: nothing more is sent during the cool-down, however much is due.
@@ -304,9 +372,16 @@ describe('circuit breaker', () => {
     const sub = await h.client.subscribe('t', {
       protocol: 'http',
       endpoint: rx.url,
-      deliveryPolicy: { maxAttempts: 2, maxConcurrency: 1, backoff: { initialSeconds: 0.01, maxSeconds: 0.01, multiplier: 1 } },
+      deliveryPolicy: {
+        maxAttempts: 2,
+        maxConcurrency: 1,
+        backoff: { initialSeconds: 0.01, maxSeconds: 0.01, multiplier: 1 },
+      },
     });
-    await h.client.publishBatch('t', Array.from({ length: 6 }, (_, i) => ({ body: String(i) })));
+    await h.client.publishBatch(
+      't',
+      Array.from({ length: 6 }, (_, i) => ({ body: String(i) })),
+    );
     await waitFor(() => rx.requests.length >= 3, 3000);
     await new Promise((r) => setTimeout(r, 200));
     // Only the deliveries that were actually attempted twice may have failed; the rest wait pending.

@@ -15,7 +15,12 @@ describe('queues', () => {
   it('creates idempotently and refuses a conflicting re-create', async () => {
     const first = await h.api('PUT', '/v1/queues/jobs', { visibilityTimeoutSeconds: 10 });
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ name: 'jobs', visibilityTimeoutSeconds: 10, delaySeconds: 0, maxReceiveCount: 0 });
+    expect(first.body).toMatchObject({
+      name: 'jobs',
+      visibilityTimeoutSeconds: 10,
+      delaySeconds: 0,
+      maxReceiveCount: 0,
+    });
     expect((await h.api('PUT', '/v1/queues/jobs', { visibilityTimeoutSeconds: 10 })).status).toBe(200);
     expect((await h.api('PUT', '/v1/queues/jobs')).status).toBe(200);
     const conflict = await h.api('PUT', '/v1/queues/jobs', { visibilityTimeoutSeconds: 20 });
@@ -104,12 +109,23 @@ describe('queues', () => {
     const got = await h.client.receive('bulk', { max: 1000 });
     expect(got).toHaveLength(1000);
     expect(got.slice(0, 3).map((m) => m.body)).toEqual(['m0', 'm1', 'm2']);
-    expect((await h.client.ack('bulk', got.map((m) => m.receipt))).acked).toBe(1000);
+    expect(
+      (
+        await h.client.ack(
+          'bulk',
+          got.map((m) => m.receipt),
+        )
+      ).acked,
+    ).toBe(1000);
   });
 
   it('moves a message received more than maxReceiveCount times to the dead-letter queue, and redrives it', async () => {
     await h.client.createQueue('jobs-dlq');
-    await h.client.createQueue('jobs', { maxReceiveCount: 2, deadLetterQueue: 'jobs-dlq', visibilityTimeoutSeconds: 0 });
+    await h.client.createQueue('jobs', {
+      maxReceiveCount: 2,
+      deadLetterQueue: 'jobs-dlq',
+      visibilityTimeoutSeconds: 0,
+    });
     const { id } = await h.client.send('jobs', { body: 'poison' });
     expect((await h.client.receive('jobs'))[0].receiveCount).toBe(1);
     expect((await h.client.receive('jobs'))[0].receiveCount).toBe(2);

@@ -23,14 +23,27 @@ export interface HeraldChild {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function spawnHerald(opts: { dataDir: string; port: number; apiKey?: string; env?: Record<string, string> }): Promise<HeraldChild> {
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), HERALD_LOG_LEVEL: 'warn', ...opts.env };
+export async function spawnHerald(opts: {
+  dataDir: string;
+  port: number;
+  apiKey?: string;
+  env?: Record<string, string>;
+}): Promise<HeraldChild> {
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    HERALD_LOG_LEVEL: 'warn',
+    ...opts.env,
+  };
   if (opts.apiKey) env.HERALD_API_KEY = opts.apiKey;
   else delete env.HERALD_API_KEY;
-  const proc = spawn(process.execPath, [HERALD_BIN, 'serve', '--host', '127.0.0.1', '--port', String(opts.port), '--data-dir', opts.dataDir], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [HERALD_BIN, 'serve', '--host', '127.0.0.1', '--port', String(opts.port), '--data-dir', opts.dataDir],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));

@@ -10,7 +10,10 @@ export interface Received {
 }
 
 /** Decide the answer for a request: a status, or a function that writes the response itself. */
-export type Responder = (req: Received, n: number) => number | { status: number; headers?: Record<string, string>; delayMs?: number };
+export type Responder = (
+  req: Received,
+  n: number,
+) => number | { status: number; headers?: Record<string, string>; delayMs?: number };
 
 export interface Receiver {
   url: string;
@@ -26,7 +29,12 @@ export async function startReceiver(respond: Responder = () => 200): Promise<Rec
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      const r: Received = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const r: Received = {
+        path: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      };
       requests.push(r);
       const answer = receiver.respond(r, requests.length);
       const a = typeof answer === 'number' ? { status: answer } : answer;

@@ -6,7 +6,9 @@ const noJitter = () => 0;
 
 describe('backoffDelayMs', () => {
   it('follows the seeds schedule: 1 s doubling', () => {
-    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelayMs(seeds, n, noJitter))).toEqual([1000, 2000, 4000, 8000, 16000, 32000]);
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelayMs(seeds, n, noJitter))).toEqual([
+      1000, 2000, 4000, 8000, 16000, 32000,
+    ]);
   });
 
   it('caps at maxSeconds', () => {
@@ -66,24 +68,51 @@ describe('parseRetryAfter', () => {
   });
 
   it('rejects absent and malformed values', () => {
-    for (const v of [undefined, null, '', '  ', '-5', '1.5', 'soon', '12abc']) expect(parseRetryAfter(v, now)).toBeNull();
+    for (const v of [undefined, null, '', '  ', '-5', '1.5', 'soon', '12abc'])
+      expect(parseRetryAfter(v, now)).toBeNull();
   });
 });
 
 describe('nextAttemptDelayMs', () => {
   it('uses the backoff when no Retry-After was given', () => {
-    expect(nextAttemptDelayMs({ policy: seeds, failedAttempts: 2, maxRetryAfterMs: 3_600_000, random: noJitter })).toBe(2000);
+    expect(nextAttemptDelayMs({ policy: seeds, failedAttempts: 2, maxRetryAfterMs: 3_600_000, random: noJitter })).toBe(
+      2000,
+    );
   });
 
   it('waits at least as long as Retry-After asks', () => {
-    expect(nextAttemptDelayMs({ policy: seeds, failedAttempts: 1, retryAfterMs: 30_000, maxRetryAfterMs: 3_600_000, random: noJitter })).toBe(30_000);
+    expect(
+      nextAttemptDelayMs({
+        policy: seeds,
+        failedAttempts: 1,
+        retryAfterMs: 30_000,
+        maxRetryAfterMs: 3_600_000,
+        random: noJitter,
+      }),
+    ).toBe(30_000);
   });
 
   it('keeps the backoff when it is longer than Retry-After', () => {
-    expect(nextAttemptDelayMs({ policy: seeds, failedAttempts: 6, retryAfterMs: 1000, maxRetryAfterMs: 3_600_000, random: noJitter })).toBe(32_000);
+    expect(
+      nextAttemptDelayMs({
+        policy: seeds,
+        failedAttempts: 6,
+        retryAfterMs: 1000,
+        maxRetryAfterMs: 3_600_000,
+        random: noJitter,
+      }),
+    ).toBe(32_000);
   });
 
   it('caps Retry-After at maxRetryAfterMs', () => {
-    expect(nextAttemptDelayMs({ policy: seeds, failedAttempts: 1, retryAfterMs: 86_400_000, maxRetryAfterMs: 3_600_000, random: noJitter })).toBe(3_600_000);
+    expect(
+      nextAttemptDelayMs({
+        policy: seeds,
+        failedAttempts: 1,
+        retryAfterMs: 86_400_000,
+        maxRetryAfterMs: 3_600_000,
+        random: noJitter,
+      }),
+    ).toBe(3_600_000);
   });
 });

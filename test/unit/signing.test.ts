@@ -44,14 +44,18 @@ describe('Standard Webhooks signing', () => {
   it('rejects a tampered payload, id, timestamp or secret', () => {
     expect(verify(VECTOR.secret, headers(), VECTOR.payload + ' ', at)).toBe(false);
     expect(verify(VECTOR.secret, headers({ 'webhook-id': 'msg_other' }), VECTOR.payload, at)).toBe(false);
-    expect(verify(VECTOR.secret, headers({ 'webhook-timestamp': String(VECTOR.timestamp + 1) }), VECTOR.payload, at)).toBe(false);
+    expect(
+      verify(VECTOR.secret, headers({ 'webhook-timestamp': String(VECTOR.timestamp + 1) }), VECTOR.payload, at),
+    ).toBe(false);
     expect(verify(generateSecret(), headers(), VECTOR.payload, at)).toBe(false);
   });
 
   it('accepts any of several space-separated signatures and ignores other versions', () => {
     const good = headers()['webhook-signature'];
     expect(verify(VECTOR.secret, headers({ 'webhook-signature': `v1,AAAA ${good}` }), VECTOR.payload, at)).toBe(true);
-    expect(verify(VECTOR.secret, headers({ 'webhook-signature': `v2,${good.slice(3)}` }), VECTOR.payload, at)).toBe(false);
+    expect(verify(VECTOR.secret, headers({ 'webhook-signature': `v2,${good.slice(3)}` }), VECTOR.payload, at)).toBe(
+      false,
+    );
     expect(verify(VECTOR.secret, headers({ 'webhook-signature': 'garbage' }), VECTOR.payload, at)).toBe(false);
   });
 
@@ -60,7 +64,9 @@ describe('Standard Webhooks signing', () => {
     expect(verify(VECTOR.secret, h, VECTOR.payload, { nowSeconds: VECTOR.timestamp + 300 })).toBe(true);
     expect(verify(VECTOR.secret, h, VECTOR.payload, { nowSeconds: VECTOR.timestamp + 301 })).toBe(false);
     expect(verify(VECTOR.secret, h, VECTOR.payload, { nowSeconds: VECTOR.timestamp - 301 })).toBe(false);
-    expect(verify(VECTOR.secret, h, VECTOR.payload, { nowSeconds: VECTOR.timestamp + 1000, toleranceSeconds: 1000 })).toBe(true);
+    expect(
+      verify(VECTOR.secret, h, VECTOR.payload, { nowSeconds: VECTOR.timestamp + 1000, toleranceSeconds: 1000 }),
+    ).toBe(true);
     expect(verify(VECTOR.secret, headers({ 'webhook-timestamp': 'soon' }), VECTOR.payload, at)).toBe(false);
   });
 });

@@ -43,14 +43,20 @@ export function queueRoutes(app: FastifyInstance, ctx: ApiContext): void {
     }
   });
 
-  app.post<Params<'queue'>>('/v1/queues/:queue/ack', async (req) => ctx.queues.ack(req.params.queue, validate.receipts(req.body)));
+  app.post<Params<'queue'>>('/v1/queues/:queue/ack', async (req) =>
+    ctx.queues.ack(req.params.queue, validate.receipts(req.body)),
+  );
 
   app.post<Params<'queue'> & { Body: { receipt?: unknown; visibilityTimeoutSeconds?: unknown } }>(
     '/v1/queues/:queue/visibility',
     async (req, reply) => {
       const body = req.body ?? {};
       if (typeof body.receipt !== 'string') throw invalid('receipt must be a string');
-      await ctx.queues.changeVisibility(req.params.queue, body.receipt, validate.visibilityTimeout(body.visibilityTimeoutSeconds));
+      await ctx.queues.changeVisibility(
+        req.params.queue,
+        body.receipt,
+        validate.visibilityTimeout(body.visibilityTimeoutSeconds),
+      );
       return reply.code(204).send();
     },
   );

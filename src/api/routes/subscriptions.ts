@@ -43,7 +43,11 @@ export function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext): void 
   );
 
   app.get<Params<'id'> & { Querystring: { limit?: string; cursor?: string } }>('/v1/messages/:id/attempts', (req) =>
-    ctx.store.listAttempts({ messageId: req.params.id, limit: validate.limit(req.query.limit), cursor: req.query.cursor }),
+    ctx.store.listAttempts({
+      messageId: req.params.id,
+      limit: validate.limit(req.query.limit),
+      cursor: req.query.cursor,
+    }),
   );
 
   app.get<Params<'id'> & { Querystring: { state?: string; limit?: string; cursor?: string } }>(

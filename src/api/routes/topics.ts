@@ -27,4 +27,3 @@ export function topicRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   acceptRoutes(app, ctx, '/v1/topics/:topic', 'topic', (topic, messages) => ctx.topics.publish(topic, messages));
 }
-

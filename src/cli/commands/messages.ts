@@ -4,9 +4,15 @@ import { action, messageOptions, number, readMessage } from '../context.js';
 
 export function publishCommand(): Command {
   return messageOptions(
-    new Command('publish').description('publish a message to a topic; prints its id').argument('<topic>').argument('[body]'),
+    new Command('publish')
+      .description('publish a message to a topic; prints its id')
+      .argument('<topic>')
+      .argument('[body]'),
   )
-    .addHelpText('after', '\nExamples:\n  herald publish orders \'{"order":42}\' --attr kind=created\n  echo hello | herald publish orders')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  herald publish orders \'{"order":42}\' --attr kind=created\n  echo hello | herald publish orders',
+    )
     .action(
       action(
         async (c, cmd, topic: string, body?: string) => c.publish(topic, await readMessage(body, cmd.opts())),
@@ -16,8 +22,13 @@ export function publishCommand(): Command {
 }
 
 export function sendCommand(): Command {
-  return messageOptions(new Command('send').description('send a message straight to a queue').argument('<queue>').argument('[body]')).action(
-    action(async (c, cmd, queue: string, body?: string) => c.send(queue, await readMessage(body, cmd.opts())), (r) => console.log(r.id)),
+  return messageOptions(
+    new Command('send').description('send a message straight to a queue').argument('<queue>').argument('[body]'),
+  ).action(
+    action(
+      async (c, cmd, queue: string, body?: string) => c.send(queue, await readMessage(body, cmd.opts())),
+      (r) => console.log(r.id),
+    ),
   );
 }
 
@@ -33,14 +44,24 @@ export function receiveCommand(): Command {
       action(
         async (c, cmd, queue: string) => {
           const o = cmd.opts();
-          const messages = await c.receive(queue, { max: o.max, waitSeconds: o.wait, visibilityTimeoutSeconds: o.visibilityTimeout });
-          if (o.ack && messages.length > 0) await c.ack(queue, messages.map((m) => m.receipt));
+          const messages = await c.receive(queue, {
+            max: o.max,
+            waitSeconds: o.wait,
+            visibilityTimeoutSeconds: o.visibilityTimeout,
+          });
+          if (o.ack && messages.length > 0)
+            await c.ack(
+              queue,
+              messages.map((m) => m.receipt),
+            );
           return { messages };
         },
         (r: { messages: ReceivedMessage[] }) => {
           if (r.messages.length === 0) console.log('(no messages)');
           for (const m of r.messages) {
-            const attrs = Object.entries(m.attributes).map(([k, v]) => `${k}=${v}`).join(' ');
+            const attrs = Object.entries(m.attributes)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ');
             console.log(`${m.id}  received ${m.receiveCount}x  receipt ${m.receipt}${attrs ? `  ${attrs}` : ''}`);
             if (m.lastError) console.log(`  last error: ${m.lastError}`);
             console.log(`  ${m.body}`);

@@ -9,7 +9,13 @@ export function serveCommand(): Command {
     .option('--port <n>', 'HTTP port (env HERALD_PORT, default 8080)', number('--port'))
     .option('--host <address>', 'listen address (env HERALD_HOST, default 0.0.0.0)')
     .option('--data-dir <dir>', 'data directory (env HERALD_DATA_DIR, default ./data)')
-    .addOption(new Option('--role <role>', 'which parts to run (env HERALD_ROLE, default all)').choices(['all', 'api', 'delivery']))
+    .addOption(
+      new Option('--role <role>', 'which parts to run (env HERALD_ROLE, default all)').choices([
+        'all',
+        'api',
+        'delivery',
+      ]),
+    )
     .option('--log-level <level>', 'log level (env HERALD_LOG_LEVEL, default info)')
     .action(async (o: { port?: number; host?: string; dataDir?: string; role?: Role; logLevel?: string }) => {
       // Only what the user gave, so environment variables still apply to the rest.

@@ -36,7 +36,9 @@ export function inferProtocol(endpoint: string): Protocol {
 
 const printSub = (s: Subscription) => {
   console.log(`subscription ${s.id}`);
-  console.log(`  ${s.protocol} ${s.endpoint}${s.raw ? ' (raw)' : ''}  ${s.status}${s.statusReason ? ` (${s.statusReason})` : ''}`);
+  console.log(
+    `  ${s.protocol} ${s.endpoint}${s.raw ? ' (raw)' : ''}  ${s.status}${s.statusReason ? ` (${s.statusReason})` : ''}`,
+  );
   if (s.secret) console.log(`  signing secret: ${s.secret}`);
   if (s.deadLetterQueue) console.log(`  dead-letter queue: ${s.deadLetterQueue}`);
   if (s.protocol === 'queue') return; // copies into a queue are not retried: no policy applies
@@ -53,25 +55,31 @@ export function subscribeCommand(): Command {
       .description('subscribe an endpoint (URL or queue name) to a topic; prints the signing secret')
       .argument('<topic>')
       .argument('<endpoint>', 'http(s):// URL for a webhook, or a Herald queue name')
-      .addOption(new Option('--protocol <protocol>', 'http, https or queue (inferred from the endpoint)').choices(['http', 'https', 'queue']))
+      .addOption(
+        new Option('--protocol <protocol>', 'http, https or queue (inferred from the endpoint)').choices([
+          'http',
+          'https',
+          'queue',
+        ]),
+      )
       .option('--raw', 'deliver the bare body (attributes as headers) instead of the JSON envelope')
       .option('--dlq <queue>', 'dead-letter queue for messages whose attempts run out'),
   )
-    .addHelpText('after', '\nExamples:\n  herald subscribe orders https://example.test/hook --dlq orders-dlq --max-attempts 5\n  herald subscribe orders billing-queue')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  herald subscribe orders https://example.test/hook --dlq orders-dlq --max-attempts 5\n  herald subscribe orders billing-queue',
+    )
     .action(
-      action(
-        (c, cmd, topic: string, endpoint: string) => {
-          const o = cmd.opts();
-          return c.subscribe(topic, {
-            protocol: (o.protocol as Protocol | undefined) ?? inferProtocol(endpoint),
-            endpoint,
-            raw: o.raw ? true : undefined,
-            deadLetterQueue: o.dlq,
-            deliveryPolicy: policyFrom(o),
-          });
-        },
-        printSub,
-      ),
+      action((c, cmd, topic: string, endpoint: string) => {
+        const o = cmd.opts();
+        return c.subscribe(topic, {
+          protocol: (o.protocol as Protocol | undefined) ?? inferProtocol(endpoint),
+          endpoint,
+          raw: o.raw ? true : undefined,
+          deadLetterQueue: o.dlq,
+          deliveryPolicy: policyFrom(o),
+        });
+      }, printSub),
     );
 }
 
@@ -83,14 +91,30 @@ export function subscriptionsCommand(): Command {
     .action(
       action(
         (c, _cmd, topic: string) => c.listSubscriptions(topic),
-        (list: Subscription[]) => table(list as unknown as Array<Record<string, unknown>>, ['id', 'protocol', 'endpoint', 'raw', 'status', 'deadLetterQueue']),
+        (list: Subscription[]) =>
+          table(list as unknown as Array<Record<string, unknown>>, [
+            'id',
+            'protocol',
+            'endpoint',
+            'raw',
+            'status',
+            'deadLetterQueue',
+          ]),
       ),
     );
-  subs.command('get <id>').description('show a subscription').action(action((c, _cmd, id: string) => c.getSubscription(id), printSub));
+  subs
+    .command('get <id>')
+    .description('show a subscription')
+    .action(action((c, _cmd, id: string) => c.getSubscription(id), printSub));
   subs
     .command('delete <id>')
     .description('delete a subscription and its pending deliveries')
-    .action(action(async (c, _cmd, id: string) => void (await c.unsubscribe(id)), () => console.log('deleted')));
+    .action(
+      action(
+        async (c, _cmd, id: string) => void (await c.unsubscribe(id)),
+        () => console.log('deleted'),
+      ),
+    );
   policyOptions(
     subs
       .command('update <id>')
@@ -122,13 +146,26 @@ export function subscriptionsCommand(): Command {
     .action(
       action(
         (c, cmd, id: string) => c.listDeliveries(id, { state: cmd.opts().state, limit: cmd.opts().limit }),
-        (r: { deliveries: Delivery[] }) => table(r.deliveries as unknown as Array<Record<string, unknown>>, ['id', 'messageId', 'state', 'attempts', 'nextAttemptAt', 'lastError']),
+        (r: { deliveries: Delivery[] }) =>
+          table(r.deliveries as unknown as Array<Record<string, unknown>>, [
+            'id',
+            'messageId',
+            'state',
+            'attempts',
+            'nextAttemptAt',
+            'lastError',
+          ]),
       ),
     );
   subs
     .command('retry-failed <id>')
     .description('give failed deliveries of a subscription a fresh set of attempts')
-    .action(action((c, _cmd, id: string) => c.retryFailed(id), (r: { retried: number }) => console.log(`retrying ${r.retried}`)));
+    .action(
+      action(
+        (c, _cmd, id: string) => c.retryFailed(id),
+        (r: { retried: number }) => console.log(`retrying ${r.retried}`),
+      ),
+    );
   return subs;
 }
 

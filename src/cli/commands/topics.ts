@@ -7,7 +7,12 @@ export function topicsCommand(): Command {
   topics
     .command('create <name>')
     .description('create a topic (no-op when it exists)')
-    .action(action((c, _cmd, name: string) => c.createTopic(name), (t: Topic) => console.log(`topic ${t.name}`)));
+    .action(
+      action(
+        (c, _cmd, name: string) => c.createTopic(name),
+        (t: Topic) => console.log(`topic ${t.name}`),
+      ),
+    );
   topics
     .command('list')
     .description('list topics')
@@ -28,10 +33,20 @@ export function topicsCommand(): Command {
   topics
     .command('get <name>')
     .description('show a topic and its subscription count')
-    .action(action((c, _cmd, name: string) => c.getTopic(name), (t) => console.log(`${t.name}  created ${t.createdAt}  subscriptions ${t.subscriptions}`)));
+    .action(
+      action(
+        (c, _cmd, name: string) => c.getTopic(name),
+        (t) => console.log(`${t.name}  created ${t.createdAt}  subscriptions ${t.subscriptions}`),
+      ),
+    );
   topics
     .command('delete <name>')
     .description('delete a topic with its subscriptions and pending deliveries')
-    .action(action(async (c, _cmd, name: string) => void (await c.deleteTopic(name)), () => console.log('deleted')));
+    .action(
+      action(
+        async (c, _cmd, name: string) => void (await c.deleteTopic(name)),
+        () => console.log('deleted'),
+      ),
+    );
   return topics;
 }

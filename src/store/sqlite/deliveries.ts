@@ -174,9 +174,9 @@ export class Deliveries {
     const cursor = this.cursors.get(subscriptionId);
     let picked: DueSeq[] = [];
     if (cursor) {
-      picked = (this.selectAfterStmt.all(subscriptionId, nowMs, cursor.due, cursor.due, cursor.seq, limit) as DueSeq[]).filter(
-        (r) => !mine.has(r.seq),
-      );
+      picked = (
+        this.selectAfterStmt.all(subscriptionId, nowMs, cursor.due, cursor.due, cursor.seq, limit) as DueSeq[]
+      ).filter((r) => !mine.has(r.seq));
     }
     // Short of `limit` (the start, the end of the due rows, or a row that landed behind the
     // cursor, e.g. committed a moment after a lease with an earlier due time): the prefix
@@ -198,7 +198,8 @@ export class Deliveries {
     const seqs = picked;
     let last = cursor;
     for (const r of picked) {
-      if (!last || r.due_at > last.due || (r.due_at === last.due && r.seq > last.seq)) last = { due: r.due_at, seq: r.seq };
+      if (!last || r.due_at > last.due || (r.due_at === last.due && r.seq > last.seq))
+        last = { due: r.due_at, seq: r.seq };
     }
     if (last && last !== cursor) this.cursors.set(subscriptionId, last);
     if (seqs.length === 0) return [];
@@ -206,7 +207,14 @@ export class Deliveries {
     const out: LeasedDelivery[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const [seq, subscription, attempts, id, topic, body, attributes, createdAt] = rows[i] as [
-        number, string, number, string, string, string, string | null, number,
+        number,
+        string,
+        number,
+        string,
+        string,
+        string,
+        string | null,
+        number,
       ];
       mine.add(seq);
       this.leasedSeqs.set(seq, subscriptionId);
@@ -316,7 +324,12 @@ export class Deliveries {
     this.dropForSubscriptionStmt.run(subscriptionId);
   }
 
-  list(subscriptionId: string, state: 'pending' | 'failed', limit: number, cursor?: string): { deliveries: Delivery[]; next?: string } {
+  list(
+    subscriptionId: string,
+    state: 'pending' | 'failed',
+    limit: number,
+    cursor?: string,
+  ): { deliveries: Delivery[]; next?: string } {
     const after = cursor ? Number(cursor) || 0 : 0;
     const rows = this.listStmts[state].all(subscriptionId, after, limit + 1) as DeliveryRow[];
     for (const r of rows) if (r.state === 0 && this.leasedSeqs.has(r.seq)) r.state = 1;
@@ -328,7 +341,8 @@ export class Deliveries {
     const before = q.cursor ? Number(q.cursor) || Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
     const n = q.limit + 1;
     let rows: AttemptRow[];
-    if (q.messageId && q.subscriptionId) rows = this.attemptStmts.byBoth.all(q.messageId, q.subscriptionId, before, n) as AttemptRow[];
+    if (q.messageId && q.subscriptionId)
+      rows = this.attemptStmts.byBoth.all(q.messageId, q.subscriptionId, before, n) as AttemptRow[];
     else if (q.messageId) rows = this.attemptStmts.byMessage.all(q.messageId, before, n) as AttemptRow[];
     else rows = this.attemptStmts.bySubscription.all(q.subscriptionId ?? '', before, n) as AttemptRow[];
     const page = rows.slice(0, q.limit).map(toAttempt);

@@ -138,7 +138,11 @@ export function migrate(db: Database.Database): void {
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
       db.exec(m.sql);
-      db.prepare('INSERT INTO herald_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      db.prepare('INSERT INTO herald_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        Date.now(),
+      );
     }
   });
   apply();

@@ -1,5 +1,16 @@
 /** Row <-> domain mapping for the SQLite store. */
-import type { Attempt, Attributes, Delivery, DeliveryPolicy, ErrorClass, Protocol, Queue, Subscription, SubscriptionStatus, Topic } from '../../types.js';
+import type {
+  Attempt,
+  Attributes,
+  Delivery,
+  DeliveryPolicy,
+  ErrorClass,
+  Protocol,
+  Queue,
+  Subscription,
+  SubscriptionStatus,
+  Topic,
+} from '../../types.js';
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -237,7 +237,13 @@ export class SqliteStore implements Store {
       () =>
         entries.map((e): AcceptResult => {
           if (e.idempotencyKey) {
-            const hit = this.claimIdempotencyKey(`topic:${e.topic}`, e.idempotencyKey, e.id, idempotencyWindowMs, nowMs);
+            const hit = this.claimIdempotencyKey(
+              `topic:${e.topic}`,
+              e.idempotencyKey,
+              e.id,
+              idempotencyWindowMs,
+              nowMs,
+            );
             if (hit) return { id: hit, duplicate: true };
           }
           const attributes = encodeAttributes(e.attributes);
@@ -249,7 +255,13 @@ export class SqliteStore implements Store {
             if (!row) continue; // the queue was deleted after the subscription was made
             this.qm.insertWithSource(
               row.qid,
-              { id: e.id, body: copy.body, attributes: encodeAttributes(copy.attributes), sentAtMs: nowMs, visibleAtMs: copy.visibleAtMs },
+              {
+                id: e.id,
+                body: copy.body,
+                attributes: encodeAttributes(copy.attributes),
+                sentAtMs: nowMs,
+                visibleAtMs: copy.visibleAtMs,
+              },
               null,
               null,
               null,
@@ -261,7 +273,12 @@ export class SqliteStore implements Store {
     );
   }
 
-  sendToQueue(queue: string, entries: SendEntry[], idempotencyWindowMs: number, nowMs: number): Promise<AcceptResult[]> {
+  sendToQueue(
+    queue: string,
+    entries: SendEntry[],
+    idempotencyWindowMs: number,
+    nowMs: number,
+  ): Promise<AcceptResult[]> {
     return this.writes.enqueue(() => {
       const qid = this.qid(queue);
       return entries.map((e): AcceptResult => {
@@ -342,7 +359,12 @@ export class SqliteStore implements Store {
 
   // --- Deliveries -----------------------------------------------------------------------
 
-  async leaseDeliveries(subscriptionId: string, nowMs: number, limit: number, _leaseUntilMs: number): Promise<LeasedDelivery[]> {
+  async leaseDeliveries(
+    subscriptionId: string,
+    nowMs: number,
+    limit: number,
+    _leaseUntilMs: number,
+  ): Promise<LeasedDelivery[]> {
     // Leases are in memory (see deliveries.ts): a read, no commit needed.
     return this.dl.lease(subscriptionId, nowMs, limit);
   }
@@ -376,7 +398,13 @@ export class SqliteStore implements Store {
     const subscriptionId = o.attempt?.subscriptionId ?? this.subscriptionOfDelivery(o.deliveryId);
     this.qm.insertWithSource(
       target.qid,
-      { id: message.id, body: message.body, attributes: message.attributes, sentAtMs: message.created_at, visibleAtMs: nowMs },
+      {
+        id: message.id,
+        body: message.body,
+        attributes: message.attributes,
+        sentAtMs: message.created_at,
+        visibleAtMs: nowMs,
+      },
       `subscription:${subscriptionId}`,
       message.topic,
       o.reason,
