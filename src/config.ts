@@ -45,6 +45,8 @@ export interface HeraldConfig {
   attemptRetentionSeconds: number;
   /** Idempotency-key window. */
   idempotencyWindowSeconds: number;
+  /** How often housekeeping runs (queue retention, expired idempotency keys, old attempts). */
+  sweepIntervalMs: number;
 }
 
 export const MAX_MESSAGE_BYTES_CEILING = 1024 * 1024;
@@ -79,6 +81,7 @@ export function defaultConfig(): HeraldConfig {
     },
     attemptRetentionSeconds: 7 * 24 * 3600,
     idempotencyWindowSeconds: 300,
+    sweepIntervalMs: 10_000,
   };
 }
 

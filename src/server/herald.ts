@@ -33,8 +33,6 @@ export interface Herald {
   close(): Promise<void>;
 }
 
-const SWEEP_INTERVAL_MS = 10_000;
-
 /** The API key: configured, or kept in the data directory (generated on first start). */
 function resolveApiKey(config: HeraldConfig): { key: string; generated: boolean } {
   if (config.apiKey) return { key: config.apiKey, generated: false };
@@ -88,7 +86,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
         idempotencyWindowMs: config.idempotencyWindowSeconds * 1000,
       })
       .catch((error) => logger.error({ err: error }, 'housekeeping sweep failed'));
-  }, SWEEP_INTERVAL_MS);
+  }, config.sweepIntervalMs);
   sweep.unref();
 
   let closed: Promise<void> | null = null;

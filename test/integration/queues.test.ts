@@ -163,6 +163,29 @@ describe('queues', () => {
     expect((await h.api('GET', '/v1/queues/gone')).status).toBe(404);
   });
 
+  it('drops messages older than the queue retention', async () => {
+    await h.close();
+    h = await startTestHerald({ sweepIntervalMs: 50 });
+    await h.client.createQueue('short', { retentionSeconds: 1 });
+    await h.client.createQueue('long');
+    await h.client.send('short', { body: 'expires' });
+    await h.client.send('long', { body: 'stays' });
+    await waitFor(async () => (await h.client.getQueue('short')).stats.visible === 0, 3000, 'retention');
+    expect((await h.client.getQueue('long')).stats.visible).toBe(1);
+  });
+
+  it('forgets an idempotency key after its window', async () => {
+    await h.close();
+    h = await startTestHerald({ idempotencyWindowSeconds: 0.3 });
+    await h.client.createQueue('jobs');
+    const a = await h.client.send('jobs', { body: 'x', idempotencyKey: 'k' });
+    expect((await h.client.send('jobs', { body: 'x', idempotencyKey: 'k' })).duplicate).toBe(true);
+    await new Promise((r) => setTimeout(r, 350));
+    const b = await h.client.send('jobs', { body: 'x', idempotencyKey: 'k' });
+    expect(b.duplicate).toBeUndefined();
+    expect(b.id).not.toBe(a.id);
+  });
+
   it('keeps queue messages across a restart', async () => {
     await h.client.createQueue('keep');
     await h.client.send('keep', { body: 'durable' });
