@@ -5,6 +5,9 @@
  * open -> (cooldown passed) -> half_open: exactly one probe may go
  * half_open -> probe succeeds -> closed (cooldown back to its initial value)
  * half_open -> probe fails -> open again with the cooldown doubled, up to maxCooldownMs
+ *
+ * While open, outcomes are ignored: they come from requests that started before the breaker
+ * opened, and say nothing about the endpoint that the cool-down has not already accounted for.
  */
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
@@ -14,10 +17,13 @@ export interface BreakerOptions {
   maxCooldownMs: number;
 }
 
+/** How long refused callers wait while someone else's probe is out: soon, but not a spin. */
+const PROBE_WAIT_MS = 1000;
+
 export class CircuitBreaker {
   private failures = 0;
-  private openUntil = 0;
   private opened = false;
+  private openUntil = 0;
   private cooldown: number;
   private probing = false;
 
@@ -30,16 +36,23 @@ export class CircuitBreaker {
     return nowMs < this.openUntil ? 'open' : 'half_open';
   }
 
+  /** May an attempt start now? In half_open only ONE probe is allowed until it reports. */
   acquire(nowMs: number): { allowed: true } | { allowed: false; retryAtMs: number } {
     const state = this.state(nowMs);
     if (state === 'closed') return { allowed: true };
     if (state === 'open') return { allowed: false, retryAtMs: this.openUntil };
-    if (this.probing) return { allowed: false, retryAtMs: nowMs + Math.min(this.cooldown, 1000) };
+    if (this.probing) {
+      // At least 1 ms ahead, so a zero cool-down cannot turn refusals into a busy loop.
+      return { allowed: false, retryAtMs: nowMs + Math.max(1, Math.min(this.opts.cooldownMs, PROBE_WAIT_MS)) };
+    }
     this.probing = true;
     return { allowed: true };
   }
 
-  onSuccess(_nowMs: number): void {
+  onSuccess(nowMs: number): void {
+    if (this.state(nowMs) === 'open') return;
+    // In half_open this is the probe, or a straggler that reached the endpoint after the
+    // cool-down: either way the endpoint answered, which is all a probe would tell us.
     this.failures = 0;
     this.opened = false;
     this.probing = false;
@@ -48,8 +61,9 @@ export class CircuitBreaker {
 
   onFailure(nowMs: number): void {
     const state = this.state(nowMs);
-    if (state === 'open') return; // a request that started before the breaker opened
+    if (state === 'open') return;
     if (state === 'half_open') {
+      // Without a probe out, this is a straggler; the probe still deserves its chance.
       if (!this.probing) return;
       this.probing = false;
       this.cooldown = Math.min(this.opts.maxCooldownMs, this.cooldown * 2);
@@ -64,7 +78,10 @@ export class CircuitBreaker {
     }
   }
 
-  /** Give back a probe slot that was acquired but not used. */
+  /**
+   * Release a probe slot without outcome (attempt abandoned). Call it only after an allowed
+   * acquire() whose attempt will not run; in closed state it is a no-op.
+   */
   release(): void {
     this.probing = false;
   }

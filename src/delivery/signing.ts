@@ -1,10 +1,14 @@
 /**
  * Standard Webhooks signatures (https://www.standardwebhooks.com): HMAC-SHA256 over
  * "{id}.{timestamp}.{payload}", keyed with the base64-decoded part of a `whsec_` secret.
+ * Matching the reference libraries byte for byte is the point: receivers verify with them.
  */
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 const PREFIX = 'whsec_';
+const DEFAULT_TOLERANCE_SECONDS = 300;
+
+export type WebhookHeaders = Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string>;
 
 // Every delivery signs with its subscription's secret: decode each secret once, not per request.
 const keys = new Map<string, KeyObject>();
@@ -17,8 +21,11 @@ export function generateSecret(): string {
 function key(secret: string): KeyObject {
   let k = keys.get(secret);
   if (!k) {
+    const bytes = Buffer.from(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret, 'base64');
+    // An empty key would still "sign"; the reference libraries refuse it, and so do we.
+    if (bytes.length === 0) throw new Error('webhook signing secret is empty');
     if (keys.size >= MAX_CACHED_KEYS) keys.clear();
-    k = createSecretKey(Buffer.from(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret, 'base64'));
+    k = createSecretKey(bytes);
     keys.set(secret, k);
   }
   return k;
@@ -27,11 +34,16 @@ function key(secret: string): KeyObject {
 export function sign(secret: string, msgId: string, timestampSeconds: number, payload: string | Buffer): string {
   const mac = createHmac('sha256', key(secret));
   mac.update(`${msgId}.${timestampSeconds}.`);
-  mac.update(payload);
+  mac.update(payload); // Buffers are hashed as their bytes, so non-UTF-8 bodies sign correctly
   return `v1,${mac.digest('base64')}`;
 }
 
-export function webhookHeaders(secret: string, msgId: string, timestampSeconds: number, payload: string | Buffer) {
+export function webhookHeaders(
+  secret: string,
+  msgId: string,
+  timestampSeconds: number,
+  payload: string | Buffer,
+): WebhookHeaders {
   return {
     'webhook-id': msgId,
     'webhook-timestamp': String(timestampSeconds),
@@ -41,19 +53,26 @@ export function webhookHeaders(secret: string, msgId: string, timestampSeconds: 
 
 export function verify(
   secret: string,
-  headers: { 'webhook-id': string; 'webhook-timestamp': string; 'webhook-signature': string },
+  headers: WebhookHeaders,
   payload: string | Buffer,
   opts: { nowSeconds?: number; toleranceSeconds?: number } = {},
 ): boolean {
-  const ts = Number(headers['webhook-timestamp']);
-  if (!Number.isInteger(ts)) return false;
+  // Headers come off the wire: any of them may be missing whatever the type says.
+  const id = headers['webhook-id'];
+  const tsHeader = headers['webhook-timestamp'];
+  const sigHeader = headers['webhook-signature'];
+  if (!id || typeof tsHeader !== 'string' || typeof sigHeader !== 'string') return false;
+  // Digits only: Number() would also take "1e9", "0x5f" or "", which sign differently than sent.
+  if (!/^\d{1,15}$/.test(tsHeader)) return false;
+  const ts = Number(tsHeader);
   const now = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
-  if (Math.abs(now - ts) > (opts.toleranceSeconds ?? 300)) return false;
-  const expected = Buffer.from(sign(secret, headers['webhook-id'], ts, payload).slice(3), 'base64');
-  for (const part of (headers['webhook-signature'] ?? '').split(' ')) {
-    const [version, sig] = part.split(',', 2);
-    if (version !== 'v1' || !sig) continue;
-    const given = Buffer.from(sig, 'base64');
+  if (Math.abs(now - ts) > (opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS)) return false;
+  // Compare the base64 text, as the reference does: decoding first would let "<sig>!!" pass.
+  const expected = Buffer.from(sign(secret, id, ts, payload).slice(3));
+  for (const part of sigHeader.split(' ')) {
+    const comma = part.indexOf(',');
+    if (comma < 0 || part.slice(0, comma) !== 'v1') continue; // other schemes (v1a, v2) are not ours to check
+    const given = Buffer.from(part.slice(comma + 1));
     if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
   }
   return false;
