@@ -1,9 +1,21 @@
-/** Shared CLI plumbing: the client from global options, output, and error handling. */
-import { Command, InvalidArgumentError } from 'commander';
-import { readFileSync } from 'node:fs';
-import { HeraldClient } from '../client/index.js';
-import { HeraldError } from '../client/errors.js';
-import type { MessageInput } from '../types.js';
+/**
+ * What every command shares: the run's streams and exit code, the client built from the
+ * global options (`--url`, `--api-key`), and the action wrapper that prints results and
+ * turns errors into exit codes (1: the request failed, 2: the command line is wrong).
+ */
+import type { Command } from 'commander';
+import { HeraldClient, HeraldError } from '../client/index.js';
+import type { ConfigOverrides } from '../config.js';
+import { Output, type Io } from './output.js';
+
+/** One run of the CLI. */
+export interface App {
+  io: Io;
+  /** What the run exits with; actions raise it. */
+  exitCode: number;
+  /** Runs the server for `herald serve` (replaceable in tests). */
+  serve(overrides: ConfigOverrides): Promise<void>;
+}
 
 export interface GlobalOptions {
   url?: string;
@@ -11,96 +23,68 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
+/** A command line that cannot work (exit 2), found after commander parsed it. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 export function globals(cmd: Command): GlobalOptions {
-  return cmd.optsWithGlobals() as GlobalOptions;
+  return cmd.optsWithGlobals<GlobalOptions>();
 }
 
-export function client(cmd: Command): HeraldClient {
+/** The client for the global options; unset ones fall back to HERALD_URL / HERALD_API_KEY. */
+export function clientFor(cmd: Command): HeraldClient {
   const g = globals(cmd);
-  return new HeraldClient({ url: g.url, apiKey: g.apiKey });
+  try {
+    return new HeraldClient({ url: g.url, apiKey: g.apiKey });
+  } catch (error) {
+    throw new UsageError(`--url: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
-/** Run an action with a client, print its result, and turn errors into exit codes. */
-export function action<A extends unknown[]>(
-  run: (c: HeraldClient, cmd: Command, ...args: A) => Promise<unknown>,
-  print: (result: any, cmd: Command) => void = printJson,
+export interface ActionContext<O> {
+  client: HeraldClient;
+  out: Output;
+  /** The command's own options. */
+  opts: O;
+  cmd: Command;
+  app: App;
+}
+
+/**
+ * A commander action that runs `run` with a client and an output, then closes the client.
+ * A HeraldError prints `error: <code>: <message>` and exits 1 (no stack trace); a UsageError
+ * exits 2 like commander's own usage errors.
+ */
+export function action<O = Record<string, unknown>, A extends unknown[] = string[]>(
+  app: App,
+  run: (ctx: ActionContext<O>, ...args: A) => Promise<void>,
 ) {
-  return async (...args: unknown[]) => {
-    const cmd = args[args.length - 1] as Command;
-    const c = client(cmd);
+  return async (...params: unknown[]): Promise<void> => {
+    // Commander calls actions with (...arguments, options, command).
+    const cmd = params[params.length - 1] as Command;
+    const args = params.slice(0, -2) as A;
+    let client: HeraldClient | undefined;
     try {
-      const result = await run(c, cmd, ...(args.slice(0, -1) as A));
-      if (globals(cmd).json) printJson(result);
-      else print(result, cmd);
+      client = clientFor(cmd);
+      const out = new Output(app.io, Boolean(globals(cmd).json));
+      await run({ client, out, opts: cmd.opts<O & Record<string, unknown>>(), cmd, app }, ...args);
     } catch (error) {
       if (error instanceof HeraldError) {
-        process.stderr.write(`error: ${error.code}: ${error.message}\n`);
-        process.exitCode = 1;
-      } else throw error;
+        app.io.err(`error: ${error.code}: ${error.message}\n`);
+        app.exitCode = 1;
+      } else if (error instanceof UsageError) {
+        cmd.error(`error: ${error.message}`, { exitCode: 2, code: 'herald.usage' });
+      } else {
+        throw error;
+      }
     } finally {
-      await c.close();
+      await client?.close();
     }
   };
 }
 
-export function printJson(result: unknown): void {
-  if (result !== undefined) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-}
-
-export function table(rows: Array<Record<string, unknown>>, columns: string[]): void {
-  if (rows.length === 0) {
-    process.stdout.write('(none)\n');
-    return;
-  }
-  const cells = rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '-' : String(r[c]))));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => v.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n${cells.map(line).join('\n')}\n`);
-}
-
-export function number(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n))
-      throw new InvalidArgumentError(`${flag} takes a number, got "${value}"`);
-    return n;
-  };
-}
-
-export function collectAttr(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const eq = value.indexOf('=');
-  if (eq <= 0) throw new InvalidArgumentError(`--attr takes key=value, got "${value}"`);
-  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
-}
-
-/** Options shared by publish and send for building a message. */
-export function messageOptions(cmd: Command): Command {
-  return cmd
-    .option('-f, --file <path>', 'read the body from a file')
-    .option('-a, --attr <key=value>', 'attribute (repeatable)', collectAttr)
-    .option('--delay <seconds>', 'delay delivery (0-900 s)', number('--delay'))
-    .option('--idempotency-key <key>', 'a repeat within 5 minutes is not delivered again');
-}
-
-export async function readMessage(
-  body: string | undefined,
-  opts: { file?: string; attr?: Record<string, string>; delay?: number; idempotencyKey?: string },
-): Promise<MessageInput> {
-  let text = body;
-  if (text === undefined && opts.file) text = readFileSync(opts.file, 'utf8');
-  if (text === undefined && !process.stdin.isTTY) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    text = Buffer.concat(chunks).toString('utf8');
-  }
-  if (text === undefined) throw new InvalidArgumentError('give the body as an argument, with --file, or on stdin');
-  const message: MessageInput = { body: text };
-  if (opts.attr) message.attributes = opts.attr;
-  if (opts.delay !== undefined) message.delaySeconds = opts.delay;
-  if (opts.idempotencyKey) message.idempotencyKey = opts.idempotencyKey;
-  return message;
+/** Help text with examples, appended after the options. */
+export function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 }

@@ -1,264 +1,333 @@
 /**
  * The typed Herald client, used by the CLI, the tests and the benchmarks.
  *
- * Several base URLs may be given: requests rotate over them, and a request that cannot
- * reach a node moves on to the next. Requests that are safe to repeat (reads, PUT, DELETE,
- * receive/ack/visibility) fail over on any connection error; publishes and sends only when
- * the connection was refused, meaning the request never reached a server, so failover
- * never silently publishes twice.
+ * Several base URLs may be given: requests take them in turn (round-robin), and a request
+ * that gets no answer from one node moves on to the next. Requests that are safe to repeat
+ * (GET, PUT, DELETE, and the receive/ack/visibility POSTs) fail over on any connection
+ * error. Everything else (publish, send, subscribe, PATCH, ...) fails over only when the
+ * connection was refused, meaning the request never reached a server, so failover never
+ * silently publishes twice. An HTTP error answer never fails over: it is the answer.
  */
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import type { MessageInput, Queue, QueueConfig, ReceivedMessage, Subscription, Topic } from '../types.js';
 import type {
-  Attempt,
-  BackoffPolicy,
-  Delivery,
-  DeliveryPolicy,
-  MessageInput,
-  Protocol,
-  Queue,
-  QueueConfig,
-  QueueStats,
-  ReceivedMessage,
-  Subscription,
-  Topic,
-} from '../types.js';
+  AckResult,
+  AttemptPage,
+  BatchResponse,
+  ClientOptions,
+  DeliveryPage,
+  ListAttemptsOptions,
+  ListDeliveriesOptions,
+  ListTopicsOptions,
+  PublishResult,
+  QueueDetail,
+  ReceiveOptions,
+  RedriveOptions,
+  SubscribeOptions,
+  SubscriptionPatch,
+  TopicDetail,
+  TopicPage,
+} from './api-types.js';
 import { HeraldError } from './errors.js';
 
-export interface ClientOptions {
-  /** One base URL, several (array or comma-separated). Default `HERALD_URL` or http://127.0.0.1:8080. */
-  url?: string | string[];
-  /** Default `HERALD_API_KEY`. */
-  apiKey?: string;
-  /** Per-request timeout (a receive adds its waitSeconds). Default 30 s. */
-  timeoutMs?: number;
+type Method = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+
+/** `any`: fail over on every connection error; `refused`: only when the connection was refused. */
+type Failover = 'any' | 'refused';
+
+interface RequestOptions {
+  /** Default: `any` for GET, PUT and DELETE, `refused` for the rest. */
+  failover?: Failover;
+  /** Added to the client's timeout (a long-polling receive). */
+  extraTimeoutMs?: number;
+  /** Return the body as text instead of parsing JSON. */
+  text?: boolean;
+  /** Send the API key (default true; probes go without). */
+  auth?: boolean;
 }
 
-export type PolicyInput = Partial<Omit<DeliveryPolicy, 'backoff'>> & { backoff?: Partial<BackoffPolicy> };
-
-export interface SubscribeOptions {
-  protocol: Protocol;
-  endpoint: string;
-  raw?: boolean;
-  deliveryPolicy?: PolicyInput;
-  deadLetterQueue?: string;
-}
-
-export interface SubscriptionPatch {
-  endpoint?: string;
-  raw?: boolean;
-  deliveryPolicy?: PolicyInput;
-  deadLetterQueue?: string | null;
-  status?: 'active' | 'disabled';
-}
-
-export type BatchResult = { id: string; duplicate?: boolean } | { error: { code: string; message: string } };
-
-export interface AckResult {
-  acked: number;
-  failed: Array<{ receipt: string; error: { code: string; message: string } }>;
-}
-
-type Retry = 'always' | 'refused-only';
+const IDEMPOTENT = new Set<Method>(['GET', 'PUT', 'DELETE']);
+const DEFAULT_URL = 'http://127.0.0.1:8080';
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 export class HeraldClient {
-  private readonly urls: string[];
+  /** The base URLs, without trailing slashes. */
+  readonly urls: readonly string[];
+  private readonly bases: ReadonlyArray<{ origin: string; prefix: string }>;
   private readonly apiKey: string | undefined;
   private readonly timeoutMs: number;
   private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
-  private next = 0;
+  private nextUrl = 0;
 
   constructor(opts: ClientOptions = {}) {
-    const raw = opts.url ?? process.env.HERALD_URL ?? 'http://127.0.0.1:8080';
-    this.urls = (Array.isArray(raw) ? raw : raw.split(',')).map((u) => u.trim().replace(/\/+$/, '')).filter(Boolean);
-    if (this.urls.length === 0) throw new Error('HeraldClient needs at least one URL');
+    this.urls = parseUrls(opts.url ?? process.env.HERALD_URL ?? DEFAULT_URL);
+    // Origin and path go to undici apart, so encoded segments such as `..` reach the server as they are.
+    this.bases = this.urls.map((u) => {
+      const parsed = new URL(u);
+      return { origin: parsed.origin, prefix: parsed.pathname.replace(/\/+$/, '') };
+    });
     this.apiKey = opts.apiKey ?? process.env.HERALD_API_KEY;
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
+  /** Close the client's connections. */
   close(): Promise<void> {
     return this.agent.close();
   }
 
   // Topics
 
+  /** Create a topic; an existing topic is returned as it is. */
   createTopic(name: string): Promise<Topic> {
-    return this.call('PUT', `/v1/topics/${enc(name)}`);
+    return this.request('PUT', `/v1/topics/${enc(name)}`);
   }
-  getTopic(name: string): Promise<Topic & { subscriptions: number }> {
-    return this.call('GET', `/v1/topics/${enc(name)}`);
+
+  getTopic(name: string): Promise<TopicDetail> {
+    return this.request('GET', `/v1/topics/${enc(name)}`);
   }
-  listTopics(opts: { limit?: number; cursor?: string } = {}): Promise<{ topics: Topic[]; next?: string }> {
-    return this.call('GET', `/v1/topics${query(opts)}`);
+
+  listTopics(opts: ListTopicsOptions = {}): Promise<TopicPage> {
+    return this.request('GET', `/v1/topics${query({ limit: opts.limit, cursor: opts.cursor })}`);
   }
+
+  /** Delete a topic with its subscriptions and their pending deliveries. */
   async deleteTopic(name: string): Promise<void> {
-    await this.call('DELETE', `/v1/topics/${enc(name)}`);
+    await this.request('DELETE', `/v1/topics/${enc(name)}`);
   }
-  publish(topic: string, message: MessageInput): Promise<{ id: string; duplicate?: boolean }> {
-    return this.call('POST', `/v1/topics/${enc(topic)}/messages`, message, { retry: 'refused-only' });
+
+  // Publishing
+
+  /** Publish one message; resolves once it is durable. */
+  publish(topic: string, message: MessageInput): Promise<PublishResult> {
+    return this.request('POST', `/v1/topics/${enc(topic)}/messages`, message);
   }
-  publishBatch(topic: string, messages: MessageInput[]): Promise<{ results: BatchResult[] }> {
-    return this.call('POST', `/v1/topics/${enc(topic)}/messages/batch`, { messages }, { retry: 'refused-only' });
+
+  /** Publish several messages; each entry of `results` reports its message, in order. */
+  publishBatch(topic: string, messages: MessageInput[]): Promise<BatchResponse> {
+    return this.request('POST', `/v1/topics/${enc(topic)}/messages/batch`, { messages });
   }
 
   // Subscriptions
 
   subscribe(topic: string, opts: SubscribeOptions): Promise<Subscription> {
-    return this.call('POST', `/v1/topics/${enc(topic)}/subscriptions`, opts, { retry: 'refused-only' });
+    return this.request('POST', `/v1/topics/${enc(topic)}/subscriptions`, opts);
   }
+
   async listSubscriptions(topic: string): Promise<Subscription[]> {
-    return (await this.call<{ subscriptions: Subscription[] }>('GET', `/v1/topics/${enc(topic)}/subscriptions`))
-      .subscriptions;
+    const page = await this.request<{ subscriptions: Subscription[] }>('GET', `/v1/topics/${enc(topic)}/subscriptions`);
+    return page.subscriptions;
   }
+
   getSubscription(id: string): Promise<Subscription> {
-    return this.call('GET', `/v1/subscriptions/${enc(id)}`);
+    return this.request('GET', `/v1/subscriptions/${enc(id)}`);
   }
+
   updateSubscription(id: string, patch: SubscriptionPatch): Promise<Subscription> {
-    return this.call('PATCH', `/v1/subscriptions/${enc(id)}`, patch);
+    return this.request('PATCH', `/v1/subscriptions/${enc(id)}`, patch);
   }
+
+  /** Delete a subscription and its pending deliveries. */
   async unsubscribe(id: string): Promise<void> {
-    await this.call('DELETE', `/v1/subscriptions/${enc(id)}`);
+    await this.request('DELETE', `/v1/subscriptions/${enc(id)}`);
   }
-  listAttempts(
-    subscriptionId: string,
-    opts: { messageId?: string; limit?: number; cursor?: string } = {},
-  ): Promise<{ attempts: Attempt[]; next?: string }> {
-    return this.call('GET', `/v1/subscriptions/${enc(subscriptionId)}/attempts${query(opts)}`);
+
+  /** The attempt log of a subscription, newest first. */
+  listAttempts(subscriptionId: string, opts: ListAttemptsOptions = {}): Promise<AttemptPage> {
+    const q = query({ messageId: opts.messageId, limit: opts.limit, cursor: opts.cursor });
+    return this.request('GET', `/v1/subscriptions/${enc(subscriptionId)}/attempts${q}`);
   }
-  listMessageAttempts(messageId: string): Promise<{ attempts: Attempt[]; next?: string }> {
-    return this.call('GET', `/v1/messages/${enc(messageId)}/attempts`);
+
+  /** Every attempt to deliver one message, across subscriptions. */
+  listMessageAttempts(messageId: string): Promise<AttemptPage> {
+    return this.request('GET', `/v1/messages/${enc(messageId)}/attempts`);
   }
-  listDeliveries(
-    subscriptionId: string,
-    opts: { state?: 'pending' | 'failed'; limit?: number; cursor?: string } = {},
-  ): Promise<{ deliveries: Delivery[]; next?: string }> {
-    return this.call('GET', `/v1/subscriptions/${enc(subscriptionId)}/deliveries${query(opts)}`);
+
+  listDeliveries(subscriptionId: string, opts: ListDeliveriesOptions = {}): Promise<DeliveryPage> {
+    const q = query({ state: opts.state, limit: opts.limit, cursor: opts.cursor });
+    return this.request('GET', `/v1/subscriptions/${enc(subscriptionId)}/deliveries${q}`);
   }
+
+  /** Give the subscription's failed deliveries a fresh set of attempts. */
   retryFailed(subscriptionId: string): Promise<{ retried: number }> {
-    return this.call('POST', `/v1/subscriptions/${enc(subscriptionId)}/retry-failed`);
+    return this.request('POST', `/v1/subscriptions/${enc(subscriptionId)}/retry-failed`);
   }
 
   // Queues
 
+  /** Create a queue; an existing queue with the same settings is returned as it is. */
   createQueue(name: string, config: Partial<QueueConfig> = {}): Promise<Queue> {
-    return this.call('PUT', `/v1/queues/${enc(name)}`, config);
+    return this.request('PUT', `/v1/queues/${enc(name)}`, config);
   }
+
+  /** Change some settings of an existing queue. */
   updateQueue(name: string, config: Partial<QueueConfig>): Promise<Queue> {
-    return this.call('PATCH', `/v1/queues/${enc(name)}`, config);
+    return this.request('PATCH', `/v1/queues/${enc(name)}`, config);
   }
-  getQueue(name: string): Promise<Queue & { stats: QueueStats }> {
-    return this.call('GET', `/v1/queues/${enc(name)}`);
+
+  getQueue(name: string): Promise<QueueDetail> {
+    return this.request('GET', `/v1/queues/${enc(name)}`);
   }
+
   async listQueues(): Promise<Queue[]> {
-    return (await this.call<{ queues: Queue[] }>('GET', '/v1/queues')).queues;
+    return (await this.request<{ queues: Queue[] }>('GET', '/v1/queues')).queues;
   }
+
+  /** Delete a queue and its messages. */
   async deleteQueue(name: string): Promise<void> {
-    await this.call('DELETE', `/v1/queues/${enc(name)}`);
+    await this.request('DELETE', `/v1/queues/${enc(name)}`);
   }
-  send(queue: string, message: MessageInput): Promise<{ id: string; duplicate?: boolean }> {
-    return this.call('POST', `/v1/queues/${enc(queue)}/messages`, message, { retry: 'refused-only' });
+
+  send(queue: string, message: MessageInput): Promise<PublishResult> {
+    return this.request('POST', `/v1/queues/${enc(queue)}/messages`, message);
   }
-  sendBatch(queue: string, messages: MessageInput[]): Promise<{ results: BatchResult[] }> {
-    return this.call('POST', `/v1/queues/${enc(queue)}/messages/batch`, { messages }, { retry: 'refused-only' });
+
+  sendBatch(queue: string, messages: MessageInput[]): Promise<BatchResponse> {
+    return this.request('POST', `/v1/queues/${enc(queue)}/messages/batch`, { messages });
   }
-  async receive(
-    queue: string,
-    opts: { max?: number; waitSeconds?: number; visibilityTimeoutSeconds?: number } = {},
-  ): Promise<ReceivedMessage[]> {
-    const extra = (opts.waitSeconds ?? 0) * 1000;
-    return (
-      await this.call<{ messages: ReceivedMessage[] }>('POST', `/v1/queues/${enc(queue)}/receive`, opts, {
-        extraTimeoutMs: extra,
-      })
-    ).messages;
+
+  /** Receive up to `max` messages; with `waitSeconds`, waits that long for a first one. */
+  async receive(queue: string, opts: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
+    const body: ReceiveOptions = {
+      max: opts.max,
+      waitSeconds: opts.waitSeconds,
+      visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
+    };
+    const answer = await this.request<{ messages: ReceivedMessage[] }>(
+      'POST',
+      `/v1/queues/${enc(queue)}/receive`,
+      body,
+      { failover: 'any', extraTimeoutMs: (opts.waitSeconds ?? 0) * 1000 },
+    );
+    return answer.messages;
   }
+
+  /** Delete received messages by receipt; receipts that no longer hold are reported in `failed`. */
   ack(queue: string, receipts: string[]): Promise<AckResult> {
-    return this.call('POST', `/v1/queues/${enc(queue)}/ack`, { receipts });
+    return this.request('POST', `/v1/queues/${enc(queue)}/ack`, { receipts }, { failover: 'any' });
   }
+
+  /** Hide a received message for another `visibilityTimeoutSeconds` (0 makes it visible now). */
   async changeVisibility(queue: string, receipt: string, visibilityTimeoutSeconds: number): Promise<void> {
-    await this.call('POST', `/v1/queues/${enc(queue)}/visibility`, { receipt, visibilityTimeoutSeconds });
+    await this.request(
+      'POST',
+      `/v1/queues/${enc(queue)}/visibility`,
+      { receipt, visibilityTimeoutSeconds },
+      { failover: 'any' },
+    );
   }
+
+  /** Delete every message of a queue. */
   purge(queue: string): Promise<{ purged: number }> {
-    return this.call('DELETE', `/v1/queues/${enc(queue)}/messages`);
+    return this.request('DELETE', `/v1/queues/${enc(queue)}/messages`);
   }
-  redrive(queue: string, opts: { max?: number } = {}): Promise<{ moved: number }> {
-    return this.call('POST', `/v1/queues/${enc(queue)}/redrive`, opts);
+
+  /** Move messages of a dead-letter queue back to the queues or subscriptions they came from. */
+  redrive(queue: string, opts: RedriveOptions = {}): Promise<{ moved: number }> {
+    return this.request('POST', `/v1/queues/${enc(queue)}/redrive`, { max: opts.max });
   }
 
   // Operations
 
-  async health(): Promise<boolean> {
-    try {
-      await this.call('GET', '/healthz');
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  async ready(): Promise<boolean> {
-    try {
-      await this.call('GET', '/readyz');
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  metrics(): Promise<string> {
-    return this.call('GET', '/metrics', undefined, { text: true });
+  /** Liveness: true when the node answers /healthz with 2xx. Sends no credentials. */
+  health(): Promise<boolean> {
+    return this.probe('/healthz');
   }
 
-  private async call<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    opts: { retry?: Retry; extraTimeoutMs?: number; text?: boolean } = {},
-  ): Promise<T> {
-    const retry: Retry = opts.retry ?? 'always';
-    const headers: Record<string, string> = {};
-    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+  /** Readiness: true when the node answers /readyz with 2xx. Sends no credentials. */
+  ready(): Promise<boolean> {
+    return this.probe('/readyz');
+  }
+
+  /** Prometheus metrics, as text. */
+  metrics(): Promise<string> {
+    return this.request('GET', '/metrics', undefined, { text: true });
+  }
+
+  private async probe(path: string): Promise<boolean> {
+    try {
+      await this.request('GET', path, undefined, { auth: false, text: true });
+      return true;
+    } catch (error) {
+      if (error instanceof HeraldError) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * The one place requests are made: auth, JSON, error answers, timeouts, failover.
+   * Resolves with the parsed body (undefined for an empty one); rejects with HeraldError.
+   */
+  private async request<T>(method: Method, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+    const failover = opts.failover ?? (IDEMPOTENT.has(method) ? 'any' : 'refused');
+    const headers: Record<string, string> = { accept: opts.text ? '*/*' : 'application/json' };
+    if (this.apiKey && opts.auth !== false) headers.authorization = `Bearer ${this.apiKey}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const timeout = this.timeoutMs + (opts.extraTimeoutMs ?? 0);
-    let lastError: unknown;
-    for (let tried = 0; tried < this.urls.length; tried++) {
-      const base = this.urls[this.next++ % this.urls.length];
-      let res;
+
+    const start = this.nextUrl;
+    this.nextUrl = (this.nextUrl + 1) % this.urls.length;
+    const failures: Array<{ url: string; error: unknown }> = [];
+    for (let i = 0; i < this.urls.length; i++) {
+      const base = this.bases[(start + i) % this.bases.length];
+      const url = base.origin + base.prefix + path;
+      let status: number;
+      let text: string;
       try {
-        res = await request(base + path, {
-          method: method as 'GET',
+        const res = await this.agent.request({
+          origin: base.origin,
+          path: base.prefix + path,
+          method,
           headers,
           body: payload,
-          dispatcher: this.agent,
           headersTimeout: timeout,
           bodyTimeout: timeout,
         });
+        status = res.statusCode;
+        text = await res.body.text();
       } catch (error) {
-        lastError = error;
-        if (retry === 'always' || codeOf(error) === 'ECONNREFUSED') continue;
+        failures.push({ url, error });
+        if (failover === 'any' || isRefused(error)) continue;
         break;
       }
-      const text = await res.body.text();
-      if (res.statusCode >= 400) {
-        let code = 'http_error';
-        let message = `HTTP ${res.statusCode}`;
-        try {
-          const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-          if (parsed.error?.code) code = parsed.error.code;
-          if (parsed.error?.message) message = parsed.error.message;
-        } catch {
-          /* not a JSON error body */
-        }
-        throw new HeraldError(res.statusCode, code, message);
-      }
+      if (status < 200 || status >= 300) throw HeraldError.fromResponse(status, text);
       if (opts.text) return text as T;
-      return (text ? JSON.parse(text) : undefined) as T;
+      if (text === '') return undefined as T;
+      try {
+        return JSON.parse(text) as T;
+      } catch (error) {
+        throw new HeraldError(status, 'invalid_response', `${method} ${url}: the answer is not JSON`, {
+          cause: error,
+        });
+      }
     }
-    throw new HeraldError(
-      0,
-      'connection_failed',
-      `cannot reach Herald at ${this.urls.join(', ')}: ${describe(lastError)}`,
-      { cause: lastError },
-    );
+    const last = failures[failures.length - 1];
+    const detail = failures.map((f) => `${f.url}: ${describe(f.error, timeout)}`).join('; ');
+    throw new HeraldError(0, 'connection_failed', `no answer from Herald: ${method} ${detail}`, {
+      cause: last?.error,
+    });
   }
+}
+
+/** Split, trim and check base URLs. */
+function parseUrls(raw: string | string[]): string[] {
+  const urls = (Array.isArray(raw) ? raw : [raw])
+    .flatMap((u) => u.split(','))
+    .map((u) => u.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  if (urls.length === 0) throw new TypeError('HeraldClient needs at least one URL');
+  for (const u of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new TypeError(`not a URL: "${u}"`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new TypeError(`Herald URLs are http:// or https://, got "${u}"`);
+    }
+  }
+  return urls;
 }
 
 const enc = encodeURIComponent;
@@ -271,17 +340,31 @@ function query(params: Record<string, string | number | undefined>): string {
   return q ? `?${q}` : '';
 }
 
-function codeOf(error: unknown): string | undefined {
-  let e = error as { code?: string; cause?: unknown } | undefined;
-  for (let i = 0; e && i < 4; i++) {
-    if (e.code && e.code.startsWith('E')) return e.code;
-    e = e.cause as typeof e;
+/** The first error code on the error, its causes, or (happy eyeballs) its aggregated errors. */
+function codeOf(error: unknown, depth = 0): string | undefined {
+  if (!error || typeof error !== 'object' || depth > 4) return undefined;
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string') return e.code;
+  const fromCause = codeOf(e.cause, depth + 1);
+  if (fromCause) return fromCause;
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const code = codeOf(inner, depth + 1);
+      if (code) return code;
+    }
   }
-  return (error as { code?: string } | undefined)?.code;
+  return undefined;
 }
 
-function describe(error: unknown): string {
+function isRefused(error: unknown): boolean {
+  return codeOf(error) === 'ECONNREFUSED';
+}
+
+function describe(error: unknown, timeoutMs: number): string {
   const code = codeOf(error);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `no answer within ${timeoutMs} ms`;
+  if (code === 'ECONNREFUSED') return 'connection refused';
   const message = error instanceof Error ? error.message : String(error);
-  return code && !message.includes(code) ? `${code} ${message}` : message;
+  if (!message) return code ?? 'unknown error';
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
 }

@@ -1,12 +1,36 @@
+/** `herald serve`: run the server in the foreground. */
 import { Command, Option } from 'commander';
 import type { ConfigOverrides, Role } from '../../config.js';
-import { runServe } from '../../server/serve.js';
-import { number } from '../context.js';
+import { examples, type App } from '../context.js';
+import { numberArg } from '../options.js';
 
-export function serveCommand(): Command {
+interface ServeFlags {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  role?: Role;
+  logLevel?: string;
+}
+
+/** Only the flags the user gave, so HERALD_* environment variables still apply to the rest. */
+export function serveOverrides(o: ServeFlags): ConfigOverrides {
+  const overrides: ConfigOverrides = {};
+  if (o.port !== undefined) overrides.port = o.port;
+  if (o.host !== undefined) overrides.host = o.host;
+  if (o.dataDir !== undefined) overrides.dataDir = o.dataDir;
+  if (o.role !== undefined) overrides.role = o.role;
+  if (o.logLevel !== undefined) overrides.logLevel = o.logLevel;
+  return overrides;
+}
+
+export function serveCommand(app: App): Command {
   return new Command('serve')
-    .description('run the Herald server (embedded SQLite store in --data-dir)')
-    .option('--port <n>', 'HTTP port (env HERALD_PORT, default 8080)', number('--port'))
+    .description('run the Herald server in the foreground (SQLite store in --data-dir) until SIGTERM or SIGINT')
+    .option(
+      '--port <n>',
+      'HTTP port (env HERALD_PORT, default 8080)',
+      numberArg('--port', { integer: true, max: 65535 }),
+    )
     .option('--host <address>', 'listen address (env HERALD_HOST, default 0.0.0.0)')
     .option('--data-dir <dir>', 'data directory (env HERALD_DATA_DIR, default ./data)')
     .addOption(
@@ -16,20 +40,31 @@ export function serveCommand(): Command {
         'delivery',
       ]),
     )
-    .option('--log-level <level>', 'log level (env HERALD_LOG_LEVEL, default info)')
-    .action(async (o: { port?: number; host?: string; dataDir?: string; role?: Role; logLevel?: string }) => {
-      // Only what the user gave, so environment variables still apply to the rest.
-      const overrides: ConfigOverrides = {};
-      if (o.port !== undefined) overrides.port = o.port;
-      if (o.host !== undefined) overrides.host = o.host;
-      if (o.dataDir !== undefined) overrides.dataDir = o.dataDir;
-      if (o.role !== undefined) overrides.role = o.role;
-      if (o.logLevel !== undefined) overrides.logLevel = o.logLevel;
+    .addOption(
+      new Option('--log-level <level>', 'log level (env HERALD_LOG_LEVEL, default info)').choices([
+        'fatal',
+        'error',
+        'warn',
+        'info',
+        'debug',
+        'trace',
+        'silent',
+      ]),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'herald serve',
+        'herald serve --port 9000 --data-dir /var/lib/herald',
+        'HERALD_API_KEY=secret herald serve --role api',
+      ),
+    )
+    .action(async (o: ServeFlags) => {
       try {
-        await runServe(overrides);
+        await app.serve(serveOverrides(o));
       } catch (error) {
-        process.stderr.write(`herald: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exit(1);
+        app.io.err(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+        app.exitCode = 1;
       }
     });
 }

@@ -1,52 +1,64 @@
+/** `herald topics create|list|get|delete`. */
 import { Command } from 'commander';
-import type { Topic } from '../../types.js';
-import { action, table } from '../context.js';
+import { action, examples, type App } from '../context.js';
+import { count } from '../options.js';
 
-export function topicsCommand(): Command {
-  const topics = new Command('topics').description('create, list, show and delete topics');
+export function topicsCommand(app: App): Command {
+  const topics = new Command('topics')
+    .description('create, list, show and delete topics')
+    .addHelpText('after', examples('herald topics create orders', 'herald topics list', 'herald topics get orders'));
+
   topics
-    .command('create <name>')
-    .description('create a topic (no-op when it exists)')
+    .command('create')
+    .description('create a topic (does nothing when it exists)')
+    .argument('<name>', 'topic name')
+    .addHelpText('after', examples('herald topics create orders'))
     .action(
-      action(
-        (c, _cmd, name: string) => c.createTopic(name),
-        (t: Topic) => console.log(`topic ${t.name}`),
-      ),
+      action(app, async ({ client, out }, name) => {
+        out.result(await client.createTopic(name), (t) => out.line(`topic ${t.name}`));
+      }),
     );
+
   topics
     .command('list')
-    .description('list topics')
-    .option('--limit <n>', 'page size', '100')
-    .option('--cursor <name>', 'continue after this topic')
+    .description('list topics in name order, a page at a time')
+    .option('--limit <n>', 'page size', count('--limit', 1))
+    .option('--cursor <cursor>', 'continue where the previous page ended')
+    .addHelpText('after', examples('herald topics list', 'herald topics list --limit 10 --cursor orders'))
     .action(
-      action(
-        (c, cmd) => {
-          const o = cmd.opts();
-          return c.listTopics({ limit: Number(o.limit), cursor: o.cursor });
-        },
-        (r: { topics: Topic[]; next?: string }) => {
-          table(r.topics as unknown as Array<Record<string, unknown>>, ['name', 'createdAt']);
-          if (r.next) console.log(`more: --cursor ${r.next}`);
-        },
-      ),
+      action<{ limit?: number; cursor?: string }>(app, async ({ client, out, opts }) => {
+        const page = await client.listTopics({ limit: opts.limit, cursor: opts.cursor });
+        out.result(page, (p) => {
+          out.table(p.topics, ['name', 'createdAt']);
+          if (p.next) out.line(`more: --cursor ${p.next}`);
+        });
+      }),
     );
+
   topics
-    .command('get <name>')
-    .description('show a topic and its subscription count')
+    .command('get')
+    .description('show a topic and how many subscriptions it has')
+    .argument('<name>', 'topic name')
+    .addHelpText('after', examples('herald topics get orders'))
     .action(
-      action(
-        (c, _cmd, name: string) => c.getTopic(name),
-        (t) => console.log(`${t.name}  created ${t.createdAt}  subscriptions ${t.subscriptions}`),
-      ),
+      action(app, async ({ client, out }, name) => {
+        out.result(await client.getTopic(name), (t) =>
+          out.line(`${t.name}  created ${t.createdAt}  subscriptions ${t.subscriptions}`),
+        );
+      }),
     );
+
   topics
-    .command('delete <name>')
-    .description('delete a topic with its subscriptions and pending deliveries')
+    .command('delete')
+    .description('delete a topic with its subscriptions and their pending deliveries')
+    .argument('<name>', 'topic name')
+    .addHelpText('after', examples('herald topics delete orders'))
     .action(
-      action(
-        async (c, _cmd, name: string) => void (await c.deleteTopic(name)),
-        () => console.log('deleted'),
-      ),
+      action(app, async ({ client, out }, name) => {
+        await client.deleteTopic(name);
+        if (!out.json) out.line(`deleted topic ${name}`);
+      }),
     );
+
   return topics;
 }
