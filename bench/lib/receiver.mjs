@@ -1,6 +1,8 @@
 // A webhook receiver for the benchmarks, in its own process so it does not share an event
-// loop with the load it measures. Answers 200 at once; counts requests, distinct paths, and
-// (when the body starts with "t=<ms>;") the latency from that send time to arrival.
+// loop with the load it measures. Answers 200 at once; counts requests and distinct paths,
+// and (when the body starts with "t=<ms>;", raw or inside a JSON envelope) records the
+// latency from that send time to arrival, on the same wall clock as the sender
+// (performance.timeOrigin + performance.now()). Reports over IPC; exits with its parent.
 import { createServer } from 'node:http';
 
 let count = 0;
@@ -18,17 +20,22 @@ const server = createServer((req, res) => {
     if (!first) first = at;
     last = at;
     paths.add(req.url);
-    const body = Buffer.concat(chunks).toString();
-    const m = /^t=(\d+(?:\.\d+)?);/.exec(body) ?? /"body":"t=(\d+(?:\.\d+)?);/.exec(body);
-    if (m) latencies.push(at - Number(m[1]));
+    if (chunks.length) {
+      const head = Buffer.concat(chunks).subarray(0, 400).toString();
+      const m = /^t=(\d+(?:\.\d+)?);/.exec(head) ?? /"body":"t=(\d+(?:\.\d+)?);/.exec(head);
+      if (m) latencies.push(at - Number(m[1]));
+    }
     res.writeHead(200, { 'content-length': '0' });
     res.end();
   });
 });
 server.keepAliveTimeout = 60_000;
+server.headersTimeout = 65_000;
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 process.on('message', (msg) => {
-  if (msg.cmd === 'stats') process.send({ count, distinctPaths: paths.size, latencies, first, last });
+  if (msg.cmd === 'stats') {
+    process.send({ count, distinctPaths: paths.size, first, last, ...(msg.latencies ? { latencies } : {}) });
+  }
   if (msg.cmd === 'reset') {
     count = 0;
     paths = new Set();

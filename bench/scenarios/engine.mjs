@@ -6,12 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startHerald } from '../../dist/server/herald.js';
-import { sleep } from '../lib/util.mjs';
+import { checkDeadline, now, sleep } from '../lib/util.mjs';
 
 export async function engineOnly({ n }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-engine-'));
   const h = await startHerald({ host: '127.0.0.1', port: 0, dataDir, apiKey: 'k', logger: pino({ level: 'silent' }) });
   try {
+    // Reaches into the engine: if its internals change, this scenario reports that instead.
+    if (!h.engine || !h.engine.sender || typeof h.engine.sender.send !== 'function') {
+      throw new Error('engine scenario: herald.engine.sender not found (engine internals changed)');
+    }
     let sent = 0;
     h.engine.sender = {
       send: async () => {
@@ -50,7 +54,11 @@ export async function engineOnly({ n }) {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await api('PATCH', `/v1/subscriptions/${sub.id}`, { status: 'active' });
-    while (sent < n) await sleep(5);
+    const deadline = now() + 120_000;
+    while (sent < n) {
+      checkDeadline(deadline, `engine: ${sent}/${n} sent`);
+      await sleep(5);
+    }
     const ms = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     return { deliveriesPerSec: (n / ms) * 1000, cpuMicrosPerDelivery: (cpu.user + cpu.system) / n };

@@ -1,15 +1,20 @@
-// Single-message durable publish paced open-loop at a fixed rate: publish latency (from the
-// scheduled send time, so queueing delay counts) and publish-to-webhook latency.
+// Single-message durable publish (one HTTP request per message) paced open-loop at a fixed
+// rate, with one raw webhook subscription to a receiver in another process:
+// - publish latency, from each message's scheduled send time to its 201 (a late send is
+//   charged to the system: no coordinated omission);
+// - publish-to-webhook latency, arrival at the receiver minus the scheduled send time
+//   carried in the body, on the same wall clock (performance.timeOrigin + performance.now()).
 import { Agent, request } from 'undici';
-import { now, sleep, startHerald, startReceiver, summarize } from '../lib/util.mjs';
+import { cpuSeconds, now, sleep, startHerald, startReceiver, summarize } from '../lib/util.mjs';
 
 async function run(h, agent, rate, total, publish, counters) {
   const inflight = [];
   const start = now() + 20;
+  const deadline = start + (total / rate) * 1000 + 30_000;
   // Open loop: every message has a scheduled send time; each timer tick sends all that are
-  // due. Latency counts from the scheduled time, so a late send is charged to the system
-  // (no coordinated omission), and the loop never spins on its own event loop.
+  // due, whatever is still in flight.
   for (let i = 0; i < total;) {
+    if (now() > deadline) throw new Error('publish-latency: pacing loop over its time limit');
     const t = now();
     for (; i < total && start + (i * 1000) / rate <= t; i++) {
       const due = start + (i * 1000) / rate;
@@ -19,11 +24,22 @@ async function run(h, agent, rate, total, publish, counters) {
           dispatcher: agent,
           headers: { authorization: 'Bearer bench-key', 'content-type': 'application/json' },
           body: JSON.stringify({ body: `t=${due.toFixed(3)};${'x'.repeat(200)}` }),
-        }).then(async (res) => {
-          await res.body.dump();
-          if (res.statusCode !== 201) counters.errors++;
-          publish.push(now() - due);
-        }),
+          headersTimeout: 30_000,
+          bodyTimeout: 30_000,
+        }).then(
+          async (res) => {
+            await res.body.dump();
+            if (res.statusCode !== 201) {
+              counters.errors++;
+              counters.statuses[res.statusCode] = (counters.statuses[res.statusCode] ?? 0) + 1;
+            }
+            publish.push(now() - due);
+          },
+          (err) => {
+            counters.errors++;
+            counters.statuses[err.code ?? err.message] = (counters.statuses[err.code ?? err.message] ?? 0) + 1;
+          },
+        ),
       );
     }
     await sleep(1);
@@ -31,26 +47,50 @@ async function run(h, agent, rate, total, publish, counters) {
   await Promise.all(inflight);
 }
 
-export async function publishLatency({ rate, seconds }) {
+/**
+ * `subscribe: false` runs the same load on a topic without subscriptions: publish latency
+ * with no delivery work beside it, to tell the two apart.
+ */
+export async function publishLatency({ rate, seconds, subscribe = true }) {
   const rx = await startReceiver();
   const h = await startHerald();
   const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
   try {
     await h.api('PUT', '/v1/topics/lat');
-    await h.api('POST', '/v1/topics/lat/subscriptions', { protocol: 'http', endpoint: `${rx.url}/hook`, raw: true });
+    if (subscribe) {
+      await h.api('POST', '/v1/topics/lat/subscriptions', { protocol: 'http', endpoint: `${rx.url}/hook`, raw: true });
+    }
     // One unmeasured second at the same rate first: connections, JIT and caches warm up.
-    await run(h, agent, rate, rate, [], { errors: 0 });
+    await run(h, agent, rate, rate, [], { errors: 0, statuses: {} });
+    if (subscribe) await rx.waitFor(rate, 10_000, 'publish-latency warm-up');
     await sleep(200);
     await rx.reset();
     const total = rate * seconds;
     const publish = [];
-    const counters = { errors: 0 };
+    const counters = { errors: 0, statuses: {} };
+    const cpu0 = cpuSeconds(h.pid);
+    const started = now();
     await run(h, agent, rate, total, publish, counters);
-    const errors = counters.errors;
+    const elapsed = (now() - started) / 1000;
+    const achievedRate = total / elapsed;
     const deadline = now() + 10_000;
     let s;
-    while ((s = await rx.stats()).count < total && now() < deadline) await sleep(20);
-    return { publish: summarize(publish), toWebhook: summarize(s.latencies), delivered: s.count, total, errors };
+    while (subscribe && (s = await rx.stats()).count < total && now() < deadline) await sleep(20);
+    // Server CPU, percent of one core, over the paced run and the delivery tail.
+    const serverCpuPercent = (100 * (cpuSeconds(h.pid) - cpu0)) / ((now() - started) / 1000);
+    s = await rx.stats({ latencies: true });
+    return {
+      rate,
+      subscribe,
+      achievedRate,
+      serverCpuPercent,
+      publish: summarize(publish),
+      toWebhook: summarize(s.latencies),
+      delivered: s.count,
+      total,
+      errors: counters.errors,
+      statuses: counters.statuses,
+    };
   } finally {
     await agent.close();
     await h.stop();
