@@ -47,6 +47,12 @@ export interface HeraldConfig {
   idempotencyWindowSeconds: number;
   /** How often housekeeping runs (queue retention, expired idempotency keys, old attempts). */
   sweepIntervalMs: number;
+  /** PostgreSQL connection URL; empty = the embedded SQLite store in `dataDir`. */
+  databaseUrl: string;
+  /** Redis URL for the cluster bus (signals between nodes); empty = none (nodes poll). */
+  redisUrl: string;
+  /** Prefix of the cluster bus's Redis channel and keys: one cluster per prefix. */
+  redisPrefix: string;
 }
 
 export const MAX_MESSAGE_BYTES_CEILING = 1024 * 1024;
@@ -82,6 +88,9 @@ export function defaultConfig(): HeraldConfig {
     attemptRetentionSeconds: 7 * 24 * 3600,
     idempotencyWindowSeconds: 300,
     sweepIntervalMs: 10_000,
+    databaseUrl: '',
+    redisUrl: '',
+    redisPrefix: 'herald',
   };
 }
 
@@ -109,6 +118,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     maxMessageBytes: intFromEnv(env, 'HERALD_MAX_MESSAGE_BYTES'),
     rateLimitPerSecond: intFromEnv(env, 'HERALD_RATE_LIMIT'),
     logLevel: env.HERALD_LOG_LEVEL || undefined,
+    databaseUrl: env.HERALD_DATABASE_URL || undefined,
+    redisUrl: env.HERALD_REDIS_URL || undefined,
+    redisPrefix: env.HERALD_REDIS_PREFIX || undefined,
   };
   const merged: HeraldConfig = { ...base };
   for (const layer of [fromEnv, overrides]) {
@@ -126,6 +138,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   }
   if (!['all', 'api', 'delivery'].includes(merged.role)) {
     throw new Error(`role must be one of all, api, delivery; got "${merged.role}"`);
+  }
+  if (merged.redisUrl && !/^rediss?:\/\//.test(merged.redisUrl)) {
+    throw new Error(`HERALD_REDIS_URL must start with redis:// or rediss://, got "${merged.redisUrl}"`);
   }
   if (merged.maxMessageBytes < 1 || merged.maxMessageBytes > MAX_MESSAGE_BYTES_CEILING) {
     throw new Error(`HERALD_MAX_MESSAGE_BYTES must be between 1 and ${MAX_MESSAGE_BYTES_CEILING}`);

@@ -72,6 +72,8 @@ export class Metrics {
   constructor(
     collect: {
       queueDepths?: () => Promise<Array<{ queue: string; visible: number; inFlight: number; delayed: number }>>;
+      /** Present when this node is one of several: is the cluster bus up? */
+      clusterBusUp?: () => boolean;
     } = {},
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });
@@ -91,5 +93,16 @@ export class Metrics {
         }
       },
     });
+    const busUp = collect.clusterBusUp;
+    if (busUp) {
+      new Gauge({
+        name: 'herald_cluster_bus_up',
+        help: '1 while this node hears the other nodes through Redis; 0 while it falls back to polling',
+        registers: [this.registry],
+        collect() {
+          this.set(busUp() ? 1 : 0);
+        },
+      });
+    }
   }
 }

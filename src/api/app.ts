@@ -28,8 +28,11 @@ export function buildApp(ctx: ApiContext, logger: Logger): FastifyInstance {
   installAuth(app, ctx.config.apiKey);
   installThrottle(app, ctx.config.rateLimitPerSecond);
   opsRoutes(app, ctx);
-  topicRoutes(app, ctx);
-  subscriptionRoutes(app, ctx);
-  queueRoutes(app, ctx);
+  // A delivery node only sends: it answers health checks and metrics, not the API.
+  if (ctx.config.role !== 'delivery') {
+    topicRoutes(app, ctx);
+    subscriptionRoutes(app, ctx);
+    queueRoutes(app, ctx);
+  }
   return app;
 }

@@ -78,6 +78,32 @@ export class CircuitBreaker {
     }
   }
 
+  /** Until when the breaker stays open (meaningful in state 'open'). */
+  get openUntilMs(): number {
+    return this.opened ? this.openUntil : 0;
+  }
+
+  /**
+   * Another node found the endpoint failing and opened its breaker until `untilMs`: stop
+   * sending here too. Never shortens an open period this node already has.
+   */
+  openFromPeer(untilMs: number, nowMs: number): void {
+    if (untilMs <= nowMs) return;
+    if (this.opened && this.openUntil >= untilMs) return;
+    this.opened = true;
+    this.failures = 0;
+    this.probing = false;
+    this.openUntil = untilMs;
+  }
+
+  /** Another node's probe succeeded: the endpoint answers again, so close as if ours had. */
+  closeFromPeer(): void {
+    this.failures = 0;
+    this.opened = false;
+    this.probing = false;
+    this.cooldown = this.opts.cooldownMs;
+  }
+
   /**
    * Release a probe slot without outcome (attempt abandoned). Call it only after an allowed
    * acquire() whose attempt will not run; in closed state it is a no-op.

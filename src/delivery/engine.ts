@@ -7,6 +7,10 @@
  *  - a commit signals `deliveriesDue` for the subscriptions it created deliveries for;
  *  - a lane that ran dry asks the store when its next delivery is due and sets a timer;
  *  - a slow sweep re-checks every lane, as a safety net (and for other nodes' work).
+ * With several nodes on one database (`shared`), the sweep also looks at lanes waiting on a
+ * timer (another node may have created earlier work), and the set of lanes is re-read from
+ * the store every `resyncIntervalMs`, so subscriptions made on other nodes are served even
+ * when their signals were lost.
  *
  * Every endpoint origin has a circuit breaker. While it is open, lanes hand their buffered
  * deliveries back to the store, due when the breaker next allows a probe, without spending
@@ -24,7 +28,7 @@ import { attributeHeaders, envelope } from '../topics/envelope.js';
 import type { Subscription } from '../types.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { HttpSender, type AttemptResult } from './http-sender.js';
-import { TokenBucket } from './rate-limiter.js';
+import { TokenBucket, type RateGate } from './rate-limiter.js';
 import { nextAttemptDelayMs } from './retry-schedule.js';
 import { webhookHeaders } from './signing.js';
 
@@ -33,7 +37,7 @@ interface Lane {
   url: URL;
   buffer: LeasedDelivery[];
   inFlight: number;
-  bucket: TokenBucket | null;
+  bucket: RateGate | null;
   /** The store may hold due deliveries for this lane. */
   hot: boolean;
   fetching: boolean;
@@ -45,6 +49,18 @@ interface Lane {
 export interface EngineHooks {
   /** Called when an endpoint answers 410 Gone. */
   disableSubscription(id: string, reason: string): Promise<void>;
+}
+
+export interface EngineOptions {
+  /** Other nodes share the store (see the header). */
+  shared?: boolean;
+  /** With `shared`: how often the lanes are re-read from the store's subscriptions. */
+  resyncIntervalMs?: number;
+  /**
+   * Makes the rate limiter of a subscription with `maxPerSecond` (default: a TokenBucket on
+   * this node). `wake` sends the lane's waiting deliveries when tokens arrive.
+   */
+  rateGate?: (subscriptionId: string, ratePerSecond: number, wake: () => void) => RateGate;
 }
 
 /** Extra lease time beyond the attempt timeout, covering time spent in a lane's buffer. */
@@ -86,13 +102,14 @@ export class DeliveryEngine {
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly hooks: EngineHooks,
+    private readonly opts: EngineOptions = {},
   ) {
     this.sender = new HttpSender({ connectionsPerOrigin: config.connectionsPerOrigin });
   }
 
   async start(): Promise<void> {
     this.running = true;
-    for (const sub of await this.store.listAllSubscriptions()) this.upsertLane(sub);
+    await this.syncLanes();
     this.unsubscribe.push(
       this.signals.deliveriesDue.on((ids) => {
         for (const id of ids) {
@@ -105,9 +122,19 @@ export class DeliveryEngine {
         this.schedulePump(false);
       }),
       this.signals.subscriptionChanged.on((id) => void this.reloadLane(id)),
+      this.signals.resync.on(() => void this.resync()),
+      this.signals.breaker.on((news) => this.followBreaker(news.origin, news.openMs)),
     );
     this.sweepTimer = setInterval(() => void this.sweep(), this.config.pollIntervalMs);
     this.sweepTimer.unref();
+    if (this.opts.shared) {
+      const timer = setInterval(
+        () => void this.syncLanes().catch((error) => this.log.warn({ err: error }, 're-reading subscriptions failed')),
+        this.opts.resyncIntervalMs ?? 5_000,
+      );
+      timer.unref();
+      this.unsubscribe.push(() => clearInterval(timer));
+    }
     this.schedulePump();
   }
 
@@ -161,21 +188,31 @@ export class DeliveryEngine {
       existing.sub = sub;
       if (endpointChanged) existing.url = new URL(sub.endpoint);
       if (rate > 0 && existing.bucket) existing.bucket.setRate(rate, Date.now());
-      else existing.bucket = rate > 0 ? new TokenBucket(rate, undefined, Date.now()) : null;
+      else existing.bucket = rate > 0 ? this.rateGate(existing, rate) : null;
       existing.hot = true;
       return;
     }
-    this.lanes.set(sub.id, {
+    const lane: Lane = {
       sub,
       url: new URL(sub.endpoint),
       buffer: [],
       inFlight: 0,
-      bucket: rate > 0 ? new TokenBucket(rate, undefined, Date.now()) : null,
+      bucket: null,
       hot: true,
       fetching: false,
       timer: null,
       timerAt: Infinity,
       removed: false,
+    };
+    if (rate > 0) lane.bucket = this.rateGate(lane, rate);
+    this.lanes.set(sub.id, lane);
+  }
+
+  private rateGate(lane: Lane, rate: number): RateGate {
+    const make = this.opts.rateGate;
+    if (!make) return new TokenBucket(rate, undefined, Date.now());
+    return make(lane.sub.id, rate, () => {
+      if (this.running && !lane.removed) this.drain(lane);
     });
   }
 
@@ -188,6 +225,32 @@ export class DeliveryEngine {
     // If the subscription was deleted these rows are gone and this is a no-op; if it was
     // disabled they wait, pending, until it is enabled again.
     this.commit(this.store.releaseDeliveries(ids, Date.now()));
+  }
+
+  /** Make the lanes match the store's subscriptions (new, changed and deleted ones). */
+  private async syncLanes(): Promise<void> {
+    const subs = await this.store.listAllSubscriptions();
+    if (!this.running) return;
+    const seen = new Set<string>();
+    for (const sub of subs) {
+      seen.add(sub.id);
+      const lane = this.lanes.get(sub.id);
+      // Unchanged lanes keep their state (and their `hot` flag); upsert would mark them hot.
+      if (!lane || JSON.stringify(lane.sub) !== JSON.stringify(sub)) this.upsertLane(sub);
+    }
+    for (const lane of [...this.lanes.values()]) if (!seen.has(lane.sub.id)) this.removeLane(lane);
+  }
+
+  /** Signals may have been missed: re-read the subscriptions and look for work everywhere. */
+  private async resync(): Promise<void> {
+    try {
+      await this.syncLanes();
+    } catch (error) {
+      this.log.warn({ err: error }, 're-reading subscriptions failed');
+      return;
+    }
+    for (const lane of this.lanes.values()) lane.hot = true;
+    this.schedulePump();
   }
 
   private async reloadLane(id: string): Promise<void> {
@@ -296,11 +359,14 @@ export class DeliveryEngine {
   }
 
   private breaker(lane: Lane): CircuitBreaker {
-    const key = lane.url.origin;
-    let b = this.breakers.get(key);
+    return this.breakerFor(lane.url.origin);
+  }
+
+  private breakerFor(origin: string): CircuitBreaker {
+    let b = this.breakers.get(origin);
     if (!b) {
       b = new CircuitBreaker(this.config.breaker);
-      this.breakers.set(key, b);
+      this.breakers.set(origin, b);
     }
     return b;
   }
@@ -374,8 +440,16 @@ export class DeliveryEngine {
     this.metrics.attemptDuration.observe(result.latencyMs / 1000);
 
     const now = Date.now();
+    const before = breaker.state(now);
     if (result.ok || !result.endpointFault) breaker.onSuccess(now);
     else breaker.onFailure(now);
+    const after = breaker.state(now);
+    // Tell the other nodes, so they stop (or resume) sending to this endpoint too.
+    if (after === 'open' && before !== 'open') {
+      this.signals.breaker.emit({ origin: lane.url.origin, openMs: breaker.openUntilMs - now });
+    } else if (after === 'closed' && before === 'half_open') {
+      this.signals.breaker.emit({ origin: lane.url.origin, openMs: 0 });
+    }
     this.outcome(lane, d, attemptNo, at, result, now);
 
     if (this.inFlight === 0 && this.idle.length > 0) for (const fn of this.idle.splice(0)) fn();
@@ -467,6 +541,24 @@ export class DeliveryEngine {
     void tracked.finally(() => this.pendingCommits.delete(tracked));
   }
 
+  /** Another node's breaker for `origin` changed (our own news comes back here as a no-op). */
+  private followBreaker(origin: string, openMs: number): void {
+    const now = Date.now();
+    if (openMs > 0) {
+      this.breakerFor(origin).openFromPeer(now + openMs, now);
+      return;
+    }
+    const breaker = this.breakers.get(origin);
+    if (!breaker || breaker.state(now) === 'closed') return;
+    breaker.closeFromPeer();
+    for (const lane of this.lanes.values()) {
+      if (lane.url.origin !== origin) continue;
+      lane.hot = true;
+      this.dirty.add(lane);
+    }
+    this.schedulePump(false);
+  }
+
   /** Safety net: find lanes with due work nobody signalled (and refresh breaker gauges). */
   private async sweep(): Promise<void> {
     if (!this.running) return;
@@ -475,9 +567,17 @@ export class DeliveryEngine {
     for (const b of this.breakers.values()) if (b.state(now) !== 'closed') open++;
     this.metrics.breakerOpen.set(open);
     for (const lane of this.lanes.values()) {
-      if (lane.hot || lane.fetching || lane.timer || lane.buffer.length > 0) continue;
-      const next = await this.store.nextDueAt(lane.sub.id);
-      if (next !== null) this.wakeAt(lane, next);
+      if (lane.hot || lane.fetching || lane.buffer.length > 0) continue;
+      // Alone, a lane's timer is already set for its earliest work; shared, another node may
+      // have added earlier work since (wakeAt keeps the earlier of the two).
+      if (lane.timer && !this.opts.shared) continue;
+      try {
+        const next = await this.store.nextDueAt(lane.sub.id);
+        if (next !== null) this.wakeAt(lane, next);
+      } catch (error) {
+        this.log.warn({ err: error }, 'looking for due deliveries failed');
+        return;
+      }
     }
   }
 }

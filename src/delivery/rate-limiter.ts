@@ -11,7 +11,16 @@ const EPSILON = 1e-9;
 /** Rate 0 (and anything that is not a positive finite number) means unlimited. */
 const limited = (rate: number): boolean => rate > 0 && Number.isFinite(rate);
 
-export class TokenBucket {
+/**
+ * What a delivery lane asks before each request: 0 = go (a token was taken), otherwise the
+ * ms to wait. A TokenBucket answers for one node; the cluster's shared limiter for all.
+ */
+export interface RateGate {
+  tryTake(nowMs: number): number;
+  setRate(ratePerSecond: number, nowMs: number): void;
+}
+
+export class TokenBucket implements RateGate {
   private tokens: number;
   private last: number;
   private rate: number;

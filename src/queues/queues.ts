@@ -1,7 +1,9 @@
 /**
  * Queues: SQS-style pull queues for workers. Receives long-poll: a receive that finds
  * nothing waits until a commit signals the queue, the next hidden message becomes
- * visible, or its wait runs out, whichever comes first; never a fixed poll tick.
+ * visible, or its wait runs out, whichever comes first; on one node never a fixed poll tick.
+ * With several nodes a send on another node arrives as a signal through the cluster bus;
+ * `recheckMs` bounds each sleep for when that signal can be lost (no bus, or it is down).
  */
 import type { HeraldConfig } from '../config.js';
 import { HeraldError } from '../errors.js';
@@ -24,6 +26,14 @@ const CONFIG_KEYS = Object.keys(DEFAULT_QUEUE_CONFIG) as Array<keyof QueueConfig
 
 export const queueNotFound = (name: string) => new HeraldError('queue_not_found', `queue "${name}" does not exist`);
 
+export interface QueuesOptions {
+  /**
+   * Longest a waiting receive sleeps before looking at the store again, in ms; null (the
+   * default) for a single node, where every send is signalled in this process.
+   */
+  recheckMs?: () => number | null;
+}
+
 export class Queues {
   private waiters = new Map<string, Set<() => void>>();
   /**
@@ -39,8 +49,12 @@ export class Queues {
     private readonly signals: Signals,
     private readonly config: HeraldConfig,
     private readonly metrics: Metrics,
+    private readonly opts: QueuesOptions = {},
   ) {
     signals.queueMessages.on((name) => this.wake(name));
+    signals.resync.on(() => {
+      for (const name of [...this.waiters.keys()]) this.wake(name);
+    });
   }
 
   /** Create a queue; re-creating with the same settings is a no-op, with different ones a conflict. */
@@ -122,7 +136,9 @@ export class Queues {
       if (now >= deadline || this.closed || abort?.aborted) return [];
       const nextVisible = await this.store.nextVisibleAt(name);
       if ((this.generations.get(name) ?? 0) !== generation) continue;
-      const until = nextVisible === null ? deadline : Math.min(deadline, Math.max(nextVisible, now + 1));
+      let until = nextVisible === null ? deadline : Math.min(deadline, Math.max(nextVisible, now + 1));
+      const recheck = this.opts.recheckMs?.() ?? null;
+      if (recheck !== null) until = Math.min(until, now + recheck);
       await this.waitForMessages(name, until - Date.now(), abort);
       if (!(await this.store.getQueue(name))) return []; // deleted while waiting
     }

@@ -6,7 +6,10 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
+import { hostname } from 'node:os';
 import { buildApp } from '../api/app.js';
+import { RedisBus } from '../cluster/redis-bus.js';
+import { SharedTokenBucket } from '../cluster/shared-rate-limit.js';
 import { loadConfig, type ConfigOverrides, type HeraldConfig } from '../config.js';
 import { DeliveryEngine } from '../delivery/engine.js';
 import { randomToken } from '../ids.js';
@@ -28,6 +31,10 @@ export interface Herald {
   config: HeraldConfig;
   store: Store;
   engine: DeliveryEngine | null;
+  /** The cluster bus, when several nodes share the store and Redis is configured. */
+  bus: RedisBus | null;
+  /** This process's id among the nodes of a cluster. */
+  nodeId: string;
   app: FastifyInstance;
   logger: Logger;
   close(): Promise<void>;
@@ -54,18 +61,59 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
 
   const store = new SqliteStore({ dataDir: config.dataDir });
   await store.open();
+  // Other nodes may share a database store: caches expire, sleeps are bounded, and a
+  // Redis bus (when configured) carries signals between the nodes.
+  const shared = Boolean(config.databaseUrl);
+  const nodeId = `${hostname()}-${process.pid}-${randomToken(4)}`;
   const signals = new Signals();
-  const metrics = new Metrics({ queueDepths: () => store.queueDepths(Date.now()) });
-  const catalog = new Catalog(store);
+  let bus: RedisBus | null = null;
+  if (shared && config.redisUrl) {
+    bus = new RedisBus(signals, {
+      url: config.redisUrl,
+      prefix: config.redisPrefix,
+      nodeId,
+      delivery: config.role !== 'api',
+      logger: logger.child({ part: 'cluster' }),
+    });
+    await bus.start();
+  }
+  const busUp = () => bus?.healthy() ?? false;
+  const metrics = new Metrics({
+    queueDepths: () => store.queueDepths(Date.now()),
+    clusterBusUp: bus ? busUp : undefined,
+  });
+  const catalog = new Catalog(store, signals, { ttlMs: shared ? (bus ? 5_000 : 1_000) : Infinity });
   const topics = new Topics(store, catalog, signals, config, metrics);
-  const subscriptions = new Subscriptions(store, catalog, signals, config);
-  const queues = new Queues(store, signals, config, metrics);
+  const subscriptions = new Subscriptions(store, signals, config);
+  const queues = new Queues(store, signals, config, metrics, {
+    // Alone: every send is signalled in-process. Shared: a lost bus message costs at most
+    // this long; without a live bus, this is how sends on other nodes are noticed.
+    recheckMs: shared ? () => (busUp() ? 5_000 : config.delivery.pollIntervalMs) : undefined,
+  });
 
   let engine: DeliveryEngine | null = null;
   if (config.role !== 'api') {
-    engine = new DeliveryEngine(store, signals, config.delivery, metrics, logger.child({ part: 'delivery' }), {
-      disableSubscription: (id, reason) => subscriptions.disable(id, reason),
-    });
+    engine = new DeliveryEngine(
+      store,
+      signals,
+      config.delivery,
+      metrics,
+      logger.child({ part: 'delivery' }),
+      { disableSubscription: (id, reason) => subscriptions.disable(id, reason) },
+      {
+        shared,
+        rateGate: bus
+          ? (id, rate, wake) =>
+              new SharedTokenBucket(
+                { redis: bus.client, prefix: config.redisPrefix, healthy: busUp, nodes: () => bus.nodes() },
+                id,
+                rate,
+                wake,
+                Date.now(),
+              )
+          : undefined,
+      },
+    );
     await engine.start();
   }
 
@@ -97,6 +145,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
       queues.close(); // answer long polls now so the server can drain
       await app.close();
       await engine?.stop();
+      await bus?.stop();
       await store.close();
     })());
 
@@ -107,6 +156,8 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
     config,
     store,
     engine,
+    bus,
+    nodeId,
     app,
     logger,
     close,

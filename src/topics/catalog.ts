@@ -1,8 +1,15 @@
 /**
  * The metadata cache (the seeds' "Metadata service"): topics and their subscriptions,
  * read through from the store and kept in memory, because every publish needs them and
- * they change rarely. Writes go through the services, which invalidate the entries here.
+ * they change rarely. Writes go through the services, which signal `topicChanged`; the
+ * entry is dropped here on this node and, through the cluster bus, on every other node.
+ *
+ * With several nodes an entry also expires after `ttlMs`: a signal from another node can be
+ * lost (Redis down or reconnecting, or no Redis at all), and a stale entry would keep
+ * publishing past a new subscription. On one node nothing changes behind our back, so
+ * entries live until invalidated.
  */
+import type { Signals } from '../signals.js';
 import type { Store } from '../store/store.js';
 import type { Subscription, Topic } from '../types.js';
 
@@ -17,25 +24,37 @@ export interface TopicEntry {
   queue: Subscription[];
 }
 
-export class Catalog {
-  private topics = new Map<string, Promise<TopicEntry | null>>();
+interface Cached {
+  entry: Promise<TopicEntry | null>;
+  loadedAtMs: number;
+}
 
-  constructor(private readonly store: Store) {}
+export class Catalog {
+  private topics = new Map<string, Cached>();
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly store: Store,
+    signals: Signals,
+    opts: { ttlMs?: number } = {},
+  ) {
+    this.ttlMs = opts.ttlMs ?? Infinity;
+    signals.topicChanged.on((name) => this.topics.delete(name));
+    signals.resync.on(() => this.topics.clear());
+  }
 
   /** The topic with its active subscriptions, or null when it does not exist. */
   topic(name: string): Promise<TopicEntry | null> {
-    let entry = this.topics.get(name);
-    if (!entry) {
-      entry = this.load(name);
-      this.topics.set(name, entry);
-      // A failed load must not stick.
-      entry.catch(() => this.topics.delete(name));
-    }
-    return entry;
-  }
-
-  invalidate(topic: string): void {
-    this.topics.delete(topic);
+    const now = Date.now();
+    const cached = this.topics.get(name);
+    if (cached && now - cached.loadedAtMs < this.ttlMs) return cached.entry;
+    const fresh: Cached = { entry: this.load(name), loadedAtMs: now };
+    this.topics.set(name, fresh);
+    // A failed load must not stick.
+    fresh.entry.catch(() => {
+      if (this.topics.get(name) === fresh) this.topics.delete(name);
+    });
+    return fresh.entry;
   }
 
   private async load(name: string): Promise<TopicEntry | null> {

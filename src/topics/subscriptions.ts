@@ -6,7 +6,6 @@ import type { Signals } from '../signals.js';
 import type { Store } from '../store/store.js';
 import type { Subscription } from '../types.js';
 import * as validate from '../validation.js';
-import type { Catalog } from './catalog.js';
 import { topicNotFound } from './topics.js';
 import { randomUUID } from 'node:crypto';
 
@@ -32,7 +31,6 @@ export interface SubscriptionPatch {
 export class Subscriptions {
   constructor(
     private readonly store: Store,
-    private readonly catalog: Catalog,
     private readonly signals: Signals,
     private readonly config: HeraldConfig,
   ) {}
@@ -117,7 +115,7 @@ export class Subscriptions {
   }
 
   private changed(sub: Subscription): void {
-    this.catalog.invalidate(sub.topic);
+    this.signals.topicChanged.emit(sub.topic);
     this.signals.subscriptionChanged.emit(sub.id);
   }
 

@@ -29,7 +29,7 @@ export class Topics {
   async create(name: string): Promise<{ topic: Topic; created: boolean }> {
     validate.topicName(name);
     const result = await this.store.createTopic(name, Date.now());
-    if (result.created) this.catalog.invalidate(name);
+    if (result.created) this.signals.topicChanged.emit(name);
     return result;
   }
 
@@ -46,7 +46,7 @@ export class Topics {
   async delete(name: string): Promise<void> {
     const subs = await this.store.listSubscriptions(name);
     if (!(await this.store.deleteTopic(name))) throw topicNotFound(name);
-    this.catalog.invalidate(name);
+    this.signals.topicChanged.emit(name);
     for (const s of subs) this.signals.subscriptionChanged.emit(s.id);
   }
 

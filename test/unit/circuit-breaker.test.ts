@@ -211,4 +211,45 @@ describe('CircuitBreaker', () => {
     failProbe(b, 3000);
     expect(b.acquire(3000)).toEqual({ allowed: false, retryAtMs: 8000 });
   });
+
+  describe('state shared by other nodes', () => {
+    it('opens until the time a peer gives, refusing attempts meanwhile', () => {
+      const b = new CircuitBreaker(opts);
+      b.openFromPeer(500, 100);
+      expect(b.state(100)).toBe('open');
+      expect(b.openUntilMs).toBe(500);
+      expect(b.acquire(499)).toEqual({ allowed: false, retryAtMs: 500 });
+      expect(b.state(500)).toBe('half_open');
+      expect(b.acquire(500)).toEqual({ allowed: true });
+    });
+
+    it('never shortens an open period of its own, and ignores periods already over', () => {
+      const b = opened(0); // open until 1000
+      b.openFromPeer(600, 100);
+      expect(b.openUntilMs).toBe(1000);
+      b.openFromPeer(1500, 100);
+      expect(b.openUntilMs).toBe(1500);
+      const c = new CircuitBreaker(opts);
+      c.openFromPeer(100, 100);
+      expect(c.state(100)).toBe('closed');
+    });
+
+    it("drops its own probe when a peer opens it: the probe's outcome no longer counts", () => {
+      const b = opened(0);
+      expect(b.acquire(1000)).toEqual({ allowed: true }); // our probe is out
+      b.openFromPeer(3000, 1100);
+      b.onSuccess(1200); // our probe's late answer, while open: ignored
+      expect(b.state(1200)).toBe('open');
+      expect(b.acquire(3000)).toEqual({ allowed: true }); // a new probe is allowed later
+    });
+
+    it('closes when a peer reports success, with the cool-down back to its initial value', () => {
+      const b = opened(0);
+      failProbe(b, 1000); // cool-down doubled: open until 3000
+      b.closeFromPeer();
+      expect(b.state(1001)).toBe('closed');
+      for (let i = 0; i < opts.failureThreshold; i++) b.onFailure(2000);
+      expect(b.openUntilMs).toBe(2000 + opts.cooldownMs);
+    });
+  });
 });

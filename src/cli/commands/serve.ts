@@ -10,6 +10,7 @@ interface ServeFlags {
   dataDir?: string;
   role?: Role;
   logLevel?: string;
+  redisUrl?: string;
 }
 
 /** Only the flags the user gave, so HERALD_* environment variables still apply to the rest. */
@@ -20,6 +21,7 @@ export function serveOverrides(o: ServeFlags): ConfigOverrides {
   if (o.dataDir !== undefined) overrides.dataDir = o.dataDir;
   if (o.role !== undefined) overrides.role = o.role;
   if (o.logLevel !== undefined) overrides.logLevel = o.logLevel;
+  if (o.redisUrl !== undefined) overrides.redisUrl = o.redisUrl;
   return overrides;
 }
 
@@ -40,6 +42,7 @@ export function serveCommand(app: App): Command {
         'delivery',
       ]),
     )
+    .option('--redis-url <url>', 'Redis for signals between nodes (env HERALD_REDIS_URL; optional)')
     .addOption(
       new Option('--log-level <level>', 'log level (env HERALD_LOG_LEVEL, default info)').choices([
         'fatal',
