@@ -24,6 +24,11 @@ export interface DeliveryConfig {
   defaultPolicy: DeliveryPolicy;
   /** Random spread applied to backoff delays, 0..1. */
   jitter: number;
+  /**
+   * A lease on a delivery lasts its attempt timeout plus this margin (time spent waiting in
+   * a lane's buffer). When a node dies, others take its leased deliveries after that long.
+   */
+  leaseMarginMs: number;
 }
 
 export interface HeraldConfig {
@@ -84,6 +89,7 @@ export function defaultConfig(): HeraldConfig {
       maxRetryAfterSeconds: 3600,
       defaultPolicy: DEFAULT_DELIVERY_POLICY,
       jitter: 0.2,
+      leaseMarginMs: 30_000,
     },
     attemptRetentionSeconds: 7 * 24 * 3600,
     idempotencyWindowSeconds: 300,
@@ -122,6 +128,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     redisUrl: env.HERALD_REDIS_URL || undefined,
     redisPrefix: env.HERALD_REDIS_PREFIX || undefined,
   };
+  const deliveryFromEnv = {
+    pollIntervalMs: intFromEnv(env, 'HERALD_POLL_INTERVAL_MS'),
+    leaseMarginMs: intFromEnv(env, 'HERALD_LEASE_MARGIN_MS'),
+  };
+  for (const [k, v] of Object.entries(deliveryFromEnv)) {
+    if (v !== undefined) fromEnv.delivery = { ...fromEnv.delivery, [k]: v };
+  }
   const merged: HeraldConfig = { ...base };
   for (const layer of [fromEnv, overrides]) {
     for (const [k, v] of Object.entries(layer)) {

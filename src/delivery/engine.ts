@@ -63,9 +63,6 @@ export interface EngineOptions {
   rateGate?: (subscriptionId: string, ratePerSecond: number, wake: () => void) => RateGate;
 }
 
-/** Extra lease time beyond the attempt timeout, covering time spent in a lane's buffer. */
-const LEASE_MARGIN_MS = 60_000;
-
 /**
  * Outcomes wait this long (or until OUTCOME_BATCH of them) before being committed. Each
  * commit rewrites whole pages of the same tables, so committing a few milliseconds of
@@ -331,7 +328,7 @@ export class DeliveryEngine {
     lane.fetching = true;
     try {
       const now = Date.now();
-      const leaseUntil = now + lane.sub.deliveryPolicy.timeoutSeconds * 1000 + LEASE_MARGIN_MS;
+      const leaseUntil = now + lane.sub.deliveryPolicy.timeoutSeconds * 1000 + this.config.leaseMarginMs;
       this.stats.leaseQueries++;
       const leased = await this.store.leaseDeliveries(lane.sub.id, now, want, leaseUntil);
       if (lane.removed || !this.running) {
