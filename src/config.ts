@@ -30,6 +30,13 @@ export interface HeraldConfig {
   host: string;
   port: number;
   dataDir: string;
+  /**
+   * PostgreSQL URL (`postgres://user@host:5432/db?schema=herald`): when set, the store is
+   * PostgreSQL, shared by every node given the same URL; empty uses SQLite in `dataDir`.
+   */
+  databaseUrl: string;
+  /** Connections each node keeps to PostgreSQL. */
+  databasePoolSize: number;
   /** Bearer key for the API. */
   apiKey: string;
   role: Role;
@@ -64,6 +71,8 @@ export function defaultConfig(): HeraldConfig {
     host: '0.0.0.0',
     port: 8080,
     dataDir: './data',
+    databaseUrl: '',
+    databasePoolSize: 10,
     apiKey: '',
     role: 'all',
     maxMessageBytes: 256 * 1024,
@@ -104,6 +113,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     host: env.HERALD_HOST || undefined,
     port: intFromEnv(env, 'HERALD_PORT'),
     dataDir: env.HERALD_DATA_DIR || undefined,
+    databaseUrl: env.HERALD_DATABASE_URL || undefined,
+    databasePoolSize: intFromEnv(env, 'HERALD_DATABASE_POOL_SIZE'),
     apiKey: env.HERALD_API_KEY || undefined,
     role: (env.HERALD_ROLE as Role | undefined) || undefined,
     maxMessageBytes: intFromEnv(env, 'HERALD_MAX_MESSAGE_BYTES'),
@@ -129,6 +140,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   }
   if (merged.maxMessageBytes < 1 || merged.maxMessageBytes > MAX_MESSAGE_BYTES_CEILING) {
     throw new Error(`HERALD_MAX_MESSAGE_BYTES must be between 1 and ${MAX_MESSAGE_BYTES_CEILING}`);
+  }
+  if (!Number.isInteger(merged.databasePoolSize) || merged.databasePoolSize < 1) {
+    throw new Error('HERALD_DATABASE_POOL_SIZE must be a whole number of at least 1');
   }
   return merged;
 }

@@ -13,7 +13,7 @@ import { randomToken } from '../ids.js';
 import { Metrics } from '../metrics.js';
 import { Queues } from '../queues/queues.js';
 import { Signals } from '../signals.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { createStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { Catalog } from '../topics/catalog.js';
 import { Subscriptions } from '../topics/subscriptions.js';
@@ -52,7 +52,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   const { key, generated } = resolveApiKey(config);
   config.apiKey = key;
 
-  const store = new SqliteStore({ dataDir: config.dataDir });
+  const store = createStore(config);
   await store.open();
   const signals = new Signals();
   const metrics = new Metrics({ queueDepths: () => store.queueDepths(Date.now()) });
