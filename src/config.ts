@@ -35,6 +35,13 @@ export interface HeraldConfig {
   host: string;
   port: number;
   dataDir: string;
+  /**
+   * PostgreSQL URL (`postgres://user@host:5432/db?schema=herald`): when set, the store is
+   * PostgreSQL, shared by every node given the same URL; empty uses SQLite in `dataDir`.
+   */
+  databaseUrl: string;
+  /** Connections each node keeps to PostgreSQL. */
+  databasePoolSize: number;
   /** Bearer key for the API. */
   apiKey: string;
   role: Role;
@@ -52,8 +59,6 @@ export interface HeraldConfig {
   idempotencyWindowSeconds: number;
   /** How often housekeeping runs (queue retention, expired idempotency keys, old attempts). */
   sweepIntervalMs: number;
-  /** PostgreSQL connection URL; empty = the embedded SQLite store in `dataDir`. */
-  databaseUrl: string;
   /** Redis URL for the cluster bus (signals between nodes); empty = none (nodes poll). */
   redisUrl: string;
   /** Prefix of the cluster bus's Redis channel and keys: one cluster per prefix. */
@@ -75,6 +80,8 @@ export function defaultConfig(): HeraldConfig {
     host: '0.0.0.0',
     port: 8080,
     dataDir: './data',
+    databaseUrl: '',
+    databasePoolSize: 10,
     apiKey: '',
     role: 'all',
     maxMessageBytes: 256 * 1024,
@@ -94,7 +101,6 @@ export function defaultConfig(): HeraldConfig {
     attemptRetentionSeconds: 7 * 24 * 3600,
     idempotencyWindowSeconds: 300,
     sweepIntervalMs: 10_000,
-    databaseUrl: '',
     redisUrl: '',
     redisPrefix: 'herald',
   };
@@ -119,12 +125,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     host: env.HERALD_HOST || undefined,
     port: intFromEnv(env, 'HERALD_PORT'),
     dataDir: env.HERALD_DATA_DIR || undefined,
+    databaseUrl: env.HERALD_DATABASE_URL || undefined,
+    databasePoolSize: intFromEnv(env, 'HERALD_DATABASE_POOL_SIZE'),
     apiKey: env.HERALD_API_KEY || undefined,
     role: (env.HERALD_ROLE as Role | undefined) || undefined,
     maxMessageBytes: intFromEnv(env, 'HERALD_MAX_MESSAGE_BYTES'),
     rateLimitPerSecond: intFromEnv(env, 'HERALD_RATE_LIMIT'),
     logLevel: env.HERALD_LOG_LEVEL || undefined,
-    databaseUrl: env.HERALD_DATABASE_URL || undefined,
     redisUrl: env.HERALD_REDIS_URL || undefined,
     redisPrefix: env.HERALD_REDIS_PREFIX || undefined,
   };
@@ -157,6 +164,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   }
   if (merged.maxMessageBytes < 1 || merged.maxMessageBytes > MAX_MESSAGE_BYTES_CEILING) {
     throw new Error(`HERALD_MAX_MESSAGE_BYTES must be between 1 and ${MAX_MESSAGE_BYTES_CEILING}`);
+  }
+  if (!Number.isInteger(merged.databasePoolSize) || merged.databasePoolSize < 1) {
+    throw new Error('HERALD_DATABASE_POOL_SIZE must be a whole number of at least 1');
   }
   return merged;
 }

@@ -16,7 +16,7 @@ import { randomToken } from '../ids.js';
 import { Metrics } from '../metrics.js';
 import { Queues } from '../queues/queues.js';
 import { Signals } from '../signals.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { createStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { Catalog } from '../topics/catalog.js';
 import { Subscriptions } from '../topics/subscriptions.js';
@@ -59,7 +59,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   const { key, generated } = resolveApiKey(config);
   config.apiKey = key;
 
-  const store = new SqliteStore({ dataDir: config.dataDir });
+  const store = createStore(config);
   await store.open();
   // Other nodes may share a database store: caches expire, sleeps are bounded, and a
   // Redis bus (when configured) carries signals between the nodes.

@@ -5,7 +5,8 @@ import { startHerald } from './herald.js';
 export async function runServe(overrides: ConfigOverrides): Promise<void> {
   const herald = await startHerald(overrides);
   const { logger, config } = herald;
-  logger.info({ url: herald.url, dataDir: config.dataDir, role: config.role }, 'herald is listening');
+  const store = config.databaseUrl ? 'postgres' : 'sqlite';
+  logger.info({ url: herald.url, store, dataDir: config.dataDir, role: config.role }, 'herald is listening');
   if (herald.apiKeyGenerated) {
     // Printed once, on the start that created it; it is kept in the data directory.
     process.stdout.write(

@@ -8,6 +8,7 @@ interface ServeFlags {
   port?: number;
   host?: string;
   dataDir?: string;
+  databaseUrl?: string;
   role?: Role;
   logLevel?: string;
   redisUrl?: string;
@@ -19,6 +20,7 @@ export function serveOverrides(o: ServeFlags): ConfigOverrides {
   if (o.port !== undefined) overrides.port = o.port;
   if (o.host !== undefined) overrides.host = o.host;
   if (o.dataDir !== undefined) overrides.dataDir = o.dataDir;
+  if (o.databaseUrl !== undefined) overrides.databaseUrl = o.databaseUrl;
   if (o.role !== undefined) overrides.role = o.role;
   if (o.logLevel !== undefined) overrides.logLevel = o.logLevel;
   if (o.redisUrl !== undefined) overrides.redisUrl = o.redisUrl;
@@ -27,7 +29,9 @@ export function serveOverrides(o: ServeFlags): ConfigOverrides {
 
 export function serveCommand(app: App): Command {
   return new Command('serve')
-    .description('run the Herald server in the foreground (SQLite store in --data-dir) until SIGTERM or SIGINT')
+    .description(
+      'run the Herald server in the foreground (SQLite store in --data-dir, or PostgreSQL with --database-url) until SIGTERM or SIGINT',
+    )
     .option(
       '--port <n>',
       'HTTP port (env HERALD_PORT, default 8080)',
@@ -35,6 +39,10 @@ export function serveCommand(app: App): Command {
     )
     .option('--host <address>', 'listen address (env HERALD_HOST, default 0.0.0.0)')
     .option('--data-dir <dir>', 'data directory (env HERALD_DATA_DIR, default ./data)')
+    .option(
+      '--database-url <url>',
+      'PostgreSQL URL shared by several nodes, postgres://user@host/db[?schema=name] (env HERALD_DATABASE_URL; default: SQLite in --data-dir)',
+    )
     .addOption(
       new Option('--role <role>', 'which parts to run (env HERALD_ROLE, default all)').choices([
         'all',
@@ -59,6 +67,7 @@ export function serveCommand(app: App): Command {
       examples(
         'herald serve',
         'herald serve --port 9000 --data-dir /var/lib/herald',
+        'herald serve --database-url postgres://herald@db:5432/herald',
         'HERALD_API_KEY=secret herald serve --role api',
       ),
     )

@@ -1,0 +1,268 @@
+/**
+ * Group commit for message-accepting writes (`publish`, `sendToQueue`) on PostgreSQL.
+ *
+ * Calls that arrive in the same event-loop turn, or while the previous group's COMMIT is
+ * in flight, are written together in ONE transaction with one multi-row insert per table
+ * (`unnest` of arrays), so a burst of publishes costs a handful of round trips and one WAL
+ * flush instead of one of each per message. One group is in flight at a time: while it
+ * commits, the next one grows by itself with load, and no timer adds latency when idle.
+ *
+ * Callers resolve only after COMMIT returns (synchronous_commit is on). Results are per
+ * call and per entry, as on SQLite: an idempotency key seen within the window answers the
+ * first message's id, a send to an unknown queue rejects only its own call. If the group
+ * fails for another reason (a statement error no check anticipated), each call is retried
+ * alone so one bad call cannot fail its neighbours; a connection failure fails them all
+ * with `unavailable` (the commit may or may not have happened; clients retry, keys dedupe).
+ */
+import { HeraldError } from '../../errors.js';
+import type { AcceptResult, PublishEntry, SendEntry } from '../store.js';
+import { statement, type Client, type Database } from './database.js';
+import { createDeliveries, type NewDeliveries } from './deliveries.js';
+import { insertQueueMessages, type NewQueueMessage } from './queue-messages.js';
+import { encodeAttributes, hasNul, NUL_ERROR } from './rows.js';
+
+type Call = (
+  | { kind: 'publish'; entries: PublishEntry[] }
+  | { kind: 'send'; queue: string; entries: SendEntry[] }
+) & {
+  windowMs: number;
+  nowMs: number;
+  resolve: (results: AcceptResult[]) => void;
+  reject: (error: unknown) => void;
+};
+
+/** One keyed entry of the group, in arrival order. */
+interface Keyed {
+  scope: string;
+  key: string;
+  id: string;
+  nowMs: number;
+  windowMs: number;
+  /** Set once resolved: the id to answer with when this entry is a duplicate. */
+  duplicateOf?: string;
+}
+
+const queuesByName = statement(
+  'herald_queues_by_name',
+  // FOR KEY SHARE: a concurrent deleteQueue waits for this commit instead of breaking it.
+  'SELECT qid, name FROM queues WHERE name = ANY($1::text[]) ORDER BY qid FOR KEY SHARE',
+);
+
+// Claim keys not seen within the window; a key seen within it is left alone (no row returned).
+const claimKeys = statement(
+  'herald_claim_idempotency_keys',
+  `INSERT INTO idempotency_keys AS k (scope, key, message_id, created_at)
+   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+   ON CONFLICT (scope, key) DO UPDATE SET message_id = EXCLUDED.message_id, created_at = EXCLUDED.created_at
+   WHERE k.created_at <= EXCLUDED.created_at - $5
+   RETURNING scope, key`,
+);
+
+const existingKeys = statement(
+  'herald_existing_idempotency_keys',
+  `SELECT k.scope, k.key, k.message_id FROM idempotency_keys k
+   JOIN unnest($1::text[], $2::text[]) AS x(scope, key) ON k.scope = x.scope AND k.key = x.key`,
+);
+
+export class CommitBatcher {
+  private waiting: Call[] = [];
+  private scheduled = false;
+  private inFlight = false;
+  /** Groups committed and calls in them, for metrics and tests. */
+  readonly stats = { groups: 0, writes: 0 };
+
+  constructor(private readonly db: Database) {}
+
+  publish(entries: PublishEntry[], windowMs: number, nowMs: number): Promise<AcceptResult[]> {
+    return new Promise((resolve, reject) => this.add({ kind: 'publish', entries, windowMs, nowMs, resolve, reject }));
+  }
+
+  send(queue: string, entries: SendEntry[], windowMs: number, nowMs: number): Promise<AcceptResult[]> {
+    return new Promise((resolve, reject) =>
+      this.add({ kind: 'send', queue, entries, windowMs, nowMs, resolve, reject }),
+    );
+  }
+
+  /** Resolves once nothing is queued or committing (used on close). */
+  async drain(): Promise<void> {
+    while (this.inFlight || this.waiting.length > 0 || this.scheduled) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private add(call: Call): void {
+    this.waiting.push(call);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const group = this.waiting;
+    this.waiting = [];
+    if (group.length === 0) return;
+    this.inFlight = true;
+    try {
+      await this.commit(group);
+    } finally {
+      this.inFlight = false;
+      if (this.waiting.length > 0) this.schedule();
+    }
+  }
+
+  private async commit(group: Call[]): Promise<void> {
+    let results: Array<AcceptResult[] | HeraldError>;
+    try {
+      results = await this.db.tx((client) => write(client, group));
+    } catch (error) {
+      const connectionLost = error instanceof HeraldError && error.code === 'unavailable';
+      if (group.length > 1 && !connectionLost) {
+        for (const call of group) await this.commit([call]);
+        return;
+      }
+      for (const call of group) call.reject(error);
+      return;
+    }
+    this.stats.groups++;
+    this.stats.writes += group.length;
+    group.forEach((call, i) => {
+      const r = results[i];
+      if (r instanceof HeraldError) call.reject(r);
+      else call.resolve(r);
+    });
+  }
+}
+
+/** Write one group inside its transaction; per call, its results or the error to reject it with. */
+async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[] | HeraldError>> {
+  const names = new Set<string>();
+  for (const call of group) {
+    if (call.kind === 'send') names.add(call.queue);
+    else for (const e of call.entries) for (const c of e.queueCopies) names.add(c.queue);
+  }
+  const qids = new Map<string, number>();
+  if (names.size > 0) {
+    for (const r of (await client.query(queuesByName([[...names]]))).rows) qids.set(r.name, r.qid);
+  }
+
+  // Per call and entry: a result already decided (NUL characters), or the keyed claim to make.
+  const results: Array<AcceptResult[] | HeraldError> = [];
+  const keyed = new Map<string, Keyed>(); // "call.entry" -> claim
+  const claims: Keyed[] = [];
+  group.forEach((call, c) => {
+    if (call.kind === 'send' && !qids.has(call.queue)) {
+      results[c] = new HeraldError('queue_not_found', `queue "${call.queue}" does not exist`);
+      return;
+    }
+    results[c] = [];
+    const scope = call.kind === 'send' ? `queue:${call.queue}` : null;
+    call.entries.forEach((e, i) => {
+      if (!e.idempotencyKey || hasNul(e.body, e.attributes)) return;
+      const k: Keyed = {
+        scope: scope ?? `topic:${(e as PublishEntry).topic}`,
+        key: e.idempotencyKey,
+        id: e.id,
+        nowMs: call.nowMs,
+        windowMs: call.windowMs,
+      };
+      keyed.set(`${c}.${i}`, k);
+      claims.push(k);
+    });
+  });
+  await claimIdempotencyKeys(client, claims);
+
+  const deliveries: NewDeliveries[] = [];
+  const copies: NewQueueMessage[] = [];
+  group.forEach((call, c) => {
+    const out = results[c];
+    if (out instanceof HeraldError) return;
+    call.entries.forEach((e, i) => {
+      if (hasNul(e.body, e.attributes)) {
+        out.push({ error: NUL_ERROR });
+        return;
+      }
+      const dup = keyed.get(`${c}.${i}`)?.duplicateOf;
+      if (dup !== undefined) {
+        out.push({ id: dup, duplicate: true });
+        return;
+      }
+      out.push({ id: e.id, duplicate: false });
+      if (call.kind === 'send') {
+        const s = e as SendEntry;
+        copies.push({
+          qid: qids.get(call.queue)!,
+          id: s.id,
+          body: s.body,
+          attributes: encodeAttributes(s.attributes),
+          sentAtMs: s.sentAtMs,
+          visibleAtMs: s.visibleAtMs,
+          source: null,
+          topic: null,
+          lastError: null,
+        });
+        return;
+      }
+      const p = e as PublishEntry;
+      const attributes = encodeAttributes(p.attributes);
+      if (p.deliveries.length > 0) {
+        deliveries.push({ ...p, attributes, nowMs: call.nowMs, deliveries: p.deliveries });
+      }
+      for (const copy of p.queueCopies) {
+        const qid = qids.get(copy.queue);
+        if (qid === undefined) continue; // the queue was deleted after the subscription was made
+        copies.push({
+          qid,
+          id: p.id,
+          body: copy.body,
+          attributes: encodeAttributes(copy.attributes),
+          sentAtMs: call.nowMs,
+          visibleAtMs: copy.visibleAtMs,
+          source: null,
+          topic: null,
+          lastError: null,
+        });
+      }
+    });
+  });
+  await createDeliveries(client, deliveries);
+  await insertQueueMessages(client, copies);
+  return results;
+}
+
+/**
+ * Decide every keyed entry: the first use of a (scope, key) in the group claims it unless
+ * the database already holds it within the window; later uses in the group are duplicates
+ * of whichever id won. Claims are upserts, so two nodes claiming the same key serialise on
+ * the row and the second sees the first's message id.
+ */
+async function claimIdempotencyKeys(client: Client, claims: Keyed[]): Promise<void> {
+  if (claims.length === 0) return;
+  const first = new Map<string, Keyed>();
+  for (const k of claims) if (!first.has(`${k.scope}\n${k.key}`)) first.set(`${k.scope}\n${k.key}`, k);
+  // Sorted, so concurrent groups on several nodes take row locks in the same order.
+  const unique = [...first.values()].sort((a, b) => (a.scope + '\n' + a.key < b.scope + '\n' + b.key ? -1 : 1));
+  const claimed = new Set<string>();
+  for (const windowMs of new Set(unique.map((k) => k.windowMs))) {
+    const batch = unique.filter((k) => k.windowMs === windowMs);
+    const rows = await client.query(
+      claimKeys([batch.map((k) => k.scope), batch.map((k) => k.key), batch.map((k) => k.id), batch.map((k) => k.nowMs), windowMs]),
+    );
+    for (const r of rows.rows) claimed.add(`${r.scope}\n${r.key}`);
+  }
+  const held = unique.filter((k) => !claimed.has(`${k.scope}\n${k.key}`));
+  const winner = new Map<string, string>();
+  for (const k of unique) if (claimed.has(`${k.scope}\n${k.key}`)) winner.set(`${k.scope}\n${k.key}`, k.id);
+  if (held.length > 0) {
+    const rows = await client.query(existingKeys([held.map((k) => k.scope), held.map((k) => k.key)]));
+    for (const r of rows.rows) winner.set(`${r.scope}\n${r.key}`, r.message_id);
+  }
+  for (const k of claims) {
+    const id = winner.get(`${k.scope}\n${k.key}`);
+    if (id !== undefined && !(first.get(`${k.scope}\n${k.key}`) === k && claimed.has(`${k.scope}\n${k.key}`))) {
+      k.duplicateOf = id;
+    }
+  }
+}

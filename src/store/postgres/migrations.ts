@@ -1,0 +1,174 @@
+/**
+ * Numbered, append-only schema migrations for PostgreSQL. Never edit a released migration:
+ * add the next. Every node runs `migrate` on start; the whole run is one transaction under
+ * a transaction-scoped advisory lock, so when several nodes start at once exactly one
+ * applies the migrations and the others, once the lock is theirs, find the ledger up to
+ * date. A schema written by a newer Herald (a version this code does not know) is refused
+ * rather than misread.
+ *
+ * Times are epoch milliseconds in BIGINT columns (parsed back to numbers by the store's
+ * type parser), so rows read the same as the SQLite store's.
+ */
+import type { PoolClient } from 'pg';
+
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'core',
+    sql: `
+      CREATE TABLE topics (
+        name TEXT PRIMARY KEY,
+        created_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE subscriptions (
+        id TEXT PRIMARY KEY,
+        topic TEXT NOT NULL REFERENCES topics(name) ON DELETE CASCADE,
+        protocol TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        raw BOOLEAN NOT NULL,
+        delivery_policy TEXT NOT NULL,
+        dead_letter_queue TEXT,
+        secret TEXT NOT NULL,
+        status TEXT NOT NULL,
+        status_reason TEXT,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX subscriptions_topic ON subscriptions(topic);
+
+      CREATE TABLE queues (
+        qid INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        visibility_timeout_ms BIGINT NOT NULL,
+        delay_ms BIGINT NOT NULL,
+        retention_ms BIGINT NOT NULL,
+        max_receive_count INTEGER NOT NULL,
+        dead_letter_queue TEXT,
+        created_at BIGINT NOT NULL
+      );
+
+      -- Queue messages: visible_at drives receive, (qid, visible_at, seq) finds the next
+      -- visible ones. receipt is a random nonce replaced on every receive (0: never
+      -- received). source/topic/last_error are set on dead letters for redrive.
+      CREATE TABLE queue_messages (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        qid INTEGER NOT NULL REFERENCES queues(qid) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attributes TEXT,
+        sent_at BIGINT NOT NULL,
+        visible_at BIGINT NOT NULL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        receipt BIGINT NOT NULL DEFAULT 0,
+        source TEXT,
+        topic TEXT,
+        last_error TEXT
+      );
+      CREATE INDEX queue_messages_visible ON queue_messages(qid, visible_at, seq);
+      CREATE INDEX queue_messages_sent ON queue_messages(qid, sent_at);
+
+      -- A message owed to several push subscriptions, stored once; pending counts the
+      -- unfinished deliveries and the row goes when it reaches zero.
+      CREATE TABLE messages (
+        mseq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attributes TEXT,
+        created_at BIGINT NOT NULL,
+        pending INTEGER NOT NULL
+      );
+
+      -- state: 0 pending, 2 failed (attempts exhausted, no DLQ). Leases live in the row,
+      -- because several nodes share it: a lease moves due_at to the lease's end and sets
+      -- lease_token, so "due" is simply due_at <= now for fresh, retried and expired-lease
+      -- rows alike, leased rows leave the front of the due index, and nextDueAt sees when
+      -- a lease runs out. Outcomes apply only while lease_token still matches.
+      -- A message owed to one subscription is stored inline (mseq NULL).
+      CREATE TABLE deliveries (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        subscription_id TEXT NOT NULL,
+        mseq BIGINT,
+        message_id TEXT,
+        topic TEXT,
+        body TEXT,
+        attributes TEXT,
+        published_at BIGINT,
+        state SMALLINT NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        due_at BIGINT NOT NULL,
+        lease_token BIGINT,
+        last_error TEXT,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX deliveries_due ON deliveries(subscription_id, state, due_at, seq);
+      CREATE INDEX deliveries_mseq ON deliveries(mseq) WHERE mseq IS NOT NULL;
+
+      CREATE TABLE attempts (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        subscription_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        at BIGINT NOT NULL,
+        status INTEGER,
+        latency_ms DOUBLE PRECISION NOT NULL,
+        ok BOOLEAN NOT NULL,
+        error_class TEXT,
+        error TEXT
+      );
+      CREATE INDEX attempts_subscription ON attempts(subscription_id, id);
+      CREATE INDEX attempts_message ON attempts(message_id, id);
+      CREATE INDEX attempts_at ON attempts(at);
+
+      CREATE TABLE idempotency_keys (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (scope, key)
+      );
+      CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
+    `,
+  },
+];
+
+/** Same key for every Herald; hashtext of the schema keeps separate schemas independent. */
+const LOCK_NAMESPACE = 'herald.migrate:';
+
+/** Create `schema` if needed and bring it up to date. Runs inside one transaction. */
+export async function migrate(client: PoolClient, schema: string): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK_NAMESPACE + schema]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.herald_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
+    const { rows } = await client.query<{ v: number | null }>(
+      `SELECT MAX(version) AS v FROM ${quoteIdent(schema)}.herald_migrations`,
+    );
+    const current = rows[0].v ?? 0;
+    const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
+    if (current > latest) {
+      throw new Error(
+        `the database schema "${schema}" was written by a newer Herald (schema ${current}, this build knows up to ${latest}); upgrade Herald`,
+      );
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
+      await client.query(m.sql);
+      await client.query(
+        `INSERT INTO ${quoteIdent(schema)}.herald_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+        [m.version, m.name, Date.now()],
+      );
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

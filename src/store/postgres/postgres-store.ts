@@ -1,0 +1,393 @@
+/**
+ * The shared store: one PostgreSQL database that several stateless Herald nodes use at
+ * once. Nothing is cached across calls that another node could change (queues and
+ * subscriptions are read from the database), leases and receipts live in rows, claims use
+ * `FOR UPDATE SKIP LOCKED`, and accepted messages are group-committed (commit-batcher.ts).
+ *
+ * Where the tables live: the `schema` query parameter of the URL
+ * (`postgres://user@host/db?schema=herald`), default `public`. It is removed from the URL
+ * before connecting and becomes every connection's `search_path`; the schema is created on
+ * first start. Tests give every store its own schema, which is cheap to create and drop.
+ *
+ * Unlike the SQLite store, `open()` recovers no leases: other live nodes hold them. A lease
+ * whose holder died runs out and its rows are due again (see deliveries.ts).
+ */
+import { HeraldError } from '../../errors.js';
+import type { Queue, QueueStats, ReceivedMessage, Subscription, Topic } from '../../types.js';
+import type {
+  AcceptResult,
+  AckResult,
+  AttemptQuery,
+  DeliveryOutcome,
+  LeasedDelivery,
+  PublishEntry,
+  ReceiveOptions,
+  RedriveResult,
+  SendEntry,
+  Store,
+} from '../store.js';
+import { CommitBatcher } from './commit-batcher.js';
+import { Database, statement } from './database.js';
+import * as dl from './deliveries.js';
+import { migrate } from './migrations.js';
+import * as qm from './queue-messages.js';
+import {
+  queueValues,
+  subscriptionValues,
+  toQueue,
+  toSubscription,
+  toTopic,
+  type QueueRow,
+  type SubscriptionRow,
+  type TopicRow,
+} from './rows.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://` or `postgresql://` URL; `?schema=` picks the schema (default public). */
+  url: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** How often the health check probes the database, ms (default 1000). */
+  healthCheckMs?: number;
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Split `?schema=` off the URL (pg would pass unknown parameters to the server). */
+export function parseDatabaseUrl(url: string): { connectionString: string; schema: string } {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema') ?? 'public';
+  parsed.searchParams.delete('schema');
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new Error(`HERALD_DATABASE_URL: schema "${schema}" must be letters, digits and underscores`);
+  }
+  return { connectionString: parsed.toString(), schema };
+}
+
+const queueNotFound = (name: string) => new HeraldError('queue_not_found', `queue "${name}" does not exist`);
+
+const getQueueStmt = statement('herald_get_queue', 'SELECT * FROM queues WHERE name = $1');
+const getTopicStmt = statement('herald_get_topic', 'SELECT name, created_at FROM topics WHERE name = $1');
+const subscriptionsOfTopic = statement(
+  'herald_subscriptions_of_topic',
+  'SELECT * FROM subscriptions WHERE topic = $1 ORDER BY created_at, id',
+);
+
+export class PostgresStore implements Store {
+  private readonly db: Database;
+  private readonly schema: string;
+  private readonly batcher: CommitBatcher;
+  private open_ = false;
+
+  constructor(options: PostgresStoreOptions) {
+    const { connectionString, schema } = parseDatabaseUrl(options.url);
+    this.schema = schema;
+    this.db = new Database({
+      connectionString,
+      schema,
+      poolSize: options.poolSize ?? 10,
+      healthCheckMs: options.healthCheckMs ?? 1000,
+    });
+    this.batcher = new CommitBatcher(this.db);
+  }
+
+  async open(): Promise<void> {
+    const client = await this.db.connect();
+    try {
+      await migrate(client, this.schema);
+    } catch (error) {
+      client.release(error as Error);
+      await this.db.close();
+      throw error;
+    }
+    client.release();
+    this.db.startHealthCheck();
+    this.open_ = true;
+  }
+
+  async close(): Promise<void> {
+    if (!this.open_) return;
+    this.open_ = false;
+    await this.batcher.drain();
+    await this.db.close();
+  }
+
+  healthy(): boolean {
+    return this.open_ && this.db.healthy();
+  }
+
+  /** Group-commit statistics (for metrics and tests). */
+  commitStats(): { groups: number; writes: number } {
+    return { ...this.batcher.stats };
+  }
+
+  // --- Topics ---------------------------------------------------------------------------
+
+  async createTopic(name: string, nowMs: number): Promise<{ topic: Topic; created: boolean }> {
+    const inserted = await this.db.query(
+      'INSERT INTO topics (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING name',
+      [name, nowMs],
+    );
+    const [row] = await this.db.query<TopicRow>(getTopicStmt([name]));
+    return { topic: toTopic(row), created: inserted.length === 1 };
+  }
+
+  async getTopic(name: string): Promise<Topic | null> {
+    const [row] = await this.db.query<TopicRow>(getTopicStmt([name]));
+    return row ? toTopic(row) : null;
+  }
+
+  async listTopics(limit: number, after = ''): Promise<Topic[]> {
+    const rows = await this.db.query<TopicRow>(
+      'SELECT name, created_at FROM topics WHERE name COLLATE "C" > $1 ORDER BY name COLLATE "C" LIMIT $2',
+      [after, limit],
+    );
+    return rows.map(toTopic);
+  }
+
+  deleteTopic(name: string): Promise<boolean> {
+    return this.db.tx(async (c) => {
+      const subs = await c.query('SELECT id FROM subscriptions WHERE topic = $1 ORDER BY id FOR UPDATE', [name]);
+      for (const { id } of subs.rows) await dl.dropSubscription(c, id);
+      const deleted = await c.query('DELETE FROM topics WHERE name = $1', [name]); // subscriptions cascade
+      return deleted.rowCount === 1;
+    });
+  }
+
+  // --- Subscriptions --------------------------------------------------------------------
+
+  async createSubscription(sub: Subscription): Promise<void> {
+    await this.db.query(
+      `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      subscriptionValues(sub),
+    );
+  }
+
+  async getSubscription(id: string): Promise<Subscription | null> {
+    const [row] = await this.db.query<SubscriptionRow>('SELECT * FROM subscriptions WHERE id = $1', [id]);
+    return row ? toSubscription(row) : null;
+  }
+
+  async listSubscriptions(topic: string): Promise<Subscription[]> {
+    return (await this.db.query<SubscriptionRow>(subscriptionsOfTopic([topic]))).map(toSubscription);
+  }
+
+  async listAllSubscriptions(): Promise<Subscription[]> {
+    return (await this.db.query<SubscriptionRow>('SELECT * FROM subscriptions')).map(toSubscription);
+  }
+
+  async countSubscriptions(topic: string): Promise<number> {
+    const [row] = await this.db.query('SELECT COUNT(*) AS n FROM subscriptions WHERE topic = $1', [topic]);
+    return row.n;
+  }
+
+  async updateSubscription(sub: Subscription): Promise<void> {
+    const [id, , , endpoint, raw, policy, dlq, , status, reason] = subscriptionValues(sub);
+    await this.db.query(
+      `UPDATE subscriptions SET endpoint = $2, raw = $3, delivery_policy = $4, dead_letter_queue = $5,
+       status = $6, status_reason = $7 WHERE id = $1`,
+      [id, endpoint, raw, policy, dlq, status, reason],
+    );
+  }
+
+  deleteSubscription(id: string): Promise<boolean> {
+    return this.db.tx(async (c) => {
+      await dl.dropSubscription(c, id);
+      return (await c.query('DELETE FROM subscriptions WHERE id = $1', [id])).rowCount === 1;
+    });
+  }
+
+  // --- Queues ---------------------------------------------------------------------------
+
+  async createQueue(queue: Queue): Promise<{ queue: Queue; created: boolean }> {
+    const inserted = await this.db.query(
+      `INSERT INTO queues (name, visibility_timeout_ms, delay_ms, retention_ms, max_receive_count, dead_letter_queue, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING RETURNING qid`,
+      queueValues(queue),
+    );
+    const row = await this.queueRow(queue.name);
+    return { queue: toQueue(row!), created: inserted.length === 1 };
+  }
+
+  async getQueue(name: string): Promise<Queue | null> {
+    const row = await this.queueRow(name);
+    return row ? toQueue(row) : null;
+  }
+
+  async listQueues(): Promise<Queue[]> {
+    return (await this.db.query<QueueRow>('SELECT * FROM queues ORDER BY name COLLATE "C"')).map(toQueue);
+  }
+
+  async updateQueue(queue: Queue): Promise<void> {
+    const [name, visibility, delay, retention, maxReceive, dlq] = queueValues(queue);
+    await this.db.query(
+      `UPDATE queues SET visibility_timeout_ms = $2, delay_ms = $3, retention_ms = $4, max_receive_count = $5,
+       dead_letter_queue = $6 WHERE name = $1`,
+      [name, visibility, delay, retention, maxReceive, dlq],
+    );
+  }
+
+  async deleteQueue(name: string): Promise<boolean> {
+    // Its messages cascade.
+    return (await this.db.query('DELETE FROM queues WHERE name = $1 RETURNING qid', [name])).length === 1;
+  }
+
+  async queueStats(name: string, nowMs: number): Promise<QueueStats> {
+    return qm.stats(this.db, await this.qid(name), nowMs);
+  }
+
+  queueDepths(nowMs: number): Promise<Array<{ queue: string } & QueueStats>> {
+    return qm.depths(this.db, nowMs);
+  }
+
+  // --- Accepting messages ---------------------------------------------------------------
+
+  publish(entries: PublishEntry[], idempotencyWindowMs: number, nowMs: number): Promise<AcceptResult[]> {
+    return this.batcher.publish(entries, idempotencyWindowMs, nowMs);
+  }
+
+  sendToQueue(
+    queue: string,
+    entries: SendEntry[],
+    idempotencyWindowMs: number,
+    nowMs: number,
+  ): Promise<AcceptResult[]> {
+    return this.batcher.send(queue, entries, idempotencyWindowMs, nowMs);
+  }
+
+  // --- Consuming queues -----------------------------------------------------------------
+
+  async receive(queue: Queue, opts: ReceiveOptions): Promise<ReceivedMessage[]> {
+    const got = await qm.receive(this.db, queue, opts.max, opts.visibilityMs, opts.nowMs);
+    if (got.length === 0) await this.qid(queue.name); // an unknown queue is an error, not empty
+    return got;
+  }
+
+  async ack(queue: string, receipts: string[]): Promise<AckResult> {
+    const result = await qm.ack(this.db, queue, receipts);
+    if (result.failed.length > 0) await this.qid(queue);
+    return result;
+  }
+
+  async changeVisibility(queue: string, receipt: string, visibleAtMs: number): Promise<boolean> {
+    if (await qm.changeVisibility(this.db, queue, receipt, visibleAtMs)) return true;
+    await this.qid(queue);
+    return false;
+  }
+
+  async purge(queue: string): Promise<number> {
+    const qid = await this.qid(queue);
+    return (await this.db.query('DELETE FROM queue_messages WHERE qid = $1 RETURNING seq', [qid])).length;
+  }
+
+  async nextVisibleAt(queue: string): Promise<number | null> {
+    return qm.nextVisibleAt(this.db, await this.qid(queue));
+  }
+
+  redrive(deadLetterQueue: string, max: number, nowMs: number): Promise<RedriveResult> {
+    return this.db.tx(async (c) => {
+      const dlq = (await c.query('SELECT qid FROM queues WHERE name = $1', [deadLetterQueue])).rows[0];
+      if (!dlq) throw queueNotFound(deadLetterQueue);
+      const toQueue = new Map<string, number[]>();
+      const toSubscription: dl.NewDeliveries[] = [];
+      const dropped: number[] = [];
+      const subscriptions = new Set<string>();
+      for (const r of await qm.oldest(c, dlq.qid, max)) {
+        if (r.source?.startsWith('queue:')) {
+          const name = r.source.slice(6);
+          toQueue.set(name, [...(toQueue.get(name) ?? []), r.seq]);
+        } else if (r.source?.startsWith('subscription:')) {
+          const sub = (await c.query('SELECT id, topic FROM subscriptions WHERE id = $1', [r.source.slice(13)]))
+            .rows[0];
+          if (!sub) continue;
+          // A fresh delivery with the same message id: receivers dedupe on webhook-id.
+          toSubscription.push({
+            id: r.id,
+            topic: sub.topic,
+            body: r.body,
+            attributes: r.attributes,
+            createdAtMs: r.sent_at,
+            nowMs,
+            deliveries: [{ subscriptionId: sub.id, dueAtMs: nowMs }],
+          });
+          dropped.push(r.seq);
+          subscriptions.add(sub.id);
+        }
+      }
+      let moved = toSubscription.length;
+      const queues: string[] = [];
+      for (const [name, seqs] of toQueue) {
+        const target = (await c.query('SELECT qid FROM queues WHERE name = $1 FOR KEY SHARE', [name])).rows[0];
+        if (!target) continue;
+        await qm.moveTo(c, seqs, target.qid, nowMs);
+        queues.push(name);
+        moved += seqs.length;
+      }
+      await dl.createDeliveries(c, toSubscription);
+      if (dropped.length > 0) await qm.remove(c, dropped);
+      return { moved, queues, subscriptions: [...subscriptions] };
+    });
+  }
+
+  // --- Deliveries -----------------------------------------------------------------------
+
+  leaseDeliveries(subscriptionId: string, nowMs: number, limit: number, leaseUntilMs: number): Promise<LeasedDelivery[]> {
+    return dl.lease(this.db, subscriptionId, nowMs, limit, leaseUntilMs);
+  }
+
+  completeDeliveries(outcomes: DeliveryOutcome[], nowMs: number): Promise<void> {
+    if (outcomes.length === 0) return Promise.resolve();
+    // Bookkeeping: committed without waiting for the WAL flush; losing it re-delivers.
+    return this.db.tx((c) => dl.complete(c, outcomes, nowMs), { asyncCommit: true });
+  }
+
+  releaseDeliveries(deliveryIds: string[], dueAtMs: number): Promise<void> {
+    return dl.release(this.db, deliveryIds, dueAtMs);
+  }
+
+  nextDueAt(subscriptionId: string): Promise<number | null> {
+    return dl.nextDueAt(this.db, subscriptionId);
+  }
+
+  listDeliveries(subscriptionId: string, state: 'pending' | 'failed', limit: number, cursor?: string) {
+    return dl.list(this.db, subscriptionId, state, limit, cursor);
+  }
+
+  retryFailed(subscriptionId: string, nowMs: number): Promise<number> {
+    return this.db.tx((c) => dl.retryFailed(c, subscriptionId, nowMs));
+  }
+
+  listAttempts(query: AttemptQuery) {
+    return dl.attempts(this.db, query);
+  }
+
+  /**
+   * Housekeeping. Every node runs it on a timer; a transaction-scoped advisory lock lets one
+   * node sweep at a time and the others skip that round instead of deleting the same rows.
+   * Expired leases need nothing here: claims treat them as due.
+   */
+  sweep(nowMs: number, opts: { attemptRetentionMs: number; idempotencyWindowMs: number }): Promise<void> {
+    return this.db.tx(
+      async (c) => {
+        const lock = await c.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [`herald.sweep:${this.schema}`]);
+        if (!lock.rows[0].ok) return;
+        await qm.expire(c, nowMs);
+        await c.query('DELETE FROM idempotency_keys WHERE created_at < $1', [nowMs - opts.idempotencyWindowMs]);
+        await c.query('DELETE FROM attempts WHERE at < $1', [nowMs - opts.attemptRetentionMs]);
+      },
+      { asyncCommit: true },
+    );
+  }
+
+  private async queueRow(name: string): Promise<QueueRow | null> {
+    const [row] = await this.db.query<QueueRow>(getQueueStmt([name]));
+    return row ?? null;
+  }
+
+  private async qid(name: string): Promise<number> {
+    const row = await this.queueRow(name);
+    if (!row) throw queueNotFound(name);
+    return row.qid;
+  }
+}
