@@ -265,7 +265,8 @@ describe('cluster: three nodes on PostgreSQL and Redis', () => {
     await until(() => hook.requests.some((r) => r.body === 'split'), 10_000, 'delivery by the delivery node');
     expect((await call(delivery, 'GET', '/v1/topics')).status).toBe(404);
     expect((await fetch(`${delivery.url}/readyz`)).status).toBe(200);
-    expect(await (await fetch(`${delivery.url}/metrics`)).text()).toContain('herald_cluster_bus_up 1');
+    const metrics = await fetch(`${delivery.url}/metrics`, { headers: { authorization: 'Bearer cluster-key' } });
+    expect(await metrics.text()).toContain('herald_cluster_bus_up 1');
   });
 
   it('stops every node sending to an endpoint whose breaker one node opened', async () => {
