@@ -27,7 +27,8 @@ export const T0 = 1_700_000_000_000;
 
 let counter = 0;
 /** Ids that sort by creation, like the uuidv7 ids Herald assigns. */
-export const newId = (prefix = 'm') => `${prefix}-${String(++counter).padStart(6, '0')}-${Math.random().toString(36).slice(2, 8)}`;
+export const newId = (prefix = 'm') =>
+  `${prefix}-${String(++counter).padStart(6, '0')}-${Math.random().toString(36).slice(2, 8)}`;
 
 export function subscription(topic: string, over: Partial<Subscription> = {}): Subscription {
   return {

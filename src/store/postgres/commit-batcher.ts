@@ -21,10 +21,7 @@ import { createDeliveries, type NewDeliveries } from './deliveries.js';
 import { insertQueueMessages, type NewQueueMessage } from './queue-messages.js';
 import { encodeAttributes, hasNul, NUL_ERROR } from './rows.js';
 
-type Call = (
-  | { kind: 'publish'; entries: PublishEntry[] }
-  | { kind: 'send'; queue: string; entries: SendEntry[] }
-) & {
+type Call = ({ kind: 'publish'; entries: PublishEntry[] } | { kind: 'send'; queue: string; entries: SendEntry[] }) & {
   windowMs: number;
   nowMs: number;
   resolve: (results: AcceptResult[]) => void;
@@ -248,7 +245,13 @@ async function claimIdempotencyKeys(client: Client, claims: Keyed[]): Promise<vo
   for (const windowMs of new Set(unique.map((k) => k.windowMs))) {
     const batch = unique.filter((k) => k.windowMs === windowMs);
     const rows = await client.query(
-      claimKeys([batch.map((k) => k.scope), batch.map((k) => k.key), batch.map((k) => k.id), batch.map((k) => k.nowMs), windowMs]),
+      claimKeys([
+        batch.map((k) => k.scope),
+        batch.map((k) => k.key),
+        batch.map((k) => k.id),
+        batch.map((k) => k.nowMs),
+        windowMs,
+      ]),
     );
     for (const r of rows.rows) claimed.add(`${r.scope}\n${r.key}`);
   }

@@ -42,7 +42,15 @@ const types = {
 const RETRYABLE = new Set(['40P01', '40001']);
 
 /** Socket-level failures Node reports while reaching or talking to the server. */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
 /** pg's own messages for a connection that broke or could not be made (no code attached). */
 const PG_CONNECTION_MESSAGES =
   /Connection terminated|connection error|timeout exceeded when trying to connect|not queryable|Client was closed/i;

@@ -138,7 +138,10 @@ const finishStmt = statement(
    WHERE m.mseq = g.mseq RETURNING m.mseq, m.pending`,
 );
 
-const dropMessages = statement('herald_drop_messages', 'DELETE FROM messages WHERE mseq = ANY($1::bigint[]) AND pending <= 0');
+const dropMessages = statement(
+  'herald_drop_messages',
+  'DELETE FROM messages WHERE mseq = ANY($1::bigint[]) AND pending <= 0',
+);
 
 const retryStmt = statement(
   'herald_retry_deliveries',

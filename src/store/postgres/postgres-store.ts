@@ -332,7 +332,12 @@ export class PostgresStore implements Store {
 
   // --- Deliveries -----------------------------------------------------------------------
 
-  leaseDeliveries(subscriptionId: string, nowMs: number, limit: number, leaseUntilMs: number): Promise<LeasedDelivery[]> {
+  leaseDeliveries(
+    subscriptionId: string,
+    nowMs: number,
+    limit: number,
+    leaseUntilMs: number,
+  ): Promise<LeasedDelivery[]> {
     return dl.lease(this.db, subscriptionId, nowMs, limit, leaseUntilMs);
   }
 
@@ -370,7 +375,9 @@ export class PostgresStore implements Store {
   sweep(nowMs: number, opts: { attemptRetentionMs: number; idempotencyWindowMs: number }): Promise<void> {
     return this.db.tx(
       async (c) => {
-        const lock = await c.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [`herald.sweep:${this.schema}`]);
+        const lock = await c.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [
+          `herald.sweep:${this.schema}`,
+        ]);
         if (!lock.rows[0].ok) return;
         await qm.expire(c, nowMs);
         await c.query('DELETE FROM idempotency_keys WHERE created_at < $1', [nowMs - opts.idempotencyWindowMs]);

@@ -95,7 +95,14 @@ export async function receive(
   // Loop because dead-lettered rows do not count towards `max`.
   while (out.length < max) {
     const rows = await db.query<ReceivedRow>(
-      receiveStmt([queue.name, nowMs, max - out.length, nowMs + visibilityMs, queue.deadLetterQueue, queue.maxReceiveCount]),
+      receiveStmt([
+        queue.name,
+        nowMs,
+        max - out.length,
+        nowMs + visibilityMs,
+        queue.deadLetterQueue,
+        queue.maxReceiveCount,
+      ]),
     );
     for (const r of rows) if (!r.dead) out.push(toReceived(r));
     if (!rows.some((r) => r.dead)) break;
@@ -178,21 +185,22 @@ export async function nextVisibleAt(db: Database, qid: number): Promise<number |
   return row?.t ?? null;
 }
 
-const statsSql = `SELECT count(*) FILTER (WHERE visible_at <= $2) AS visible,
-       count(*) FILTER (WHERE visible_at > $2 AND receive_count > 0) AS in_flight,
-       count(*) FILTER (WHERE visible_at > $2 AND receive_count = 0) AS delayed`;
+/** The three counts of QueueStats, with `now` as parameter `$n`. */
+const statsSql = (now: string) => `SELECT count(*) FILTER (WHERE visible_at <= ${now}) AS visible,
+       count(*) FILTER (WHERE visible_at > ${now} AND receive_count > 0) AS in_flight,
+       count(*) FILTER (WHERE visible_at > ${now} AND receive_count = 0) AS delayed`;
 
 export async function stats(db: Database, qid: number, nowMs: number): Promise<QueueStats> {
-  const [r] = await db.query(`${statsSql} FROM queue_messages WHERE qid = $1`, [qid, nowMs]);
+  const [r] = await db.query(`${statsSql('$2')} FROM queue_messages WHERE qid = $1`, [qid, nowMs]);
   return { visible: r.visible, inFlight: r.in_flight, delayed: r.delayed };
 }
 
 /** Depth of every queue in one statement (queues without messages report zeros). */
 export async function depths(db: Database, nowMs: number): Promise<Array<{ queue: string } & QueueStats>> {
   const rows = await db.query(
-    `SELECT q.name, s.* FROM queues q CROSS JOIN LATERAL (${statsSql} FROM queue_messages WHERE qid = q.qid) s
+    `SELECT q.name, s.* FROM queues q CROSS JOIN LATERAL (${statsSql('$1')} FROM queue_messages WHERE qid = q.qid) s
      ORDER BY q.name`,
-    [null, nowMs],
+    [nowMs],
   );
   return rows.map((r) => ({ queue: r.name, visible: r.visible, inFlight: r.in_flight, delayed: r.delayed }));
 }
