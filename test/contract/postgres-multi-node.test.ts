@@ -1,0 +1,215 @@
+/**
+ * Several Herald nodes sharing one PostgreSQL database: two or three PostgresStore
+ * instances on one schema stand for the nodes. Covers what a single-process store never
+ * has to: concurrent claims, lease expiry and take-over, stale outcomes, concurrent
+ * migrations, and the database going away and coming back.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { HeraldError } from '../../src/errors.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import type { LeasedDelivery } from '../../src/store/store.js';
+import type { ReceivedMessage } from '../../src/types.js';
+import { waitFor } from '../support/herald.js';
+import { admin, databaseUrl, freshPostgresUrl, randomName } from '../support/stores.js';
+import { attempt, entry, HOUR, queue, send, T0, topicWithSubs } from './fixtures.js';
+
+describe('postgres store shared by several nodes', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  let failed = false;
+  afterEach(async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn();
+  });
+
+  /** `n` stores on one fresh schema, opened one after the other (or all at once). */
+  async function nodes(n: number, opts: { together?: boolean; url?: string } = {}): Promise<PostgresStore[]> {
+    const db = opts.url ? null : await freshPostgresUrl();
+    const url = opts.url ?? db!.url;
+    const stores = Array.from({ length: n }, () => new PostgresStore({ url, poolSize: 4, healthCheckMs: 100 }));
+    cleanups.push(async () => {
+      for (const s of stores) await s.close();
+      if (db && !failed) await db.drop();
+    });
+    if (opts.together) await Promise.all(stores.map((s) => s.open()));
+    else for (const s of stores) await s.open();
+    return stores;
+  }
+
+  it('concurrent leases from two nodes never hand out the same delivery', async ({ onTestFailed }) => {
+    onTestFailed(() => void (failed = true));
+    const [a, b] = await nodes(2);
+    const [sub] = await topicWithSubs(a, 't', 1);
+    const entries = Array.from({ length: 300 }, () => entry('t', [sub.id]));
+    for (let i = 0; i < entries.length; i += 100) await a.publish(entries.slice(i, i + 100), HOUR, T0);
+    const got: LeasedDelivery[] = [];
+    const worker = async (store: PostgresStore) => {
+      for (;;) {
+        const leased = await store.leaseDeliveries(sub.id, T0, 7, T0 + HOUR);
+        if (leased.length === 0) return;
+        got.push(...leased);
+      }
+    };
+    await Promise.all([a, b, a, b, a, b].map(worker));
+    const ids = got.map((d) => d.messageId);
+    expect(ids.length).toBe(300);
+    expect(new Set(ids).size).toBe(300);
+  });
+
+  it('a valid lease keeps a slow delivery from other nodes; once it expires another node takes it and the late outcome is ignored', async ({
+    onTestFailed,
+  }) => {
+    onTestFailed(() => void (failed = true));
+    const [a, b] = await nodes(2);
+    const [sub] = await topicWithSubs(a, 't', 1);
+    const e = entry('t', [sub.id]);
+    await a.publish([e], HOUR, T0);
+
+    const [slow] = await a.leaseDeliveries(sub.id, T0, 10, T0 + 1000);
+    expect(slow.messageId).toBe(e.id);
+    // Node B sees nothing due while A's lease holds, and knows when it runs out.
+    expect(await b.leaseDeliveries(sub.id, T0 + 999, 10, T0 + HOUR)).toEqual([]);
+    expect(await b.nextDueAt(sub.id)).toBe(T0 + 1000);
+
+    // A is presumed dead: its lease ran out and B takes the delivery over.
+    const [taken] = await b.leaseDeliveries(sub.id, T0 + 1000, 10, T0 + HOUR);
+    expect(taken).toMatchObject({ messageId: e.id, attempts: 0 });
+    expect(taken.deliveryId).not.toBe(slow.deliveryId);
+
+    // A wakes up and reports, releases, retries: all ignored.
+    await a.completeDeliveries(
+      [{ kind: 'delivered', deliveryId: slow.deliveryId, attempt: attempt(sub.id, e.id, 1) }],
+      T0,
+    );
+    await a.releaseDeliveries([slow.deliveryId], T0);
+    await a.completeDeliveries(
+      [{ kind: 'dead_letter', deliveryId: slow.deliveryId, attempt: null, queue: null, reason: 'late' }],
+      T0,
+    );
+    const { deliveries } = await b.listDeliveries(sub.id, 'pending', 10);
+    expect(deliveries.map((d) => [d.messageId, d.attempts])).toEqual([[e.id, 0]]);
+    expect(await b.leaseDeliveries(sub.id, T0 + 2000, 10, T0 + HOUR)).toEqual([]);
+    // A's attempt is still logged: the request did happen.
+    expect((await b.listAttempts({ messageId: e.id, limit: 10 })).attempts).toHaveLength(1);
+
+    // B's outcome is the one that counts.
+    await b.completeDeliveries(
+      [{ kind: 'retry', deliveryId: taken.deliveryId, dueAtMs: T0 + 5000, attempt: attempt(sub.id, e.id, 1) }],
+      T0,
+    );
+    const [third] = await a.leaseDeliveries(sub.id, T0 + 5000, 10, T0 + HOUR);
+    expect(third).toMatchObject({ messageId: e.id, attempts: 1 });
+  });
+
+  it('concurrent receives from three nodes never return a message twice within its visibility', async ({
+    onTestFailed,
+  }) => {
+    onTestFailed(() => void (failed = true));
+    const stores = await nodes(3);
+    const q = (await stores[0].createQueue(queue('jobs'))).queue;
+    for (let i = 0; i < 3; i++) {
+      await stores[i].sendToQueue(
+        'jobs',
+        Array.from({ length: 100 }, () => send()),
+        HOUR,
+        T0,
+      );
+    }
+    const got: ReceivedMessage[] = [];
+    const worker = async (store: PostgresStore) => {
+      for (;;) {
+        const batch = await store.receive(q, { max: 9, visibilityMs: HOUR, nowMs: T0 });
+        if (batch.length === 0) return;
+        got.push(...batch);
+      }
+    };
+    await Promise.all([...stores, ...stores].map(worker));
+    expect(got.length).toBe(300);
+    expect(new Set(got.map((m) => m.id)).size).toBe(300);
+    // Every receipt acks exactly once, from any node.
+    const acked = await stores[2].ack(
+      'jobs',
+      got.map((m) => m.receipt),
+    );
+    expect(acked).toEqual({ acked: 300, failed: [] });
+  });
+
+  it('three nodes starting at once migrate the schema exactly once', async ({ onTestFailed }) => {
+    onTestFailed(() => void (failed = true));
+    const db = await freshPostgresUrl();
+    await nodes(3, { together: true, url: db.url });
+    cleanups.push(() => db.drop());
+    const ledger = await admin(`SELECT version, name FROM ${db.schema}.herald_migrations`, [], 'herald_test');
+    expect(ledger).toEqual([{ version: 1, name: 'core' }]);
+  });
+
+  it('refuses a schema written by a newer Herald', async () => {
+    const db = await freshPostgresUrl();
+    cleanups.push(() => db.drop());
+    const first = new PostgresStore({ url: db.url });
+    await first.open();
+    await first.close();
+    await admin(`INSERT INTO ${db.schema}.herald_migrations VALUES (999, 'future', 0)`, [], 'herald_test');
+    await expect(new PostgresStore({ url: db.url }).open()).rejects.toThrow(/newer Herald \(schema 999/);
+  });
+
+  it('reports an unreachable database as unavailable (503) and unhealthy', async () => {
+    const store = new PostgresStore({ url: 'postgres://postgres@127.0.0.1:1/none' });
+    const error = await store.open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HeraldError);
+    expect(error).toMatchObject({ code: 'unavailable', status: 503 });
+    expect(store.healthy()).toBe(false);
+  });
+
+  it('survives terminated backends and an outage: 503s and unhealthy meanwhile, then recovers with every committed message', async ({
+    onTestFailed,
+  }) => {
+    onTestFailed(() => void (failed = true));
+    // A database of its own: terminating backends must not touch other tests.
+    const name = randomName('herald_fault_');
+    await admin(`CREATE DATABASE ${name}`);
+    cleanups.push(async () => void (await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
+    const [store] = await nodes(1, { url: databaseUrl(name, 'herald') });
+    await store.createQueue(queue('jobs'));
+    await store.sendToQueue('jobs', [send(), send()], HOUR, T0);
+    const terminate = () =>
+      admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+        name,
+      ]);
+
+    // 1. Backends killed under a live pool: calls fail as unavailable or succeed, never anything else.
+    await terminate();
+    for (let i = 0; i < 5; i++) {
+      await store.sendToQueue('jobs', [send()], HOUR, T0).catch((e: unknown) => {
+        expect(e).toMatchObject({ code: 'unavailable', status: 503 });
+      });
+    }
+    await waitFor(() => store.healthy(), 5000, 'healthy again');
+    await store.sendToQueue('jobs', [send()], HOUR, T0);
+
+    // 2. An outage: the database refuses connections for a while.
+    const before = (await store.queueStats('jobs', T0)).visible;
+    await admin(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
+    await terminate();
+    await waitFor(() => !store.healthy(), 5000, 'unhealthy');
+    const refused = await store.publish([entry('t', [])], HOUR, T0).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(HeraldError);
+    expect(refused).toMatchObject({ code: 'unavailable', status: 503 });
+    await expect(store.sendToQueue('jobs', [send()], HOUR, T0)).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(store.leaseDeliveries('x', T0, 1, T0 + 1)).rejects.toMatchObject({ code: 'unavailable' });
+
+    await admin(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
+    await waitFor(() => store.healthy(), 5000, 'healthy after the outage');
+    expect((await store.queueStats('jobs', T0)).visible).toBe(before);
+    await store.sendToQueue('jobs', [send()], HOUR, T0);
+    expect((await store.queueStats('jobs', T0)).visible).toBe(before + 1);
+  });
+
+  it('refuses NUL characters per entry, without failing the rest of the group', async ({ onTestFailed }) => {
+    onTestFailed(() => void (failed = true));
+    const [store] = await nodes(1);
+    await store.createQueue(queue('jobs'));
+    const results = await store.sendToQueue('jobs', [send({ body: 'a\u0000b' }), send({ body: 'fine' })], HOUR, T0);
+    expect(results[0]).toMatchObject({ error: { code: 'invalid_request' } });
+    expect(results[1]).toMatchObject({ duplicate: false });
+    expect(await store.queueStats('jobs', T0)).toMatchObject({ visible: 1 });
+  });
+});
