@@ -17,6 +17,11 @@ export interface DeliveryConfig {
   connectionsPerOrigin: number;
   /** How often the engine sweeps for due retries it was not woken for. */
   pollIntervalMs: number;
+  /**
+   * Lease time beyond the attempt timeout, covering time in a lane's buffer. With several
+   * nodes on PostgreSQL, also how long a dead node's leased deliveries wait for a new node.
+   */
+  leaseMarginMs: number;
   breaker: BreakerConfig;
   /** Ceiling on how long a Retry-After header may postpone an attempt. */
   maxRetryAfterSeconds: number;
@@ -83,6 +88,7 @@ export function defaultConfig(): HeraldConfig {
       globalConcurrency: 2048,
       connectionsPerOrigin: 128,
       pollIntervalMs: 500,
+      leaseMarginMs: 60_000,
       breaker: { failureThreshold: 5, cooldownMs: 5_000, maxCooldownMs: 60_000 },
       maxRetryAfterSeconds: 3600,
       defaultPolicy: DEFAULT_DELIVERY_POLICY,
@@ -121,6 +127,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     rateLimitPerSecond: intFromEnv(env, 'HERALD_RATE_LIMIT'),
     logLevel: env.HERALD_LOG_LEVEL || undefined,
   };
+  const leaseMarginMs = intFromEnv(env, 'HERALD_LEASE_MARGIN_MS');
+  if (leaseMarginMs !== undefined) fromEnv.delivery = { leaseMarginMs };
   const merged: HeraldConfig = { ...base };
   for (const layer of [fromEnv, overrides]) {
     for (const [k, v] of Object.entries(layer)) {

@@ -47,9 +47,6 @@ export interface EngineHooks {
   disableSubscription(id: string, reason: string): Promise<void>;
 }
 
-/** Extra lease time beyond the attempt timeout, covering time spent in a lane's buffer. */
-const LEASE_MARGIN_MS = 60_000;
-
 /**
  * Outcomes wait this long (or until OUTCOME_BATCH of them) before being committed. Each
  * commit rewrites whole pages of the same tables, so committing a few milliseconds of
@@ -268,7 +265,10 @@ export class DeliveryEngine {
     lane.fetching = true;
     try {
       const now = Date.now();
-      const leaseUntil = now + lane.sub.deliveryPolicy.timeoutSeconds * 1000 + LEASE_MARGIN_MS;
+      // The attempt timeout plus a margin for time spent in the lane's buffer. On a shared
+      // store this is also how long a dead node's deliveries wait before another node
+      // takes them over.
+      const leaseUntil = now + lane.sub.deliveryPolicy.timeoutSeconds * 1000 + this.config.leaseMarginMs;
       this.stats.leaseQueries++;
       const leased = await this.store.leaseDeliveries(lane.sub.id, now, want, leaseUntil);
       if (lane.removed || !this.running) {
