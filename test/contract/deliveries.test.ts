@@ -159,6 +159,29 @@ for (const kind of STORES) {
       await s.releaseDeliveries([], T0);
     });
 
+    it('accepts times with fractions of a millisecond (backoff arithmetic produces them)', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      const e = entry('t', [a.id], { dueAtMs: T0 + 0.4 });
+      await s.publish([e], HOUR, T0 + 0.3);
+      let [d] = await s.leaseDeliveries(a.id, T0 + 1.2, 10, T0 + 1000.7);
+      await s.completeDeliveries(
+        [
+          {
+            kind: 'retry',
+            deliveryId: d.deliveryId,
+            dueAtMs: T0 + 500.4,
+            attempt: attempt(a.id, e.id, 1, { atMs: T0 + 0.5 }),
+          },
+        ],
+        T0 + 0.9,
+      );
+      expect(Math.abs((await s.nextDueAt(a.id))! - (T0 + 500.4))).toBeLessThan(1);
+      [d] = await s.leaseDeliveries(a.id, T0 + 501, 10, T0 + HOUR + 0.5);
+      await s.releaseDeliveries([d.deliveryId], T0 + 600.5);
+      expect(await s.leaseDeliveries(a.id, T0 + 601, 10, T0 + HOUR)).toHaveLength(1);
+    });
+
     it('nextDueAt: the earliest pending delivery, not one that is leased right now', async () => {
       const s = store();
       const [a] = await topicWithSubs(s, 't', 1);

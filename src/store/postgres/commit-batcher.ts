@@ -19,7 +19,7 @@ import type { AcceptResult, PublishEntry, SendEntry } from '../store.js';
 import { statement, type Client, type Database } from './database.js';
 import { createDeliveries, type NewDeliveries } from './deliveries.js';
 import { insertQueueMessages, type NewQueueMessage } from './queue-messages.js';
-import { encodeAttributes, hasNul, NUL_ERROR } from './rows.js';
+import { encodeAttributes, hasNul, ms, NUL_ERROR } from './rows.js';
 
 type Call = ({ kind: 'publish'; entries: PublishEntry[] } | { kind: 'send'; queue: string; entries: SendEntry[] }) & {
   windowMs: number;
@@ -157,7 +157,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
     results[c] = [];
     const scope = call.kind === 'send' ? `queue:${call.queue}` : null;
     call.entries.forEach((e, i) => {
-      if (!e.idempotencyKey || hasNul(e.body, e.attributes)) return;
+      if (!e.idempotencyKey || hasNul(e.body, e.attributes, e.idempotencyKey)) return;
       const k: Keyed = {
         scope: scope ?? `topic:${(e as PublishEntry).topic}`,
         key: e.idempotencyKey,
@@ -177,7 +177,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
     const out = results[c];
     if (out instanceof HeraldError) return;
     call.entries.forEach((e, i) => {
-      if (hasNul(e.body, e.attributes)) {
+      if (hasNul(e.body, e.attributes, e.idempotencyKey)) {
         out.push({ error: NUL_ERROR });
         return;
       }
@@ -249,8 +249,8 @@ async function claimIdempotencyKeys(client: Client, claims: Keyed[]): Promise<vo
         batch.map((k) => k.scope),
         batch.map((k) => k.key),
         batch.map((k) => k.id),
-        batch.map((k) => k.nowMs),
-        windowMs,
+        batch.map((k) => ms(k.nowMs)),
+        ms(windowMs),
       ]),
     );
     for (const r of rows.rows) claimed.add(`${r.scope}\n${r.key}`);

@@ -115,21 +115,24 @@ export class Database {
     return this.up;
   }
 
-  /** One statement, in its own (autocommit) transaction. */
+  /** One statement, in its own (autocommit) transaction; deadlocks are retried. */
   async query<R extends pg.QueryResultRow = any>(q: Query | string, values?: unknown[]): Promise<R[]> {
-    // Not pool.query: any failure to get a connection (refused, database not accepting
-    // connections, pool timeout) must read as unavailable, whatever its SQLSTATE.
-    const client = await this.connect();
-    let broken: Error | undefined;
-    try {
-      const result = await client.query<R>(q as pg.QueryConfig, values);
-      this.up = true;
-      return result.rows;
-    } catch (error) {
-      if (isConnectionError(error)) broken = error as Error;
-      throw this.translate(error);
-    } finally {
-      client.release(broken);
+    for (let attempt = 1; ; attempt++) {
+      // Not pool.query: any failure to get a connection (refused, database not accepting
+      // connections, pool timeout) must read as unavailable, whatever its SQLSTATE.
+      const client = await this.connect();
+      let broken: Error | undefined;
+      try {
+        const result = await client.query<R>(q as pg.QueryConfig, values);
+        this.up = true;
+        return result.rows;
+      } catch (error) {
+        if (isConnectionError(error)) broken = error as Error;
+        else if (RETRYABLE.has((error as { code?: string }).code ?? '') && attempt < 5) continue;
+        throw this.translate(error);
+      } finally {
+        client.release(broken);
+      }
     }
   }
 

@@ -32,6 +32,7 @@ import * as dl from './deliveries.js';
 import { migrate } from './migrations.js';
 import * as qm from './queue-messages.js';
 import {
+  ms,
   queueValues,
   subscriptionValues,
   toQueue,
@@ -126,7 +127,7 @@ export class PostgresStore implements Store {
   async createTopic(name: string, nowMs: number): Promise<{ topic: Topic; created: boolean }> {
     const inserted = await this.db.query(
       'INSERT INTO topics (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING name',
-      [name, nowMs],
+      [name, ms(nowMs)],
     );
     const [row] = await this.db.query<TopicRow>(getTopicStmt([name]));
     return { topic: toTopic(row), created: inserted.length === 1 };
@@ -380,8 +381,8 @@ export class PostgresStore implements Store {
         ]);
         if (!lock.rows[0].ok) return;
         await qm.expire(c, nowMs);
-        await c.query('DELETE FROM idempotency_keys WHERE created_at < $1', [nowMs - opts.idempotencyWindowMs]);
-        await c.query('DELETE FROM attempts WHERE at < $1', [nowMs - opts.attemptRetentionMs]);
+        await c.query('DELETE FROM idempotency_keys WHERE created_at < $1', [ms(nowMs - opts.idempotencyWindowMs)]);
+        await c.query('DELETE FROM attempts WHERE at < $1', [ms(nowMs - opts.attemptRetentionMs)]);
       },
       { asyncCommit: true },
     );
