@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'main',
           include: ['test/**/*.test.ts'],
-          exclude: postgres ? configDefaults.exclude : [...configDefaults.exclude, 'test/contract/postgres-*.test.ts'],
+          exclude: postgres ? configDefaults.exclude : [...configDefaults.exclude, 'test/**/postgres-*.test.ts'],
         },
       },
       ...(postgres
