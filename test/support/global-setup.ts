@@ -8,7 +8,14 @@ import { admin, ensureTestDatabase, STORES } from './stores.js';
 const usesPostgres = () => STORES.includes('postgres') || process.env.HERALD_TEST_STORE === 'postgres';
 
 export async function setup(): Promise<void> {
-  if (usesPostgres()) await ensureTestDatabase();
+  if (!usesPostgres()) return;
+  try {
+    await ensureTestDatabase();
+  } catch (error) {
+    throw new Error(
+      `the PostgreSQL tests need a server at HERALD_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres): ${String(error)}; HERALD_TEST_STORES=sqlite runs without it`,
+    );
+  }
 }
 
 export async function teardown(): Promise<void> {

@@ -52,7 +52,8 @@ export interface PostgresStoreOptions {
   healthCheckMs?: number;
 }
 
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+// Lower case only: search_path folds unquoted names to lower case, CREATE SCHEMA here quotes.
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Split `?schema=` off the URL (pg would pass unknown parameters to the server). */
 export function parseDatabaseUrl(url: string): { connectionString: string; schema: string } {
@@ -60,7 +61,7 @@ export function parseDatabaseUrl(url: string): { connectionString: string; schem
   const schema = parsed.searchParams.get('schema') ?? 'public';
   parsed.searchParams.delete('schema');
   if (!SCHEMA_NAME.test(schema)) {
-    throw new Error(`HERALD_DATABASE_URL: schema "${schema}" must be letters, digits and underscores`);
+    throw new Error(`HERALD_DATABASE_URL: schema "${schema}" must be lower-case letters, digits and underscores`);
   }
   return { connectionString: parsed.toString(), schema };
 }
@@ -93,7 +94,10 @@ export class PostgresStore implements Store {
   }
 
   async open(): Promise<void> {
-    const client = await this.db.connect();
+    const client = await this.db.connect().catch(async (error: unknown) => {
+      await this.db.close();
+      throw error;
+    });
     try {
       await migrate(client, this.schema);
     } catch (error) {
