@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { HeraldError } from '../../src/errors.js';
+import { Database } from '../../src/store/postgres/database.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { LeasedDelivery } from '../../src/store/store.js';
 import type { ReceivedMessage } from '../../src/types.js';
@@ -201,6 +202,81 @@ describe('postgres store shared by several nodes', () => {
     expect((await store.queueStats('jobs', T0)).visible).toBe(before);
     await store.sendToQueue('jobs', [send()], HOUR, T0);
     expect((await store.queueStats('jobs', T0)).visible).toBe(before + 1);
+  });
+
+  it('keeps running through backends terminated under load; every failure is unavailable', async ({ onTestFailed }) => {
+    onTestFailed(() => void (failed = true));
+    const name = randomName('herald_fault_');
+    await admin(`CREATE DATABASE ${name}`);
+    cleanups.push(async () => void (await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
+    const [store] = await nodes(1, { url: databaseUrl(name) });
+    const [sub] = await topicWithSubs(store, 't', 2);
+    const q = (await store.createQueue(queue('jobs'))).queue;
+    const errors: unknown[] = [];
+    let acked = 0;
+    let stop = false;
+    const load = async (i: number) => {
+      while (!stop) {
+        try {
+          if (i % 3 === 0) {
+            const r = await store.publish([entry('t', [sub.id], { queues: ['jobs'] })], HOUR, T0);
+            acked += r.length;
+          } else if (i % 3 === 1) {
+            const got = await store.receive(q, { max: 5, visibilityMs: 10, nowMs: Date.now() });
+            await store.ack(
+              'jobs',
+              got.map((m) => m.receipt),
+            );
+          } else {
+            const leased = await store.leaseDeliveries(sub.id, T0, 5, T0 + 10);
+            await store.completeDeliveries(
+              leased.map((d) => ({
+                kind: 'delivered',
+                deliveryId: d.deliveryId,
+                attempt: attempt(sub.id, d.messageId, 1),
+              })),
+              T0,
+            );
+          }
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+    };
+    const workers = Array.from({ length: 9 }, (_, i) => load(i));
+    for (let round = 0; round < 5; round++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    stop = true;
+    await Promise.all(workers);
+    expect(acked).toBeGreaterThan(0);
+    expect(errors.length).toBeGreaterThan(0); // the terminations did hit work in flight
+    for (const e of errors) expect(e).toMatchObject({ code: 'unavailable', status: 503 });
+    await waitFor(() => store.healthy(), 5000, 'healthy again');
+  });
+
+  it('fails a transaction whose connection is killed between statements as unavailable, without crashing', async () => {
+    const name = randomName('herald_fault_');
+    await admin(`CREATE DATABASE ${name}`);
+    cleanups.push(async () => void (await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
+    const db = new Database({ connectionString: databaseUrl(name), schema: 'public', poolSize: 2, healthCheckMs: 100 });
+    cleanups.push(() => db.close());
+    db.startHealthCheck();
+    const outcome = await db
+      .tx(async (client) => {
+        await client.query('SELECT 1');
+        // The client is checked out with no query running: the FATAL arrives as an 'error' event.
+        await admin('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+        await new Promise((r) => setTimeout(r, 200));
+        await client.query('SELECT 1');
+      })
+      .catch((e: unknown) => e);
+    expect(outcome).toMatchObject({ code: 'unavailable', status: 503 });
+    expect(db.healthy()).toBe(false);
+    await waitFor(() => db.healthy(), 5000, 'healthy again');
+    expect(await db.query('SELECT 2 AS n')).toEqual([{ n: 2 }]);
   });
 
   it('refuses NUL characters per entry, without failing the rest of the group', async ({ onTestFailed }) => {

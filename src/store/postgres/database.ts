@@ -94,6 +94,10 @@ export class Database {
     // An idle client lost its connection (server restart, pg_terminate_backend). The pool
     // has already dropped it; without a listener the 'error' event would kill the process.
     this.pool.on('error', () => this.down());
+    // The pool listens only while a client is idle. A client checked out (mid-transaction)
+    // whose connection breaks emits 'error' too, and an unheard 'error' event throws: keep
+    // a listener for the client's whole life. Its pending query fails and is handled there.
+    this.pool.on('connect', (client) => client.on('error', () => this.down()));
   }
 
   /** A dedicated client for the caller to manage (migrations). */
