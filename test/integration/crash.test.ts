@@ -106,6 +106,37 @@ describe('crash safety', () => {
     );
   }, 90_000);
 
+  it('re-delivers a delivery that was in flight when the server was killed', async () => {
+    const dataDir = tempDir('herald-inflight-');
+    // The first request hangs (the server dies during it); later ones are answered.
+    const rx = await startReceiver((_r, n) => (n === 1 ? { status: 200, delayMs: 10_000 } : 200));
+    cleanups.push(
+      () => rx.close(),
+      () => removeDir(dataDir),
+    );
+    // On PostgreSQL the killed server's lease must run out first: keep it short.
+    const env = TEST_STORE === 'postgres' ? { HERALD_LEASE_MARGIN_MS: '1000' } : undefined;
+    const port = await freePort();
+    const first = await spawnHerald({ dataDir, port, apiKey: 'k', env });
+    cleanups.push(() => {
+      first.proc.kill('SIGKILL');
+    });
+    const client = new HeraldClient({ url: first.url, apiKey: 'k' });
+    cleanups.push(() => client.close());
+    await client.createTopic('t');
+    await client.subscribe('t', { protocol: 'http', endpoint: rx.url, deliveryPolicy: { timeoutSeconds: 1 } });
+    const { id } = await client.publish('t', { body: 'in flight' });
+    await waitFor(() => rx.requests.length === 1, 5000, 'the first attempt');
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    const again = await spawnHerald({ dataDir, port, apiKey: 'k', env });
+    cleanups.push(() => {
+      again.proc.kill('SIGKILL');
+    });
+    await waitFor(() => rx.requests.length >= 2, 15_000, 'the delivery again after the restart');
+    expect(rx.requests.map((r) => r.headers['webhook-id'])).toEqual([id, id]);
+  });
+
   it('refuses a second server on the same SQLite data directory', async () => {
     const dataDir = tempDir('herald-lock-');
     cleanups.push(() => removeDir(dataDir));
