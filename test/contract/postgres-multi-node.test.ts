@@ -279,6 +279,27 @@ describe('postgres store shared by several nodes', () => {
     expect(await db.query('SELECT 2 AS n')).toEqual([{ n: 2 }]);
   });
 
+  it('group-commits concurrent publishes and sends: one transaction for a burst', async ({ onTestFailed }) => {
+    onTestFailed(() => void (failed = true));
+    const [store] = await nodes(1);
+    const [a, b] = await topicWithSubs(store, 't', 2);
+    await store.createQueue(queue('jobs'));
+    const before = store.commitStats();
+    const calls = Array.from({ length: 40 }, (_, i) =>
+      i % 2 === 0
+        ? store.publish([entry('t', [a.id, b.id], { queues: ['jobs'] }), entry('t', [a.id])], HOUR, T0)
+        : store.sendToQueue('jobs', [send()], HOUR, T0),
+    );
+    const results = await Promise.all(calls);
+    expect(results.flat().every((r) => 'id' in r && !r.duplicate)).toBe(true);
+    const after = store.commitStats();
+    expect(after.writes - before.writes).toBe(40);
+    expect(after.groups - before.groups).toBe(1);
+    expect(await store.leaseDeliveries(a.id, T0, 100, T0 + HOUR)).toHaveLength(40);
+    expect(await store.leaseDeliveries(b.id, T0, 100, T0 + HOUR)).toHaveLength(20);
+    expect(await store.queueStats('jobs', T0)).toMatchObject({ visible: 40 });
+  });
+
   it('refuses NUL characters per entry, without failing the rest of the group', async ({ onTestFailed }) => {
     onTestFailed(() => void (failed = true));
     const [store] = await nodes(1);
