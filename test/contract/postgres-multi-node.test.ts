@@ -298,6 +298,18 @@ describe('postgres store shared by several nodes', () => {
     expect(await store.leaseDeliveries(a.id, T0, 100, T0 + HOUR)).toHaveLength(40);
     expect(await store.leaseDeliveries(b.id, T0, 100, T0 + HOUR)).toHaveLength(20);
     expect(await store.queueStats('jobs', T0)).toMatchObject({ visible: 40 });
+
+    // A flood is cut into transactions of at most 10,000 messages (whole calls each).
+    const big = () =>
+      store.sendToQueue(
+        'jobs',
+        Array.from({ length: 6000 }, () => send()),
+        HOUR,
+        T0,
+      );
+    await Promise.all([big(), big()]);
+    expect(store.commitStats().groups - after.groups).toBe(2);
+    expect(await store.queueStats('jobs', T0)).toMatchObject({ visible: 12_040 });
   });
 
   it('refuses NUL characters per entry, without failing the rest of the group', async ({ onTestFailed }) => {

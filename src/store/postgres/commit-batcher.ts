@@ -39,6 +39,9 @@ interface Keyed {
   duplicateOf?: string;
 }
 
+/** Messages per transaction at most, so one commit's latency stays bounded under a flood. */
+const MAX_GROUP_ENTRIES = 10_000;
+
 const queuesByName = statement(
   'herald_queues_by_name',
   // FOR KEY SHARE: a concurrent deleteQueue waits for this commit instead of breaking it.
@@ -98,8 +101,12 @@ export class CommitBatcher {
 
   private async flush(): Promise<void> {
     this.scheduled = false;
-    const group = this.waiting;
-    this.waiting = [];
+    // Take calls up to MAX_GROUP_ENTRIES messages (at least one call); the rest form the next group.
+    let take = 0;
+    for (let entries = 0; take < this.waiting.length && (take === 0 || entries < MAX_GROUP_ENTRIES); take++) {
+      entries += this.waiting[take].entries.length;
+    }
+    const group = this.waiting.splice(0, take);
     if (group.length === 0) return;
     this.inFlight = true;
     try {
