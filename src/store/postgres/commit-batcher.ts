@@ -101,10 +101,15 @@ export class CommitBatcher {
 
   private async flush(): Promise<void> {
     this.scheduled = false;
-    // Take calls up to MAX_GROUP_ENTRIES messages (at least one call); the rest form the next group.
+    // Take whole calls while they fit in MAX_GROUP_ENTRIES messages (always at least one);
+    // the rest form the next group.
     let take = 0;
-    for (let entries = 0; take < this.waiting.length && (take === 0 || entries < MAX_GROUP_ENTRIES); take++) {
-      entries += this.waiting[take].entries.length;
+    let entries = 0;
+    while (take < this.waiting.length) {
+      const n = this.waiting[take].entries.length;
+      if (take > 0 && entries + n > MAX_GROUP_ENTRIES) break;
+      entries += n;
+      take++;
     }
     const group = this.waiting.splice(0, take);
     if (group.length === 0) return;
