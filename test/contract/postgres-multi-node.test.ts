@@ -15,10 +15,11 @@ import { admin, databaseUrl, freshPostgresUrl, randomName } from '../support/sto
 import { attempt, entry, HOUR, queue, send, T0, topicWithSubs } from './fixtures.js';
 
 describe('postgres store shared by several nodes', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  let failed = false;
-  afterEach(async () => {
-    for (const fn of cleanups.splice(0).reverse()) await fn();
+  /** Run after each test; `failed` keeps its schema for inspection. */
+  const cleanups: Array<(failed: boolean) => Promise<void>> = [];
+  afterEach(async (ctx) => {
+    const failed = ctx.task.result?.state === 'fail';
+    for (const fn of cleanups.splice(0).reverse()) await fn(failed);
   });
 
   /** `n` stores on one fresh schema, opened one after the other (or all at once). */
@@ -26,7 +27,7 @@ describe('postgres store shared by several nodes', () => {
     const db = opts.url ? null : await freshPostgresUrl();
     const url = opts.url ?? db!.url;
     const stores = Array.from({ length: n }, () => new PostgresStore({ url, poolSize: 4, healthCheckMs: 100 }));
-    cleanups.push(async () => {
+    cleanups.push(async (failed) => {
       for (const s of stores) await s.close();
       if (db && !failed) await db.drop();
     });
@@ -35,8 +36,7 @@ describe('postgres store shared by several nodes', () => {
     return stores;
   }
 
-  it('concurrent leases from two nodes never hand out the same delivery', async ({ onTestFailed }) => {
-    onTestFailed(() => void (failed = true));
+  it('concurrent leases from two nodes never hand out the same delivery', async () => {
     const [a, b] = await nodes(2);
     const [sub] = await topicWithSubs(a, 't', 1);
     const entries = Array.from({ length: 300 }, () => entry('t', [sub.id]));
@@ -55,10 +55,7 @@ describe('postgres store shared by several nodes', () => {
     expect(new Set(ids).size).toBe(300);
   });
 
-  it('a valid lease keeps a slow delivery from other nodes; once it expires another node takes it and the late outcome is ignored', async ({
-    onTestFailed,
-  }) => {
-    onTestFailed(() => void (failed = true));
+  it('a valid lease keeps a slow delivery from other nodes; once it expires another node takes it and the late outcome is ignored', async () => {
     const [a, b] = await nodes(2);
     const [sub] = await topicWithSubs(a, 't', 1);
     const e = entry('t', [sub.id]);
@@ -100,10 +97,7 @@ describe('postgres store shared by several nodes', () => {
     expect(third).toMatchObject({ messageId: e.id, attempts: 1 });
   });
 
-  it('concurrent receives from three nodes never return a message twice within its visibility', async ({
-    onTestFailed,
-  }) => {
-    onTestFailed(() => void (failed = true));
+  it('concurrent receives from three nodes never return a message twice within its visibility', async () => {
     const stores = await nodes(3);
     const q = (await stores[0].createQueue(queue('jobs'))).queue;
     for (let i = 0; i < 3; i++) {
@@ -133,18 +127,17 @@ describe('postgres store shared by several nodes', () => {
     expect(acked).toEqual({ acked: 300, failed: [] });
   });
 
-  it('three nodes starting at once migrate the schema exactly once', async ({ onTestFailed }) => {
-    onTestFailed(() => void (failed = true));
+  it('three nodes starting at once migrate the schema exactly once', async () => {
     const db = await freshPostgresUrl();
     await nodes(3, { together: true, url: db.url });
-    cleanups.push(() => db.drop());
+    cleanups.push(async (failed) => void (failed || (await db.drop())));
     const ledger = await admin(`SELECT version, name FROM ${db.schema}.herald_migrations`, [], 'herald_test');
     expect(ledger).toEqual([{ version: 1, name: 'core' }]);
   });
 
   it('refuses a schema written by a newer Herald', async () => {
     const db = await freshPostgresUrl();
-    cleanups.push(() => db.drop());
+    cleanups.push(async (failed) => void (failed || (await db.drop())));
     const first = new PostgresStore({ url: db.url });
     await first.open();
     await first.close();
@@ -160,10 +153,7 @@ describe('postgres store shared by several nodes', () => {
     expect(store.healthy()).toBe(false);
   });
 
-  it('survives terminated backends and an outage: 503s and unhealthy meanwhile, then recovers with every committed message', async ({
-    onTestFailed,
-  }) => {
-    onTestFailed(() => void (failed = true));
+  it('survives terminated backends and an outage: 503s and unhealthy meanwhile, then recovers with every committed message', async () => {
     // A database of its own: terminating backends must not touch other tests.
     const name = randomName('herald_fault_');
     await admin(`CREATE DATABASE ${name}`);
@@ -204,8 +194,7 @@ describe('postgres store shared by several nodes', () => {
     expect((await store.queueStats('jobs', T0)).visible).toBe(before + 1);
   });
 
-  it('keeps running through backends terminated under load; every failure is unavailable', async ({ onTestFailed }) => {
-    onTestFailed(() => void (failed = true));
+  it('keeps running through backends terminated under load; every failure is unavailable', async () => {
     const name = randomName('herald_fault_');
     await admin(`CREATE DATABASE ${name}`);
     cleanups.push(async () => void (await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
@@ -279,8 +268,7 @@ describe('postgres store shared by several nodes', () => {
     expect(await db.query('SELECT 2 AS n')).toEqual([{ n: 2 }]);
   });
 
-  it('group-commits concurrent publishes and sends: one transaction for a burst', async ({ onTestFailed }) => {
-    onTestFailed(() => void (failed = true));
+  it('group-commits concurrent publishes and sends: one transaction for a burst', async () => {
     const [store] = await nodes(1);
     const [a, b] = await topicWithSubs(store, 't', 2);
     await store.createQueue(queue('jobs'));
@@ -312,8 +300,7 @@ describe('postgres store shared by several nodes', () => {
     expect(await store.queueStats('jobs', T0)).toMatchObject({ visible: 12_040 });
   });
 
-  it('refuses NUL characters per entry, without failing the rest of the group', async ({ onTestFailed }) => {
-    onTestFailed(() => void (failed = true));
+  it('refuses NUL characters per entry, without failing the rest of the group', async () => {
     const [store] = await nodes(1);
     await store.createQueue(queue('jobs'));
     const results = await store.sendToQueue('jobs', [send({ body: 'a\u0000b' }), send({ body: 'fine' })], HOUR, T0);
