@@ -146,10 +146,11 @@ describe('postgres store shared by several nodes', () => {
   });
 
   it('reports an unreachable database as unavailable (503) and unhealthy', async () => {
-    const store = new PostgresStore({ url: 'postgres://postgres@127.0.0.1:1/none' });
+    const store = new PostgresStore({ url: 'postgres://postgres:secret@127.0.0.1:1/none' });
     const error = await store.open().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HeraldError);
     expect(error).toMatchObject({ code: 'unavailable', status: 503 });
+    expect((error as Error).message).toMatch(/postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/none: .*ECONNREFUSED/);
     expect(store.healthy()).toBe(false);
   });
 

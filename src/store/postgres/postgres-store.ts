@@ -78,12 +78,17 @@ const subscriptionsOfTopic = statement(
 export class PostgresStore implements Store {
   private readonly db: Database;
   private readonly schema: string;
+  /** The URL without its password, for messages. */
+  private readonly where: string;
   private readonly batcher: CommitBatcher;
   private open_ = false;
 
   constructor(options: PostgresStoreOptions) {
     const { connectionString, schema } = parseDatabaseUrl(options.url);
     this.schema = schema;
+    const shown = new URL(connectionString);
+    if (shown.password) shown.password = '***';
+    this.where = shown.toString();
     this.db = new Database({
       connectionString,
       schema,
@@ -94,9 +99,11 @@ export class PostgresStore implements Store {
   }
 
   async open(): Promise<void> {
-    const client = await this.db.connect().catch(async (error: unknown) => {
+    const client = await this.db.connect().catch(async (error: HeraldError) => {
       await this.db.close();
-      throw error;
+      // At start the operator needs the reason (refused, wrong password, no such database).
+      const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
+      throw new HeraldError('unavailable', `cannot connect to PostgreSQL at ${this.where}: ${cause}`, { cause: error });
     });
     try {
       await migrate(client, this.schema);
