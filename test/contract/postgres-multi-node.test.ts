@@ -56,14 +56,18 @@ describe('postgres store shared by several nodes', () => {
   });
 
   it('a valid lease keeps a slow delivery from other nodes; once it expires another node takes it and the late outcome is ignored', async () => {
-    const [a, b] = await nodes(2);
+    const db = await freshPostgresUrl();
+    cleanups.push(async (failed) => void (failed || (await db.drop())));
+    const [a] = await nodes(1, { url: db.url });
     const [sub] = await topicWithSubs(a, 't', 1);
     const e = entry('t', [sub.id]);
     await a.publish([e], HOUR, T0);
 
     const [slow] = await a.leaseDeliveries(sub.id, T0, 10, T0 + 1000);
     expect(slow.messageId).toBe(e.id);
-    // Node B sees nothing due while A's lease holds, and knows when it runs out.
+    // Node B starts now: opening recovers nothing (A is alive and holds its lease)...
+    const [b] = await nodes(1, { url: db.url });
+    // ...so B sees nothing due while A's lease holds, and knows when it runs out.
     expect(await b.leaseDeliveries(sub.id, T0 + 999, 10, T0 + HOUR)).toEqual([]);
     expect(await b.nextDueAt(sub.id)).toBe(T0 + 1000);
 
