@@ -131,6 +131,22 @@ describe('postgres store shared by several nodes', () => {
     expect(acked).toEqual({ acked: 300, failed: [] });
   });
 
+  it('the same idempotency key sent to three nodes at once is accepted once; all answer its id', async () => {
+    const stores = await nodes(3);
+    await stores[0].createQueue(queue('jobs'));
+    for (let round = 0; round < 10; round++) {
+      const key = `k${round}`;
+      const results = (
+        await Promise.all(
+          stores.flatMap((s) => [s, s]).map((s) => s.sendToQueue('jobs', [send({ idempotencyKey: key })], HOUR, T0)),
+        )
+      ).flat() as Array<{ id: string; duplicate: boolean }>;
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    }
+    expect(await stores[1].queueStats('jobs', T0)).toMatchObject({ visible: 10 });
+  });
+
   it('three nodes starting at once migrate the schema exactly once', async () => {
     const db = await freshPostgresUrl();
     await nodes(3, { together: true, url: db.url });
