@@ -17,6 +17,11 @@ export interface DeliveryConfig {
   connectionsPerOrigin: number;
   /** How often the engine sweeps for due retries it was not woken for. */
   pollIntervalMs: number;
+  /**
+   * Lease time beyond the attempt timeout, covering time in a lane's buffer. With several
+   * nodes on PostgreSQL, also how long a dead node's leased deliveries wait for a new node.
+   */
+  leaseMarginMs: number;
   breaker: BreakerConfig;
   /** Ceiling on how long a Retry-After header may postpone an attempt. */
   maxRetryAfterSeconds: number;
@@ -24,11 +29,6 @@ export interface DeliveryConfig {
   defaultPolicy: DeliveryPolicy;
   /** Random spread applied to backoff delays, 0..1. */
   jitter: number;
-  /**
-   * A lease on a delivery lasts its attempt timeout plus this margin (time spent waiting in
-   * a lane's buffer). When a node dies, others take its leased deliveries after that long.
-   */
-  leaseMarginMs: number;
 }
 
 export interface HeraldConfig {
@@ -92,11 +92,11 @@ export function defaultConfig(): HeraldConfig {
       globalConcurrency: 2048,
       connectionsPerOrigin: 128,
       pollIntervalMs: 500,
+      leaseMarginMs: 30_000,
       breaker: { failureThreshold: 5, cooldownMs: 5_000, maxCooldownMs: 60_000 },
       maxRetryAfterSeconds: 3600,
       defaultPolicy: DEFAULT_DELIVERY_POLICY,
       jitter: 0.2,
-      leaseMarginMs: 30_000,
     },
     attemptRetentionSeconds: 7 * 24 * 3600,
     idempotencyWindowSeconds: 300,

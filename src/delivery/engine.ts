@@ -328,6 +328,9 @@ export class DeliveryEngine {
     lane.fetching = true;
     try {
       const now = Date.now();
+      // The attempt timeout plus a margin for time spent in the lane's buffer. On a shared
+      // store this is also how long a dead node's deliveries wait before another node
+      // takes them over.
       const leaseUntil = now + lane.sub.deliveryPolicy.timeoutSeconds * 1000 + this.config.leaseMarginMs;
       this.stats.leaseQueries++;
       const leased = await this.store.leaseDeliveries(lane.sub.id, now, want, leaseUntil);

@@ -8,16 +8,12 @@ import { openTestStore, type StoreKind, type TestStore } from '../support/stores
 /** A fresh store for every test of the enclosing describe; kept for inspection if the test failed. */
 export function useStore(kind: StoreKind): () => Store {
   let current: TestStore | null = null;
-  let failed = false;
-  beforeEach(async (ctx) => {
-    failed = false;
-    ctx.onTestFailed(() => {
-      failed = true;
-    });
+  beforeEach(async () => {
     current = await openTestStore(kind);
   });
-  afterEach(async () => {
-    await current?.close(failed);
+  // (onTestFailed would run only after this hook: read the result instead.)
+  afterEach(async (ctx) => {
+    await current?.close(ctx.task.result?.state === 'fail');
     current = null;
   });
   return () => current!.store;
@@ -27,7 +23,8 @@ export const T0 = 1_700_000_000_000;
 
 let counter = 0;
 /** Ids that sort by creation, like the uuidv7 ids Herald assigns. */
-export const newId = (prefix = 'm') => `${prefix}-${String(++counter).padStart(6, '0')}-${Math.random().toString(36).slice(2, 8)}`;
+export const newId = (prefix = 'm') =>
+  `${prefix}-${String(++counter).padStart(6, '0')}-${Math.random().toString(36).slice(2, 8)}`;
 
 export function subscription(topic: string, over: Partial<Subscription> = {}): Subscription {
   return {

@@ -87,9 +87,7 @@ for (const kind of STORES) {
       const notFound = { code: 'queue_not_found' };
       await expect(s.queueStats('nope', T0)).rejects.toMatchObject(notFound);
       await expect(s.sendToQueue('nope', [send()], HOUR, T0)).rejects.toMatchObject(notFound);
-      await expect(s.receive(queue('nope'), { max: 1, visibilityMs: 1000, nowMs: T0 })).rejects.toMatchObject(
-        notFound,
-      );
+      await expect(s.receive(queue('nope'), { max: 1, visibilityMs: 1000, nowMs: T0 })).rejects.toMatchObject(notFound);
       await expect(s.ack('nope', ['1.1'])).rejects.toMatchObject(notFound);
       await expect(s.purge('nope')).rejects.toMatchObject(notFound);
       await expect(s.nextVisibleAt('nope')).rejects.toMatchObject(notFound);

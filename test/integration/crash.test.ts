@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HeraldClient } from '../../src/client/index.js';
 import { freePort, spawnHerald, type HeraldChild } from '../support/child.js';
-import { removeDir, tempDir, waitFor } from '../support/herald.js';
+import { removeDir, tempDir, TEST_STORE, waitFor } from '../support/herald.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 
 describe('crash safety', () => {
@@ -25,7 +25,10 @@ describe('crash safety', () => {
       () => removeDir(dataDir),
     );
 
-    let child: HeraldChild = await spawnHerald({ dataDir, port, apiKey });
+    // On PostgreSQL leases outlive the process: what the killed server had leased is due
+    // again when its leases run out (attempt timeout + margin), so keep both short.
+    const env = TEST_STORE === 'postgres' ? { HERALD_LEASE_MARGIN_MS: '2000' } : undefined;
+    let child: HeraldChild = await spawnHerald({ dataDir, port, apiKey, env });
     cleanups.push(() => {
       child.proc.kill('SIGKILL');
     });
@@ -34,7 +37,12 @@ describe('crash safety', () => {
     await client.createTopic('events');
     await client.createQueue('sink');
     await client.subscribe('events', { protocol: 'queue', endpoint: 'sink', raw: true });
-    await client.subscribe('events', { protocol: 'http', endpoint: rx.url, raw: true });
+    await client.subscribe('events', {
+      protocol: 'http',
+      endpoint: rx.url,
+      raw: true,
+      deliveryPolicy: { timeoutSeconds: 2 },
+    });
 
     // Concurrent publishers: single messages and small batches, until the server dies.
     const acked = new Set<string>();
@@ -66,7 +74,7 @@ describe('crash safety', () => {
     const ackedIds = [...acked];
     expect(ackedIds.length).toBeGreaterThanOrEqual(2000);
 
-    child = await spawnHerald({ dataDir, port, apiKey });
+    child = await spawnHerald({ dataDir, port, apiKey, env });
 
     // Every acknowledged message reaches the webhook...
     await waitFor(
@@ -98,14 +106,46 @@ describe('crash safety', () => {
     );
   }, 90_000);
 
-  it('refuses a second server on the same data directory', async () => {
-    const dataDir = tempDir('herald-lock-');
-    cleanups.push(() => removeDir(dataDir));
-    const first = await spawnHerald({ dataDir, port: await freePort(), apiKey: 'k' });
+  it('re-delivers a delivery that was in flight when the server was killed', async () => {
+    const dataDir = tempDir('herald-inflight-');
+    // The first request hangs (the server dies during it); later ones are answered.
+    const rx = await startReceiver((_r, n) => (n === 1 ? { status: 200, delayMs: 10_000 } : 200));
+    cleanups.push(
+      () => rx.close(),
+      () => removeDir(dataDir),
+    );
+    // On PostgreSQL the killed server's lease must run out first: keep it short.
+    const env = TEST_STORE === 'postgres' ? { HERALD_LEASE_MARGIN_MS: '1000' } : undefined;
+    const port = await freePort();
+    const first = await spawnHerald({ dataDir, port, apiKey: 'k', env });
     cleanups.push(() => {
       first.proc.kill('SIGKILL');
     });
-    await expect(spawnHerald({ dataDir, port: await freePort(), apiKey: 'k' })).rejects.toThrow(
+    const client = new HeraldClient({ url: first.url, apiKey: 'k' });
+    cleanups.push(() => client.close());
+    await client.createTopic('t');
+    await client.subscribe('t', { protocol: 'http', endpoint: rx.url, deliveryPolicy: { timeoutSeconds: 1 } });
+    const { id } = await client.publish('t', { body: 'in flight' });
+    await waitFor(() => rx.requests.length === 1, 5000, 'the first attempt');
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    const again = await spawnHerald({ dataDir, port, apiKey: 'k', env });
+    cleanups.push(() => {
+      again.proc.kill('SIGKILL');
+    });
+    await waitFor(() => rx.requests.length >= 2, 15_000, 'the delivery again after the restart');
+    expect(rx.requests.map((r) => r.headers['webhook-id'])).toEqual([id, id]);
+  });
+
+  it('refuses a second server on the same SQLite data directory', async () => {
+    const dataDir = tempDir('herald-lock-');
+    cleanups.push(() => removeDir(dataDir));
+    const sqlite = { HERALD_DATABASE_URL: '' }; // the lock file is SQLite's; PostgreSQL nodes share by design
+    const first = await spawnHerald({ dataDir, port: await freePort(), apiKey: 'k', env: sqlite });
+    cleanups.push(() => {
+      first.proc.kill('SIGKILL');
+    });
+    await expect(spawnHerald({ dataDir, port: await freePort(), apiKey: 'k', env: sqlite })).rejects.toThrow(
       /in use by another Herald process/,
     );
   });

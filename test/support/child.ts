@@ -1,7 +1,11 @@
-/** Run the real `herald serve` binary as a child process (for crash and shutdown tests). */
+/**
+ * Run the real `herald serve` binary as a child process (for crash and shutdown tests).
+ * With HERALD_TEST_STORE=postgres it gets the data directory's PostgreSQL schema too.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { testDatabaseUrl } from './herald.js';
 
 export const HERALD_BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -29,9 +33,11 @@ export async function spawnHerald(opts: {
   apiKey?: string;
   env?: Record<string, string>;
 }): Promise<HeraldChild> {
+  const databaseUrl = await testDatabaseUrl(opts.dataDir);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     HERALD_LOG_LEVEL: 'warn',
+    ...(databaseUrl ? { HERALD_DATABASE_URL: databaseUrl } : {}),
     ...opts.env,
   };
   if (opts.apiKey) env.HERALD_API_KEY = opts.apiKey;

@@ -1,4 +1,9 @@
-/** Start a real Herald (in this process) on a fresh SQLite data directory and a free port. */
+/**
+ * Start a real Herald (in this process) on a fresh data directory and a free port. With
+ * HERALD_TEST_STORE=postgres the store is PostgreSQL: a fresh schema per data directory
+ * (so a restart on the same directory finds its data again), dropped at the end of the run
+ * by the global teardown (test/support/global-setup.ts).
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +11,20 @@ import pino from 'pino';
 import { HeraldClient } from '../../src/client/index.js';
 import type { ConfigOverrides } from '../../src/config.js';
 import { startHerald, type Herald } from '../../src/server/herald.js';
+import { freshPostgresUrl } from './stores.js';
+
+/** Which store integration tests run on: HERALD_TEST_STORE=postgres, else SQLite. */
+export const TEST_STORE = process.env.HERALD_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+const databases = new Map<string, Promise<string>>();
+
+/** The PostgreSQL URL that stands for `dataDir` when testing on PostgreSQL (else undefined). */
+export async function testDatabaseUrl(dataDir: string): Promise<string | undefined> {
+  if (TEST_STORE !== 'postgres') return undefined;
+  let url = databases.get(dataDir);
+  if (!url) databases.set(dataDir, (url = freshPostgresUrl('it_').then((db) => db.url)));
+  return url;
+}
 
 export interface TestHerald {
   herald: Herald;
@@ -32,6 +51,7 @@ export async function startTestHerald(overrides: ConfigOverrides = {}, dataDir =
     host: '127.0.0.1',
     port: 0,
     dataDir,
+    databaseUrl: await testDatabaseUrl(dataDir),
     apiKey: 'test-key',
     logger: pino({ level: process.env.HERALD_TEST_LOG ?? 'silent' }),
     ...overrides,

@@ -8,11 +8,13 @@
  * postgres://postgres@127.0.0.1:5432/postgres, used to create `herald_test`).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { removeDir, tempDir } from './herald.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -61,9 +63,9 @@ export function ensureTestDatabase(): Promise<void> {
 export const randomName = (prefix: string) => `${prefix}${randomBytes(6).toString('hex')}`;
 
 /** A fresh, empty schema's URL in `herald_test` (the store creates the schema on open). */
-export async function freshPostgresUrl(): Promise<{ url: string; schema: string; drop(): Promise<void> }> {
+export async function freshPostgresUrl(prefix = 't_'): Promise<{ url: string; schema: string; drop(): Promise<void> }> {
   await ensureTestDatabase();
-  const schema = randomName('t_');
+  const schema = randomName(prefix);
   return {
     url: databaseUrl('herald_test', schema),
     schema,
@@ -80,7 +82,7 @@ export interface TestStore {
 
 export async function openTestStore(kind: StoreKind): Promise<TestStore> {
   if (kind === 'sqlite') {
-    const dir = tempDir('herald-store-');
+    const dir = mkdtempSync(join(tmpdir(), 'herald-store-'));
     const store = new SqliteStore({ dataDir: dir });
     await store.open();
     return {
@@ -88,7 +90,7 @@ export async function openTestStore(kind: StoreKind): Promise<TestStore> {
       store,
       async close(keep = false) {
         await store.close();
-        if (!keep) removeDir(dir);
+        if (!keep) rmSync(dir, { recursive: true, force: true });
       },
     };
   }

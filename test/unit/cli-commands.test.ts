@@ -570,7 +570,13 @@ describe('herald serve', () => {
     expect((await herald(['serve'], { serve })).code).toBe(0);
     const all = ['serve', '--port', '9000', '--host', '127.0.0.1', '--data-dir', '/tmp/h', '--role', 'api'];
     expect((await herald([...all, '--log-level', 'warn'], { serve })).code).toBe(0);
-    expect(calls).toEqual([{}, { port: 9000, host: '127.0.0.1', dataDir: '/tmp/h', role: 'api', logLevel: 'warn' }]);
+    const pg = 'postgres://herald@db:5432/herald?schema=h';
+    expect((await herald(['serve', '--database-url', pg], { serve })).code).toBe(0);
+    expect(calls).toEqual([
+      {},
+      { port: 9000, host: '127.0.0.1', dataDir: '/tmp/h', role: 'api', logLevel: 'warn' },
+      { databaseUrl: pg },
+    ]);
     for (const bad of [
       ['serve', '--role', 'worker'],
       ['serve', '--port', 'http'],
@@ -578,7 +584,7 @@ describe('herald serve', () => {
     ]) {
       expect((await herald(bad, { serve })).code).toBe(2);
     }
-    expect(calls).toHaveLength(2);
+    expect(calls).toHaveLength(3);
   });
 
   it('reports a server that fails to start and exits 1', async () => {

@@ -19,12 +19,9 @@ import type { AcceptResult, PublishEntry, SendEntry } from '../store.js';
 import { statement, type Client, type Database } from './database.js';
 import { createDeliveries, type NewDeliveries } from './deliveries.js';
 import { insertQueueMessages, type NewQueueMessage } from './queue-messages.js';
-import { encodeAttributes, hasNul, NUL_ERROR } from './rows.js';
+import { encodeAttributes, hasNul, ms, NUL_ERROR } from './rows.js';
 
-type Call = (
-  | { kind: 'publish'; entries: PublishEntry[] }
-  | { kind: 'send'; queue: string; entries: SendEntry[] }
-) & {
+type Call = ({ kind: 'publish'; entries: PublishEntry[] } | { kind: 'send'; queue: string; entries: SendEntry[] }) & {
   windowMs: number;
   nowMs: number;
   resolve: (results: AcceptResult[]) => void;
@@ -41,6 +38,9 @@ interface Keyed {
   /** Set once resolved: the id to answer with when this entry is a duplicate. */
   duplicateOf?: string;
 }
+
+/** Messages per transaction at most, so one commit's latency stays bounded under a flood. */
+const MAX_GROUP_ENTRIES = 10_000;
 
 const queuesByName = statement(
   'herald_queues_by_name',
@@ -101,8 +101,17 @@ export class CommitBatcher {
 
   private async flush(): Promise<void> {
     this.scheduled = false;
-    const group = this.waiting;
-    this.waiting = [];
+    // Take whole calls while they fit in MAX_GROUP_ENTRIES messages (always at least one);
+    // the rest form the next group.
+    let take = 0;
+    let entries = 0;
+    while (take < this.waiting.length) {
+      const n = this.waiting[take].entries.length;
+      if (take > 0 && entries + n > MAX_GROUP_ENTRIES) break;
+      entries += n;
+      take++;
+    }
+    const group = this.waiting.splice(0, take);
     if (group.length === 0) return;
     this.inFlight = true;
     try {
@@ -160,7 +169,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
     results[c] = [];
     const scope = call.kind === 'send' ? `queue:${call.queue}` : null;
     call.entries.forEach((e, i) => {
-      if (!e.idempotencyKey || hasNul(e.body, e.attributes)) return;
+      if (!e.idempotencyKey || hasNul(e.body, e.attributes, e.idempotencyKey)) return;
       const k: Keyed = {
         scope: scope ?? `topic:${(e as PublishEntry).topic}`,
         key: e.idempotencyKey,
@@ -180,7 +189,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
     const out = results[c];
     if (out instanceof HeraldError) return;
     call.entries.forEach((e, i) => {
-      if (hasNul(e.body, e.attributes)) {
+      if (hasNul(e.body, e.attributes, e.idempotencyKey)) {
         out.push({ error: NUL_ERROR });
         return;
       }
@@ -248,7 +257,13 @@ async function claimIdempotencyKeys(client: Client, claims: Keyed[]): Promise<vo
   for (const windowMs of new Set(unique.map((k) => k.windowMs))) {
     const batch = unique.filter((k) => k.windowMs === windowMs);
     const rows = await client.query(
-      claimKeys([batch.map((k) => k.scope), batch.map((k) => k.key), batch.map((k) => k.id), batch.map((k) => k.nowMs), windowMs]),
+      claimKeys([
+        batch.map((k) => k.scope),
+        batch.map((k) => k.key),
+        batch.map((k) => k.id),
+        batch.map((k) => ms(k.nowMs)),
+        ms(windowMs),
+      ]),
     );
     for (const r of rows.rows) claimed.add(`${r.scope}\n${r.key}`);
   }

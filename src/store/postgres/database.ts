@@ -42,7 +42,15 @@ const types = {
 const RETRYABLE = new Set(['40P01', '40001']);
 
 /** Socket-level failures Node reports while reaching or talking to the server. */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
 /** pg's own messages for a connection that broke or could not be made (no code attached). */
 const PG_CONNECTION_MESSAGES =
   /Connection terminated|connection error|timeout exceeded when trying to connect|not queryable|Client was closed/i;
@@ -86,6 +94,10 @@ export class Database {
     // An idle client lost its connection (server restart, pg_terminate_backend). The pool
     // has already dropped it; without a listener the 'error' event would kill the process.
     this.pool.on('error', () => this.down());
+    // The pool listens only while a client is idle. A client checked out (mid-transaction)
+    // whose connection breaks emits 'error' too, and an unheard 'error' event throws: keep
+    // a listener for the client's whole life. Its pending query fails and is handled there.
+    this.pool.on('connect', (client) => client.on('error', () => this.down()));
   }
 
   /** A dedicated client for the caller to manage (migrations). */
@@ -107,21 +119,24 @@ export class Database {
     return this.up;
   }
 
-  /** One statement, in its own (autocommit) transaction. */
+  /** One statement, in its own (autocommit) transaction; deadlocks are retried. */
   async query<R extends pg.QueryResultRow = any>(q: Query | string, values?: unknown[]): Promise<R[]> {
-    // Not pool.query: any failure to get a connection (refused, database not accepting
-    // connections, pool timeout) must read as unavailable, whatever its SQLSTATE.
-    const client = await this.connect();
-    let broken: Error | undefined;
-    try {
-      const result = await client.query<R>(q as pg.QueryConfig, values);
-      this.up = true;
-      return result.rows;
-    } catch (error) {
-      if (isConnectionError(error)) broken = error as Error;
-      throw this.translate(error);
-    } finally {
-      client.release(broken);
+    for (let attempt = 1; ; attempt++) {
+      // Not pool.query: any failure to get a connection (refused, database not accepting
+      // connections, pool timeout) must read as unavailable, whatever its SQLSTATE.
+      const client = await this.connect();
+      let broken: Error | undefined;
+      try {
+        const result = await client.query<R>(q as pg.QueryConfig, values);
+        this.up = true;
+        return result.rows;
+      } catch (error) {
+        if (isConnectionError(error)) broken = error as Error;
+        else if (RETRYABLE.has((error as { code?: string }).code ?? '') && attempt < 5) continue;
+        throw this.translate(error);
+      } finally {
+        client.release(broken);
+      }
     }
   }
 

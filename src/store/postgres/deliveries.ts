@@ -25,6 +25,7 @@ import { insertQueueMessages } from './queue-messages.js';
 import {
   decodeAttributes,
   formatDeliveryId,
+  ms,
   newNonce,
   parseDeliveryId,
   toAttempt,
@@ -69,12 +70,21 @@ export async function createDeliveries(client: Client, messages: NewDeliveries[]
   for (const m of messages) {
     if (m.deliveries.length === 1) {
       const d = m.deliveries[0];
-      const row = [d.subscriptionId, m.id, m.topic, m.body, m.attributes, m.createdAtMs, d.dueAtMs, m.nowMs];
+      const row = [
+        d.subscriptionId,
+        m.id,
+        m.topic,
+        m.body,
+        m.attributes,
+        ms(m.createdAtMs),
+        ms(d.dueAtMs),
+        ms(m.nowMs),
+      ];
       row.forEach((v, i) => inline[i].push(v));
     } else if (m.deliveries.length > 1) {
-      [m.id, m.topic, m.body, m.attributes, m.createdAtMs, m.deliveries.length].forEach((v, i) => fan[i].push(v));
+      [m.id, m.topic, m.body, m.attributes, ms(m.createdAtMs), m.deliveries.length].forEach((v, i) => fan[i].push(v));
       for (const d of m.deliveries) {
-        [m.id, d.subscriptionId, d.dueAtMs, m.nowMs].forEach((v, i) => fan[6 + i].push(v));
+        [m.id, d.subscriptionId, ms(d.dueAtMs), ms(m.nowMs)].forEach((v, i) => fan[6 + i].push(v));
       }
     }
   }
@@ -107,7 +117,9 @@ export async function lease(
   leaseUntilMs: number,
 ): Promise<LeasedDelivery[]> {
   const token = newNonce();
-  const rows = await db.query(leaseStmt([subscriptionId, nowMs, limit, Math.max(leaseUntilMs, nowMs + 1), token]));
+  const rows = await db.query(
+    leaseStmt([subscriptionId, ms(nowMs), limit, ms(Math.max(leaseUntilMs, nowMs + 1)), token]),
+  );
   return rows.map((r) => ({
     deliveryId: formatDeliveryId(r.seq, token),
     subscriptionId: r.subscription_id,
@@ -138,7 +150,10 @@ const finishStmt = statement(
    WHERE m.mseq = g.mseq RETURNING m.mseq, m.pending`,
 );
 
-const dropMessages = statement('herald_drop_messages', 'DELETE FROM messages WHERE mseq = ANY($1::bigint[]) AND pending <= 0');
+const dropMessages = statement(
+  'herald_drop_messages',
+  'DELETE FROM messages WHERE mseq = ANY($1::bigint[]) AND pending <= 0',
+);
 
 const retryStmt = statement(
   'herald_retry_deliveries',
@@ -185,7 +200,7 @@ export async function complete(client: Client, outcomes: DeliveryOutcome[], nowM
       delivered[0].push(id.seq);
       delivered[1].push(id.token);
     } else if (o.kind === 'retry') {
-      [id.seq, id.token, o.attempt.attempt, o.dueAtMs, o.attempt.error].forEach((v, i) => retried[i].push(v));
+      [id.seq, id.token, o.attempt.attempt, ms(o.dueAtMs), o.attempt.error].forEach((v, i) => retried[i].push(v));
     } else {
       const m = await deadLetter(client, o, id, nowMs);
       if (m && m.pending <= 0) emptied.push(m.mseq);
@@ -222,7 +237,7 @@ async function deadLetter(
       body: m.body,
       attributes: m.attributes,
       sentAtMs: m.created_at,
-      visibleAtMs: nowMs,
+      visibleAtMs: ms(nowMs),
       source: `subscription:${m.subscription_id}`,
       topic: m.topic,
       lastError: o.reason,
@@ -235,7 +250,7 @@ async function deadLetter(
 function attemptColumns(attempts: AttemptRecord[]): unknown[][] {
   const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
   for (const a of attempts) {
-    [a.subscriptionId, a.messageId, a.attempt, a.atMs, a.status, a.latencyMs, a.ok, a.errorClass, a.error].forEach(
+    [a.subscriptionId, a.messageId, a.attempt, ms(a.atMs), a.status, a.latencyMs, a.ok, a.errorClass, a.error].forEach(
       (v, i) => cols[i].push(v),
     );
   }
@@ -253,7 +268,7 @@ export async function release(db: Database, deliveryIds: string[], dueAtMs: numb
   const ids = deliveryIds.map(parseDeliveryId).filter((x) => x !== null);
   if (ids.length === 0) return;
   ids.sort((a, b) => a.seq - b.seq);
-  await db.query(releaseStmt([ids.map((x) => x.seq), ids.map((x) => x.token), dueAtMs]));
+  await db.query(releaseStmt([ids.map((x) => x.seq), ids.map((x) => x.token), ms(dueAtMs)]));
 }
 
 const nextDueStmt = statement(
@@ -289,7 +304,7 @@ export async function retryFailed(client: Client, subscriptionId: string, nowMs:
   const result = await client.query(
     `UPDATE deliveries SET state = 0, attempts = 0, due_at = $2, last_error = NULL, lease_token = NULL
      WHERE subscription_id = $1 AND state = 2`,
-    [subscriptionId, nowMs],
+    [subscriptionId, ms(nowMs)],
   );
   return result.rowCount ?? 0;
 }

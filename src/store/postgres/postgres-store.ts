@@ -32,6 +32,7 @@ import * as dl from './deliveries.js';
 import { migrate } from './migrations.js';
 import * as qm from './queue-messages.js';
 import {
+  ms,
   queueValues,
   subscriptionValues,
   toQueue,
@@ -51,7 +52,8 @@ export interface PostgresStoreOptions {
   healthCheckMs?: number;
 }
 
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+// Lower case only: search_path folds unquoted names to lower case, CREATE SCHEMA here quotes.
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Split `?schema=` off the URL (pg would pass unknown parameters to the server). */
 export function parseDatabaseUrl(url: string): { connectionString: string; schema: string } {
@@ -59,7 +61,7 @@ export function parseDatabaseUrl(url: string): { connectionString: string; schem
   const schema = parsed.searchParams.get('schema') ?? 'public';
   parsed.searchParams.delete('schema');
   if (!SCHEMA_NAME.test(schema)) {
-    throw new Error(`HERALD_DATABASE_URL: schema "${schema}" must be letters, digits and underscores`);
+    throw new Error(`HERALD_DATABASE_URL: schema "${schema}" must be lower-case letters, digits and underscores`);
   }
   return { connectionString: parsed.toString(), schema };
 }
@@ -76,12 +78,17 @@ const subscriptionsOfTopic = statement(
 export class PostgresStore implements Store {
   private readonly db: Database;
   private readonly schema: string;
+  /** The URL without its password, for messages. */
+  private readonly where: string;
   private readonly batcher: CommitBatcher;
   private open_ = false;
 
   constructor(options: PostgresStoreOptions) {
     const { connectionString, schema } = parseDatabaseUrl(options.url);
     this.schema = schema;
+    const shown = new URL(connectionString);
+    if (shown.password) shown.password = '***';
+    this.where = shown.toString();
     this.db = new Database({
       connectionString,
       schema,
@@ -92,7 +99,12 @@ export class PostgresStore implements Store {
   }
 
   async open(): Promise<void> {
-    const client = await this.db.connect();
+    const client = await this.db.connect().catch(async (error: HeraldError) => {
+      await this.db.close();
+      // At start the operator needs the reason (refused, wrong password, no such database).
+      const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
+      throw new HeraldError('unavailable', `cannot connect to PostgreSQL at ${this.where}: ${cause}`, { cause: error });
+    });
     try {
       await migrate(client, this.schema);
     } catch (error) {
@@ -126,7 +138,7 @@ export class PostgresStore implements Store {
   async createTopic(name: string, nowMs: number): Promise<{ topic: Topic; created: boolean }> {
     const inserted = await this.db.query(
       'INSERT INTO topics (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING name',
-      [name, nowMs],
+      [name, ms(nowMs)],
     );
     const [row] = await this.db.query<TopicRow>(getTopicStmt([name]));
     return { topic: toTopic(row), created: inserted.length === 1 };
@@ -332,7 +344,12 @@ export class PostgresStore implements Store {
 
   // --- Deliveries -----------------------------------------------------------------------
 
-  leaseDeliveries(subscriptionId: string, nowMs: number, limit: number, leaseUntilMs: number): Promise<LeasedDelivery[]> {
+  leaseDeliveries(
+    subscriptionId: string,
+    nowMs: number,
+    limit: number,
+    leaseUntilMs: number,
+  ): Promise<LeasedDelivery[]> {
     return dl.lease(this.db, subscriptionId, nowMs, limit, leaseUntilMs);
   }
 
@@ -370,11 +387,13 @@ export class PostgresStore implements Store {
   sweep(nowMs: number, opts: { attemptRetentionMs: number; idempotencyWindowMs: number }): Promise<void> {
     return this.db.tx(
       async (c) => {
-        const lock = await c.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [`herald.sweep:${this.schema}`]);
+        const lock = await c.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [
+          `herald.sweep:${this.schema}`,
+        ]);
         if (!lock.rows[0].ok) return;
         await qm.expire(c, nowMs);
-        await c.query('DELETE FROM idempotency_keys WHERE created_at < $1', [nowMs - opts.idempotencyWindowMs]);
-        await c.query('DELETE FROM attempts WHERE at < $1', [nowMs - opts.attemptRetentionMs]);
+        await c.query('DELETE FROM idempotency_keys WHERE created_at < $1', [ms(nowMs - opts.idempotencyWindowMs)]);
+        await c.query('DELETE FROM attempts WHERE at < $1', [ms(nowMs - opts.attemptRetentionMs)]);
       },
       { asyncCommit: true },
     );

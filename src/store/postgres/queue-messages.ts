@@ -11,7 +11,7 @@
 import type { QueueStats, ReceivedMessage } from '../../types.js';
 import type { AckResult } from '../store.js';
 import { statement, type Client, type Database } from './database.js';
-import { decodeAttributes, formatReceipt, iso, parseReceipt } from './rows.js';
+import { decodeAttributes, formatReceipt, iso, ms, parseReceipt } from './rows.js';
 
 export interface NewQueueMessage {
   qid: number;
@@ -95,7 +95,14 @@ export async function receive(
   // Loop because dead-lettered rows do not count towards `max`.
   while (out.length < max) {
     const rows = await db.query<ReceivedRow>(
-      receiveStmt([queue.name, nowMs, max - out.length, nowMs + visibilityMs, queue.deadLetterQueue, queue.maxReceiveCount]),
+      receiveStmt([
+        queue.name,
+        ms(nowMs),
+        max - out.length,
+        ms(nowMs + visibilityMs),
+        queue.deadLetterQueue,
+        queue.maxReceiveCount,
+      ]),
     );
     for (const r of rows) if (!r.dead) out.push(toReceived(r));
     if (!rows.some((r) => r.dead)) break;
@@ -168,7 +175,7 @@ export async function changeVisibility(
     `UPDATE queue_messages SET visible_at = $4
      WHERE seq = $2 AND receipt = $3 AND receive_count > 0 AND qid = (SELECT qid FROM queues WHERE name = $1)
      RETURNING seq`,
-    [queue, parsed.seq, parsed.nonce, visibleAtMs],
+    [queue, parsed.seq, parsed.nonce, ms(visibleAtMs)],
   );
   return rows.length === 1;
 }
@@ -178,21 +185,22 @@ export async function nextVisibleAt(db: Database, qid: number): Promise<number |
   return row?.t ?? null;
 }
 
-const statsSql = `SELECT count(*) FILTER (WHERE visible_at <= $2) AS visible,
-       count(*) FILTER (WHERE visible_at > $2 AND receive_count > 0) AS in_flight,
-       count(*) FILTER (WHERE visible_at > $2 AND receive_count = 0) AS delayed`;
+/** The three counts of QueueStats, with `now` as parameter `$n`. */
+const statsSql = (now: string) => `SELECT count(*) FILTER (WHERE visible_at <= ${now}) AS visible,
+       count(*) FILTER (WHERE visible_at > ${now} AND receive_count > 0) AS in_flight,
+       count(*) FILTER (WHERE visible_at > ${now} AND receive_count = 0) AS delayed`;
 
 export async function stats(db: Database, qid: number, nowMs: number): Promise<QueueStats> {
-  const [r] = await db.query(`${statsSql} FROM queue_messages WHERE qid = $1`, [qid, nowMs]);
+  const [r] = await db.query(`${statsSql('$2')} FROM queue_messages WHERE qid = $1`, [qid, ms(nowMs)]);
   return { visible: r.visible, inFlight: r.in_flight, delayed: r.delayed };
 }
 
 /** Depth of every queue in one statement (queues without messages report zeros). */
 export async function depths(db: Database, nowMs: number): Promise<Array<{ queue: string } & QueueStats>> {
   const rows = await db.query(
-    `SELECT q.name, s.* FROM queues q CROSS JOIN LATERAL (${statsSql} FROM queue_messages WHERE qid = q.qid) s
+    `SELECT q.name, s.* FROM queues q CROSS JOIN LATERAL (${statsSql('$1')} FROM queue_messages WHERE qid = q.qid) s
      ORDER BY q.name`,
-    [null, nowMs],
+    [ms(nowMs)],
   );
   return rows.map((r) => ({ queue: r.name, visible: r.visible, inFlight: r.in_flight, delayed: r.delayed }));
 }
@@ -201,7 +209,7 @@ export async function depths(db: Database, nowMs: number): Promise<Array<{ queue
 export async function expire(client: Client, nowMs: number): Promise<void> {
   await client.query(
     `DELETE FROM queue_messages m USING queues q WHERE m.qid = q.qid AND m.sent_at < $1 - q.retention_ms`,
-    [nowMs],
+    [ms(nowMs)],
   );
 }
 
@@ -228,7 +236,7 @@ export async function moveTo(client: Client, seqs: number[], qid: number, nowMs:
   await client.query(
     `UPDATE queue_messages SET qid = $2, visible_at = $3, receive_count = 0, receipt = 0, source = NULL, last_error = NULL
      WHERE seq = ANY($1::bigint[])`,
-    [seqs, qid, nowMs],
+    [seqs, qid, ms(nowMs)],
   );
 }
 

@@ -14,6 +14,12 @@ import type {
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * Times go into BIGINT columns, which refuse fractions; SQLite would keep them. Callers
+ * compute some times with arithmetic (backoff, breaker cool-downs), so round at the edge.
+ */
+export const ms = (t: number) => Math.round(t);
+
 /** Attributes are stored as JSON, or NULL when there are none (the common case). */
 export function encodeAttributes(attributes: Attributes): string | null {
   for (const _ in attributes) return JSON.stringify(attributes);
@@ -28,15 +34,15 @@ export function decodeAttributes(text: string | null): Attributes {
  * PostgreSQL text cannot hold U+0000 (SQLite can). A message carrying one is refused with
  * a per-entry error instead of failing the whole group commit it would have joined.
  */
-export function hasNul(body: string, attributes: Attributes): boolean {
-  if (body.includes('\u0000')) return true;
+export function hasNul(body: string, attributes: Attributes, idempotencyKey?: string): boolean {
+  if (body.includes('\u0000') || idempotencyKey?.includes('\u0000')) return true;
   for (const [k, v] of Object.entries(attributes)) if (k.includes('\u0000') || v.includes('\u0000')) return true;
   return false;
 }
 
 export const NUL_ERROR = {
   code: 'invalid_request',
-  message: 'body and attributes must not contain NUL (\\u0000) characters on the PostgreSQL store',
+  message: 'body, attributes and idempotencyKey must not contain NUL (\\u0000) characters on the PostgreSQL store',
 };
 
 export interface TopicRow {

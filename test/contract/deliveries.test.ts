@@ -1,0 +1,302 @@
+/**
+ * The store contract, part 2: deliveries (lease, outcomes, release, nextDueAt, listing,
+ * retryFailed) and the attempt log, against every store in HERALD_TEST_STORES.
+ */
+import { describe, expect, it } from 'vitest';
+import { STORES } from '../support/stores.js';
+import { attempt, entry, HOUR, queue, T0, topicWithSubs, useStore } from './fixtures.js';
+
+for (const kind of STORES) {
+  describe(`${kind} store: deliveries`, () => {
+    const store = useStore(kind);
+
+    it('leases due deliveries in due order, and not again while leased', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      const late = entry('t', [a.id], { dueAtMs: T0 + 10 });
+      const early = entry('t', [a.id], { dueAtMs: T0 });
+      await s.publish([late, early], HOUR, T0);
+      const first = await s.leaseDeliveries(a.id, T0 + 10, 1, T0 + HOUR);
+      expect(first.map((d) => d.messageId)).toEqual([early.id]);
+      const second = await s.leaseDeliveries(a.id, T0 + 10, 10, T0 + HOUR);
+      expect(second.map((d) => d.messageId)).toEqual([late.id]);
+      expect(await s.leaseDeliveries(a.id, T0 + 20, 10, T0 + HOUR)).toEqual([]);
+      expect(new Set([...first, ...second].map((d) => d.deliveryId)).size).toBe(2);
+    });
+
+    it('delivered: removes the delivery, logs the attempt, and frees a fanout message once all are done', async () => {
+      const s = store();
+      const [a, b] = await topicWithSubs(s, 't', 2);
+      const e = entry('t', [a.id, b.id]);
+      await s.publish([e], HOUR, T0);
+      const [da] = await s.leaseDeliveries(a.id, T0, 10, T0 + HOUR);
+      await s.completeDeliveries(
+        [{ kind: 'delivered', deliveryId: da.deliveryId, attempt: attempt(a.id, e.id, 1, { ok: true, status: 200 }) }],
+        T0 + 1,
+      );
+      expect(await s.listDeliveries(a.id, 'pending', 10)).toEqual({ deliveries: [] });
+      expect(await s.nextDueAt(a.id)).toBeNull();
+      // The other subscription still has the whole message.
+      const [db] = await s.leaseDeliveries(b.id, T0, 10, T0 + HOUR);
+      expect(db).toMatchObject({ messageId: e.id, body: e.body, attributes: e.attributes });
+      await s.completeDeliveries(
+        [{ kind: 'delivered', deliveryId: db.deliveryId, attempt: attempt(b.id, e.id, 1) }],
+        T0,
+      );
+      const log = await s.listAttempts({ messageId: e.id, limit: 10 });
+      expect(log.attempts.map((x) => [x.subscriptionId, x.attempt])).toEqual([
+        [b.id, 1],
+        [a.id, 1],
+      ]);
+      expect(log.attempts[1]).toMatchObject({
+        status: 200,
+        ok: true,
+        latencyMs: 12.5,
+        at: new Date(T0 + 1).toISOString(),
+      });
+    });
+
+    it('retry: counts the attempt and makes the delivery due again later', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      const e = entry('t', [a.id]);
+      await s.publish([e], HOUR, T0);
+      const [d] = await s.leaseDeliveries(a.id, T0, 10, T0 + HOUR);
+      await s.completeDeliveries(
+        [{ kind: 'retry', deliveryId: d.deliveryId, dueAtMs: T0 + 500, attempt: attempt(a.id, e.id, 1) }],
+        T0,
+      );
+      expect(await s.nextDueAt(a.id)).toBe(T0 + 500);
+      expect(await s.leaseDeliveries(a.id, T0 + 499, 10, T0 + HOUR)).toEqual([]);
+      const [again] = await s.leaseDeliveries(a.id, T0 + 500, 10, T0 + HOUR);
+      expect(again).toMatchObject({ messageId: e.id, attempts: 1 });
+      const { deliveries } = await s.listDeliveries(a.id, 'pending', 10);
+      expect(deliveries).toHaveLength(1);
+      expect(deliveries[0]).toMatchObject({ messageId: e.id, attempts: 1, lastError: 'HTTP 500' });
+    });
+
+    it('dead_letter to a queue: the message moves there with where it came from', async () => {
+      const s = store();
+      await s.createQueue(queue('dlq'));
+      const [a, b] = await topicWithSubs(s, 't', 2);
+      const e = entry('t', [a.id, b.id], { body: 'precious', attributes: { k: 'v' } });
+      await s.publish([e], HOUR, T0);
+      const [d] = await s.leaseDeliveries(a.id, T0, 10, T0 + HOUR);
+      await s.completeDeliveries(
+        [
+          {
+            kind: 'dead_letter',
+            deliveryId: d.deliveryId,
+            attempt: attempt(a.id, e.id, 3),
+            queue: 'dlq',
+            reason: 'gave up',
+          },
+        ],
+        T0 + 100,
+      );
+      expect(await s.listDeliveries(a.id, 'pending', 10)).toEqual({ deliveries: [] });
+      expect(await s.listDeliveries(a.id, 'failed', 10)).toEqual({ deliveries: [] });
+      const [dead] = await s.receive((await s.getQueue('dlq'))!, { max: 10, visibilityMs: 1000, nowMs: T0 + 100 });
+      expect(dead).toMatchObject({
+        id: e.id,
+        body: 'precious',
+        attributes: { k: 'v' },
+        sourceSubscription: a.id,
+        topic: 't',
+        lastError: 'gave up',
+        sentAt: new Date(T0).toISOString(),
+      });
+      // The fanout message is still whole for the other subscription.
+      expect((await s.leaseDeliveries(b.id, T0, 10, T0 + HOUR))[0]).toMatchObject({ body: 'precious' });
+    });
+
+    it('dead_letter without a queue (or with one that is gone) keeps a failed delivery that retryFailed revives', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      const e1 = entry('t', [a.id]);
+      const e2 = entry('t', [a.id]);
+      await s.publish([e1, e2], HOUR, T0);
+      const [d1, d2] = await s.leaseDeliveries(a.id, T0, 10, T0 + HOUR);
+      await s.completeDeliveries(
+        [
+          {
+            kind: 'dead_letter',
+            deliveryId: d1.deliveryId,
+            attempt: attempt(a.id, e1.id, 4),
+            queue: null,
+            reason: 'no',
+          },
+          { kind: 'dead_letter', deliveryId: d2.deliveryId, attempt: null, queue: 'vanished', reason: 'gone' },
+        ],
+        T0,
+      );
+      const failed = await s.listDeliveries(a.id, 'failed', 10);
+      expect(failed.deliveries.map((d) => [d.messageId, d.state, d.attempts, d.lastError])).toEqual([
+        [e1.id, 'failed', 4, 'no'],
+        [e2.id, 'failed', 0, 'gone'],
+      ]);
+      expect(await s.leaseDeliveries(a.id, T0 + HOUR, 10, T0 + 2 * HOUR)).toEqual([]);
+      expect(await s.retryFailed(a.id, T0 + 10)).toBe(2);
+      expect(await s.listDeliveries(a.id, 'failed', 10)).toEqual({ deliveries: [] });
+      const revived = await s.leaseDeliveries(a.id, T0 + 10, 10, T0 + HOUR);
+      expect(revived.map((d) => [d.messageId, d.attempts])).toEqual([
+        [e1.id, 0],
+        [e2.id, 0],
+      ]);
+    });
+
+    it('release hands a lease back without spending an attempt, due when asked', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      const e = entry('t', [a.id]);
+      await s.publish([e], HOUR, T0);
+      const [d] = await s.leaseDeliveries(a.id, T0, 10, T0 + HOUR);
+      await s.releaseDeliveries([d.deliveryId], T0 + 300);
+      expect(await s.nextDueAt(a.id)).toBe(T0 + 300);
+      expect(await s.leaseDeliveries(a.id, T0 + 299, 10, T0 + HOUR)).toEqual([]);
+      const [again] = await s.leaseDeliveries(a.id, T0 + 300, 10, T0 + HOUR);
+      expect(again).toMatchObject({ messageId: e.id, attempts: 0 });
+      await s.releaseDeliveries([], T0);
+    });
+
+    it('accepts times with fractions of a millisecond (backoff arithmetic produces them)', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      const e = entry('t', [a.id], { dueAtMs: T0 + 0.4 });
+      await s.publish([e], HOUR, T0 + 0.3);
+      let [d] = await s.leaseDeliveries(a.id, T0 + 1.2, 10, T0 + 1000.7);
+      await s.completeDeliveries(
+        [
+          {
+            kind: 'retry',
+            deliveryId: d.deliveryId,
+            dueAtMs: T0 + 500.4,
+            attempt: attempt(a.id, e.id, 1, { atMs: T0 + 0.5 }),
+          },
+        ],
+        T0 + 0.9,
+      );
+      expect(Math.abs((await s.nextDueAt(a.id))! - (T0 + 500.4))).toBeLessThan(1);
+      [d] = await s.leaseDeliveries(a.id, T0 + 501, 10, T0 + HOUR + 0.5);
+      await s.releaseDeliveries([d.deliveryId], T0 + 600.5);
+      expect(await s.leaseDeliveries(a.id, T0 + 601, 10, T0 + HOUR)).toHaveLength(1);
+    });
+
+    it('nextDueAt: the earliest pending delivery, not one that is leased right now', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      expect(await s.nextDueAt(a.id)).toBeNull();
+      await s.publish([entry('t', [a.id], { dueAtMs: T0 + 100 }), entry('t', [a.id], { dueAtMs: T0 + 200 })], HOUR, T0);
+      expect(await s.nextDueAt(a.id)).toBe(T0 + 100);
+      await s.leaseDeliveries(a.id, T0 + 100, 1, T0 + HOUR);
+      expect(await s.nextDueAt(a.id)).toBe(T0 + 200);
+      await s.leaseDeliveries(a.id, T0 + 200, 1, T0 + HOUR);
+      // Everything is leased: nothing is due before the leases run out (SQLite: never, as
+      // its leases end with the process; a shared store: when they expire).
+      const next = await s.nextDueAt(a.id);
+      expect(next === null || next >= T0 + HOUR).toBe(true);
+    });
+
+    it('lists pending deliveries in pages, showing leased ones as in flight', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      const now = Date.now();
+      const entries = Array.from({ length: 5 }, () => entry('t', [a.id], { dueAtMs: now }));
+      await s.publish(entries, HOUR, now);
+      await s.leaseDeliveries(a.id, now, 1, now + HOUR);
+      const p1 = await s.listDeliveries(a.id, 'pending', 2);
+      expect(p1.deliveries.map((d) => d.messageId)).toEqual([entries[0].id, entries[1].id]);
+      expect(p1.deliveries.map((d) => d.state)).toEqual(['in_flight', 'pending']);
+      expect(p1.next).toBeDefined();
+      const p2 = await s.listDeliveries(a.id, 'pending', 2, p1.next);
+      expect(p2.deliveries.map((d) => d.messageId)).toEqual([entries[2].id, entries[3].id]);
+      const p3 = await s.listDeliveries(a.id, 'pending', 2, p2.next);
+      expect(p3).toEqual({ deliveries: [expect.objectContaining({ messageId: entries[4].id })] });
+      expect(p3.deliveries[0]).toMatchObject({ subscriptionId: a.id, attempts: 0, lastError: null });
+    });
+
+    it('lists attempts newest first by subscription, by message, and by both, with paging', async () => {
+      const s = store();
+      const [a, b] = await topicWithSubs(s, 't', 2);
+      const e1 = entry('t', [a.id, b.id]);
+      const e2 = entry('t', [a.id]);
+      await s.publish([e1, e2], HOUR, T0);
+      const leasedA = await s.leaseDeliveries(a.id, T0, 10, T0 + HOUR);
+      const [db] = await s.leaseDeliveries(b.id, T0, 10, T0 + HOUR);
+      await s.completeDeliveries(
+        [
+          { kind: 'retry', deliveryId: leasedA[0].deliveryId, dueAtMs: T0, attempt: attempt(a.id, e1.id, 1) },
+          { kind: 'retry', deliveryId: leasedA[1].deliveryId, dueAtMs: T0, attempt: attempt(a.id, e2.id, 1) },
+          { kind: 'retry', deliveryId: db.deliveryId, dueAtMs: T0, attempt: attempt(b.id, e1.id, 1) },
+        ],
+        T0,
+      );
+      const again = await s.leaseDeliveries(a.id, T0, 10, T0 + HOUR);
+      const e1Again = again.find((d) => d.messageId === e1.id)!;
+      await s.completeDeliveries(
+        [{ kind: 'delivered', deliveryId: e1Again.deliveryId, attempt: attempt(a.id, e1.id, 2, { ok: true }) }],
+        T0,
+      );
+      const bySub = await s.listAttempts({ subscriptionId: a.id, limit: 2 });
+      expect(bySub.attempts.map((x) => [x.messageId, x.attempt])).toEqual([
+        [e1.id, 2],
+        [e2.id, 1],
+      ]);
+      const rest = await s.listAttempts({ subscriptionId: a.id, limit: 2, cursor: bySub.next });
+      expect(rest.attempts.map((x) => [x.messageId, x.attempt])).toEqual([[e1.id, 1]]);
+      expect(rest.next).toBeUndefined();
+      const byMessage = await s.listAttempts({ messageId: e1.id, limit: 10 });
+      expect(byMessage.attempts.map((x) => [x.subscriptionId, x.attempt])).toEqual([
+        [a.id, 2],
+        [b.id, 1],
+        [a.id, 1],
+      ]);
+      const both = await s.listAttempts({ messageId: e1.id, subscriptionId: b.id, limit: 10 });
+      expect(both.attempts.map((x) => x.attempt)).toEqual([1]);
+      expect(both.attempts[0]).toMatchObject({ ok: false, status: 500, errorClass: 'http_5xx', error: 'HTTP 500' });
+    });
+
+    it('sweep drops attempts older than the retention', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      const e = entry('t', [a.id]);
+      await s.publish([e], HOUR, T0);
+      let [d] = await s.leaseDeliveries(a.id, T0, 10, T0 + HOUR);
+      await s.completeDeliveries(
+        [{ kind: 'retry', deliveryId: d.deliveryId, dueAtMs: T0, attempt: attempt(a.id, e.id, 1, { atMs: T0 }) }],
+        T0,
+      );
+      [d] = await s.leaseDeliveries(a.id, T0, 10, T0 + HOUR);
+      await s.completeDeliveries(
+        [
+          {
+            kind: 'retry',
+            deliveryId: d.deliveryId,
+            dueAtMs: T0,
+            attempt: attempt(a.id, e.id, 2, { atMs: T0 + HOUR }),
+          },
+        ],
+        T0,
+      );
+      await s.sweep(T0 + HOUR + 10, { attemptRetentionMs: HOUR, idempotencyWindowMs: HOUR });
+      const { attempts } = await s.listAttempts({ subscriptionId: a.id, limit: 10 });
+      expect(attempts.map((x) => x.attempt)).toEqual([2]);
+    });
+
+    it("deleting a subscription drops its deliveries but not other subscriptions' share", async () => {
+      const s = store();
+      const [a, b] = await topicWithSubs(s, 't', 2);
+      const e = entry('t', [a.id, b.id]);
+      await s.publish([e], HOUR, T0);
+      expect(await s.deleteSubscription(a.id)).toBe(true);
+      expect(await s.nextDueAt(a.id)).toBeNull();
+      const [d] = await s.leaseDeliveries(b.id, T0, 10, T0 + HOUR);
+      expect(d).toMatchObject({ messageId: e.id, body: e.body });
+      await s.completeDeliveries(
+        [{ kind: 'delivered', deliveryId: d.deliveryId, attempt: attempt(b.id, e.id, 1) }],
+        T0,
+      );
+      expect(await s.nextDueAt(b.id)).toBeNull();
+    });
+  });
+}
