@@ -4,7 +4,10 @@
  * - **topic**: a named channel publishers write to. Every subscription of a topic
  *   receives a copy of every message published to it (fanout).
  * - **message**: what a publisher sends: a string `body`, up to 10 string
- *   `attributes`, an id assigned by Herald. Immutable once accepted.
+ *   `attributes`, an id assigned by Herald. Immutable once accepted. (SNS/SQS-style typed
+ *   attributes, `MessageAttributes`, carry a data type per attribute; a plain string is a `String`.)
+ * - **filter policy**: a subscription's SNS-syntax conditions on a message's attributes or JSON
+ *   body; a message that does not match is not delivered to that subscription.
  * - **subscription**: attaches an endpoint to a topic. `protocol` is `http`/`https`
  *   (Herald pushes, a webhook) or `queue` (Herald copies the message into a Herald queue).
  * - **delivery**: one message owed to one push subscription. It lives until it is
@@ -22,6 +25,26 @@ export type Protocol = 'http' | 'https' | 'queue';
 
 /** String key/value pairs carried with a message (at most 10). */
 export type Attributes = Record<string, string>;
+
+/**
+ * SNS/SQS message attribute data types: `String`, `Number`, `Binary`, `String.Array`, or one
+ * of the three base types with a custom suffix (`Number.float`, `String.uuid`, `Binary.gif`),
+ * which behaves as its base type. A plain `Attributes` string is a `String`.
+ */
+export type MessageAttributeDataType =
+  'String' | 'Number' | 'Binary' | 'String.Array' | `String.${string}` | `Number.${string}` | `Binary.${string}`;
+
+/** One typed message attribute, as SNS and SQS carry it. */
+export interface MessageAttributeValue {
+  dataType: MessageAttributeDataType;
+  /** For String, Number (its decimal text) and String.Array (a JSON array as text). */
+  stringValue?: string;
+  /** For Binary: the bytes, or their base64 text. */
+  binaryValue?: Uint8Array | string;
+}
+
+/** Typed message attributes by name. */
+export type MessageAttributes = Record<string, MessageAttributeValue>;
 
 export interface Topic {
   name: string;
