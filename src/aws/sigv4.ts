@@ -252,7 +252,13 @@ function fromHeader(authorization: string, headers: HeaderValues): Claim | SigV4
 
 function fromQuery(query: string): Claim | SigV4Result {
   const params = new Map<string, string>();
-  for (const [name, value] of queryPairs(query)) params.set(name.toString('utf8'), value.toString('utf8'));
+  for (const [nameBytes, value] of queryPairs(query)) {
+    const name = nameBytes.toString('utf8');
+    // A second X-Amz-Signature would be left out of the canonical query along with the first.
+    if (name.startsWith('X-Amz-') && params.has(name))
+      return incomplete(`'${name}' must appear only once in the query string.`);
+    params.set(name, value.toString('utf8'));
+  }
   if (params.get('X-Amz-Algorithm') !== ALGORITHM)
     return incomplete(
       `Unsupported AWS 'algorithm': '${params.get('X-Amz-Algorithm')}'; only ${ALGORITHM} is accepted.`,

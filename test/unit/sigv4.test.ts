@@ -1,8 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { HttpRequest, HttpResponse } from '@smithy/protocol-http';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import {
@@ -26,6 +25,7 @@ import {
   SUITE,
   type ParsedRequest,
 } from '../support/sigv4-suite.js';
+import { sqsClient } from '../support/sqs-client.js';
 
 const suiteOpts = (over: Partial<SigV4Options> = {}): SigV4Options => ({
   nowMs: SUITE.nowMs,
@@ -372,48 +372,20 @@ describe('requests signed by @smithy/signature-v4 (the AWS SDK for JavaScript v3
 });
 
 describe('the real SQS client (@aws-sdk/client-sqs)', () => {
-  /** An SQSClient whose requests are verified instead of sent; it answers with the given JSON. */
-  function client(answer: (req: HttpRequest) => object, seen: SigV4Result[]) {
-    return new SQSClient({
-      region: 'us-east-1',
-      endpoint: 'http://localhost:4566',
-      credentials: KEY,
-      maxAttempts: 1,
-      requestHandler: {
-        handle: async (request: HttpRequest) => {
-          const query = Object.entries(request.query ?? {})
-            .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${escape(k)}=${escape(String(x))}`))
-            .join('&');
-          const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
-          const body = Buffer.from(typeof request.body === 'string' ? request.body : (request.body ?? ''));
-          seen.push(
-            verifySigV4(
-              { method: request.method, path: request.path, query, headers, body },
-              { nowMs: Date.now(), lookupSecret: lookup, service: 'sqs' },
-            ),
-          );
-          const json = Buffer.from(JSON.stringify(answer(request)));
-          return {
-            response: new HttpResponse({
-              statusCode: 200,
-              headers: { 'content-type': 'application/x-amz-json-1.0', 'content-length': String(json.length) },
-              body: Readable.from([json]),
-            }),
-          };
-        },
-      },
-    });
-  }
-  const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
-
   it('signs SendMessage and ReceiveMessage so that Herald verifies them', async () => {
     const seen: SigV4Result[] = [];
-    const sqs = client((req) => {
-      const input = JSON.parse(String(req.body)) as { MessageBody?: string };
-      return input.MessageBody !== undefined
-        ? { MessageId: 'm-1', MD5OfMessageBody: md5(input.MessageBody) }
+    const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
+    const sqs = sqsClient(({ request, action, body, input }) => {
+      const query = Object.entries(request.query ?? {})
+        .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${escape(k)}=${escape(String(x))}`))
+        .join('&');
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
+      const wire = { method: request.method, path: request.path, query, headers, body };
+      seen.push(verifySigV4(wire, { nowMs: Date.now(), lookupSecret: lookup, service: 'sqs' }));
+      return action === 'SendMessage'
+        ? { MessageId: 'm-1', MD5OfMessageBody: md5(input.MessageBody as string) }
         : { Messages: [{ MessageId: 'm-1', ReceiptHandle: 'r', Body: 'héllo ✓', MD5OfBody: md5('héllo ✓') }] };
-    }, seen);
+    }, KEY);
     const queueUrl = 'http://localhost:4566/000000000000/orders';
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'héllo ✓ & more' }));
     await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 }));
@@ -708,6 +680,10 @@ describe('verifySigV4 on presigned URLs', () => {
     expect(verify({ ...req, query: req.query.replace('AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA512') })).toEqual(
       failure('IncompleteSignature', /Unsupported/),
     );
+    for (const name of ['X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Date'])
+      expect(verify({ ...req, query: `${req.query}&${name}=again` }), name).toEqual(
+        failure('IncompleteSignature', `'${name}' must appear only once in the query string.`),
+      );
     expect(verify(withHeader(req, 'authorization', 'AWS4-HMAC-SHA256 Credential=x'))).toEqual(
       failure('IncompleteSignature', /Only one authentication mechanism/),
     );

@@ -1,13 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import {
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SendMessageCommand,
-  SQSClient,
-  type Message,
-} from '@aws-sdk/client-sqs';
-import { HttpResponse, type HttpRequest } from '@smithy/protocol-http';
+import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import {
   encodeMessageAttributes,
@@ -17,6 +9,7 @@ import {
   type MessageAttributes,
 } from '../../src/aws/sqs-md5.js';
 import { HeraldError } from '../../src/errors.js';
+import { sqsClient } from '../support/sqs-client.js';
 
 const str = (StringValue: string, DataType = 'String') => ({ DataType, StringValue });
 const num = (StringValue: string, DataType = 'Number') => ({ DataType, StringValue });
@@ -184,27 +177,8 @@ describe('md5OfMessageSystemAttributes', () => {
 describe('the real SQS client (@aws-sdk/client-sqs and @aws-sdk/middleware-sdk-sqs) accepts these digests', () => {
   // The SDK for JavaScript v3 checks MD5OfMessageBody on SendMessage and SendMessageBatch and
   // MD5OfBody on ReceiveMessage (middleware-sdk-sqs); it does not check the attribute digests.
-  function client(answer: (target: string, input: Record<string, unknown>) => object) {
-    return new SQSClient({
-      region: 'us-east-1',
-      endpoint: 'http://localhost:4566',
-      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-      maxAttempts: 1,
-      requestHandler: {
-        handle: async (request: HttpRequest) => {
-          const target = String(request.headers['x-amz-target']).replace('AmazonSQS.', '');
-          const json = Buffer.from(JSON.stringify(answer(target, JSON.parse(String(request.body)))));
-          return {
-            response: new HttpResponse({
-              statusCode: 200,
-              headers: { 'content-type': 'application/x-amz-json-1.0', 'content-length': String(json.length) },
-              body: Readable.from([json]),
-            }),
-          };
-        },
-      },
-    });
-  }
+  const client = (answer: (action: string, input: Record<string, unknown>) => object) =>
+    sqsClient(({ action, input }) => answer(action, input));
   const queueUrl = 'http://localhost:4566/000000000000/orders';
   const BODIES = [
     '',
