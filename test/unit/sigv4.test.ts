@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -368,6 +370,83 @@ describe('requests signed by @smithy/signature-v4 (the AWS SDK for JavaScript v3
     expect(
       verifySigV4({ ...wire, body: Buffer.from('another body') }, { nowMs: NOW, lookupSecret: lookup }),
     ).toMatchObject({ ok: true });
+  });
+});
+
+// botocore, the signer behind boto3 and the AWS CLI, canonicalises from the URL string rather
+// than from decoded parameters. Run when python3 with botocore is on the machine.
+function hasBotocore(): boolean {
+  try {
+    execFileSync('python3', ['-c', 'import botocore'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(!hasBotocore())('requests signed by botocore (boto3, AWS CLI)', () => {
+  interface Signed {
+    method: string;
+    url: string;
+    headers: Array<[string, string]>;
+    body: string;
+  }
+  function botocoreSign(requests: object[]): Signed[] {
+    const script = fileURLToPath(new URL('../support/botocore-sign.py', import.meta.url));
+    return JSON.parse(execFileSync('python3', [script], { input: JSON.stringify(requests) }).toString()) as Signed[];
+  }
+  function wireOf(s: Signed): SigV4Request {
+    const url = new URL(s.url);
+    const headers: Record<string, string[]> = { host: [url.host] }; // what urllib3 sends
+    for (const [name, value] of s.headers) (headers[name.toLowerCase()] ??= []).push(value);
+    // The raw target, not url.pathname: WHATWG URL parsing would resolve the dot segments.
+    const target = s.url.slice(s.url.indexOf('/', 'http://'.length));
+    const q = target.indexOf('?');
+    return {
+      method: s.method,
+      path: q < 0 ? target : target.slice(0, q),
+      query: q < 0 ? '' : target.slice(q + 1),
+      headers,
+      body: Buffer.from(s.body, 'utf8'),
+    };
+  }
+  function requestFor(i: number, presign: boolean) {
+    const g = generate(5000 + i);
+    // botocore's presigner keeps one value per query name.
+    const query = Object.entries(g.query).flatMap(([k, v]) =>
+      (Array.isArray(v) && !presign ? v : [[v].flat()[0]]).map((x) => `${escape(k)}=${escape(x)}`),
+    );
+    return {
+      method: g.method,
+      url: `http://${g.headers.host}${g.path}${query.length ? '?' + query.join('&') : ''}`,
+      headers: [
+        ...Object.entries(g.headers).filter(([n]) => n !== 'host'),
+        ...Object.entries(g.repeated).flatMap(([n, list]) => list.map((v) => [n, v])),
+      ],
+      body: presign ? '' : (g.body ?? ''),
+      presign,
+      expires: 600,
+      service: i % 2 ? 'sqs' : 'sns',
+      region: 'ap-southeast-2',
+      accessKeyId: KEY.accessKeyId,
+      secret: KEY.secretAccessKey,
+    };
+  }
+
+  it('verify, header-signed and presigned, over 200 generated requests', () => {
+    const requests = Array.from({ length: 200 }, (_, i) => requestFor(i, i % 4 === 3));
+    const signed = botocoreSign(requests);
+    signed.forEach((s, i) => {
+      const wire = wireOf(s);
+      const opts = { nowMs: Date.now(), lookupSecret: lookup };
+      expect(verifySigV4(wire, opts), `request ${i}: ${JSON.stringify(s)}`).toEqual({
+        ok: true,
+        accessKeyId: KEY.accessKeyId,
+        region: 'ap-southeast-2',
+        service: requests[i].service,
+      });
+      expect(verifySigV4({ ...wire, path: wire.path + 'x' }, opts)).toEqual(MISMATCH);
+    });
   });
 });
 
