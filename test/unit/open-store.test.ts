@@ -19,7 +19,7 @@ describe('store selection', () => {
     expect(config.delivery.leaseMarginMs).toBe(2500);
     const defaults = loadConfig({}, {});
     expect(defaults).toMatchObject({ databaseUrl: '', databasePoolSize: 10 });
-    expect(defaults.delivery.leaseMarginMs).toBe(60_000);
+    expect(defaults.delivery.leaseMarginMs).toBe(30_000);
     expect(() => loadConfig({}, { HERALD_DATABASE_POOL_SIZE: '0' })).toThrow(/HERALD_DATABASE_POOL_SIZE/);
   });
 
