@@ -53,7 +53,7 @@ const SOCKET_CODES = new Set([
 ]);
 /** pg's own messages for a connection that broke or could not be made (no code attached). */
 const PG_CONNECTION_MESSAGES =
-  /Connection terminated|connection error|timeout exceeded when trying to connect|not queryable|Client was closed/i;
+  /Connection terminated|connection error|timeout exceeded when trying to connect|Query read timeout|not queryable|Client was closed/i;
 
 /**
  * True when the error means "the database could not be reached or the connection broke"
@@ -89,7 +89,11 @@ export class Database {
       options: `-c search_path=${options.schema} -c synchronous_commit=on`,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
+      // A connection that dies silently (a partition, no RST) is noticed by TCP keep-alive
+      // probes after ~10 s idle, and a query stuck on it fails after 30 s instead of never.
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      query_timeout: 30_000,
     });
     // An idle client lost its connection (server restart, pg_terminate_backend). The pool
     // has already dropped it; without a listener the 'error' event would kill the process.
