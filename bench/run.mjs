@@ -39,12 +39,14 @@ const SCENARIOS = {
   backlog: '1,000,000 queued messages: RSS, deep vs near-empty receive+ack',
   'sqlite-raw': "fsync'd SQLite commits (1 row, 1,000 rows) beside Herald's durable publish rates",
   engine: 'delivery engine alone, HTTP stubbed (in-process): deliveries/s, CPU per delivery',
+  cluster:
+    'PostgreSQL: publish throughput on SQLite x1 / PostgreSQL x1 / x3 nodes; cross-node publish-to-webhook latency with and without Redis',
   rabbit: 'RabbitMQ queue alone (the peer of `queue`)',
   'raw-http': 'raw undici POSTs alone (the peer of `webhook`)',
   'sqlite-raw-only': "fsync'd SQLite commits alone, no Herald",
 };
 const GROUPS = {
-  all: ['queue', 'webhook', 'publish-latency', 'fanout', 'backlog', 'sqlite-raw', 'engine'],
+  all: ['queue', 'webhook', 'publish-latency', 'fanout', 'backlog', 'sqlite-raw', 'engine', 'cluster'],
   baselines: ['rabbit', 'raw-http', 'sqlite-raw-only'],
   'rabbit-baseline': ['rabbit'],
   latency: ['publish-latency'],
@@ -574,6 +576,45 @@ await scenario('engine', async () => {
     '',
     undefined,
   );
+});
+
+await scenario('cluster', async () => {
+  const { clusterThroughput, crossNodeLatency } = await import('./scenarios/cluster.mjs');
+  const seconds = quick ? 3 : 8;
+  log(`cluster: 64 clients publishing for ${seconds} s on SQLite x1, PostgreSQL x1, PostgreSQL x3`);
+  const t = await clusterThroughput({ seconds });
+  raw.cluster = { throughput: t };
+  const base = t['sqlite x1'];
+  const pg1 = t['postgres x1'];
+  for (const [name, r] of Object.entries(t)) {
+    add(
+      'cluster',
+      `${name}: durable publishes/s (queue copy + webhook each); webhook deliveries/s`,
+      `${fmt(r.publishedPerSec)}; ${fmt(r.deliveredPerSec)}`,
+      r.errors ? `${r.errors} errors` : `${r.published} published, ${r.delivered} delivered`,
+      name === 'sqlite x1' ? '' : times(r.publishedPerSec / (name === 'postgres x3' ? pg1 : base).publishedPerSec),
+      '',
+      r.delivered >= r.published && r.errors === 0 ? undefined : false,
+    );
+  }
+  log('cluster: publish-to-webhook across nodes (api node -> delivery node), 200/s, with and without Redis');
+  const withRedis = await crossNodeLatency({ redis: true, seconds: quick ? 3 : 5 });
+  const withoutRedis = await crossNodeLatency({ redis: false, seconds: quick ? 3 : 5 });
+  raw.cluster.latency = { withRedis, withoutRedis };
+  for (const [name, l] of [
+    ['with Redis', withRedis],
+    ['without Redis', withoutRedis],
+  ]) {
+    add(
+      'cluster',
+      `cross-node publish-to-webhook p50 / p99 ms, ${name}`,
+      `${fmt(l.toWebhook.p50, 2)} / ${fmt(l.toWebhook.p99, 2)}`,
+      `publish p99 ${fmt(l.publish.p99, 2)} ms`,
+      '',
+      '',
+      undefined,
+    );
+  }
 });
 
 finish(failed ? 1 : 0);

@@ -233,9 +233,14 @@ export class DeliveryEngine {
       seen.add(sub.id);
       const lane = this.lanes.get(sub.id);
       // Unchanged lanes keep their state (and their `hot` flag); upsert would mark them hot.
-      if (!lane || JSON.stringify(lane.sub) !== JSON.stringify(sub)) this.upsertLane(sub);
+      if (lane && JSON.stringify(lane.sub) === JSON.stringify(sub)) continue;
+      this.upsertLane(sub);
+      // A new or changed lane is hot; the sweep leaves hot lanes to the pump, so pump it.
+      const updated = this.lanes.get(sub.id);
+      if (updated) this.dirty.add(updated);
     }
     for (const lane of [...this.lanes.values()]) if (!seen.has(lane.sub.id)) this.removeLane(lane);
+    this.schedulePump(false);
   }
 
   /** Signals may have been missed: re-read the subscriptions and look for work everywhere. */

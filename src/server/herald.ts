@@ -43,6 +43,10 @@ export interface Herald {
 /** The API key: configured, or kept in the data directory (generated on first start). */
 function resolveApiKey(config: HeraldConfig): { key: string; generated: boolean } {
   if (config.apiKey) return { key: config.apiKey, generated: false };
+  if (config.databaseUrl) {
+    // A key generated per node would differ between the nodes behind one load balancer.
+    throw new Error('set HERALD_API_KEY: nodes sharing a PostgreSQL database must share one API key');
+  }
   const file = join(config.dataDir, 'api-key');
   if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), generated: false };
   mkdirSync(config.dataDir, { recursive: true });

@@ -254,6 +254,18 @@ describe('cluster: three nodes on PostgreSQL and Redis', () => {
     await until(() => hook.requests.some((r) => r.body === 'polled'), 10_000, 'webhook delivery');
   });
 
+  it('without Redis, a delivery node finds subscriptions and work created on an API node', async () => {
+    const c = await cluster({ nodes: 0, redis: false });
+    const api = await c.start(0, 'api');
+    await c.start(1, 'delivery');
+    const hook = await receiver(() => 200);
+    await ok(api, 'PUT', '/v1/topics/news');
+    await ok(api, 'POST', '/v1/topics/news/subscriptions', { protocol: 'http', endpoint: hook.url, raw: true });
+    await ok(api, 'POST', '/v1/topics/news/messages', { body: 'polled' });
+    // The delivery node re-reads subscriptions every 5 s, then its lane finds the work.
+    await until(() => hook.requests.some((r) => r.body === 'polled'), 10_000, 'delivery by the delivery node');
+  });
+
   it('splits roles: API nodes accept, a delivery node sends and serves only health and metrics', async () => {
     const c = await cluster({ nodes: 0 });
     const api = await c.start(0, 'api');
