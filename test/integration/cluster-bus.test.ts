@@ -32,7 +32,7 @@ afterEach(async () => {
   await Promise.all(redises.splice(0).map((r) => r.stop()));
 });
 
-async function node(url: string, prefix: string, nodeId: string): Promise<Node> {
+async function node(url: string, prefix: string, nodeId: string, delivery = true): Promise<Node> {
   const signals = new Signals();
   const heard: Node['heard'] = { queues: [], due: [], subs: [], topics: [], breakers: [], resyncs: 0 };
   signals.breaker.on((n) => heard.breakers.push([n.origin, n.openMs]));
@@ -41,7 +41,7 @@ async function node(url: string, prefix: string, nodeId: string): Promise<Node> 
   signals.subscriptionChanged.on((id) => heard.subs.push(id));
   signals.topicChanged.on((t) => heard.topics.push(t));
   signals.resync.on(() => heard.resyncs++);
-  const bus = new RedisBus(signals, { url, prefix, nodeId, delivery: true, logger });
+  const bus = new RedisBus(signals, { url, prefix, nodeId, delivery, logger });
   open.push(bus);
   await bus.start();
   return { signals, bus, heard };
@@ -58,7 +58,7 @@ async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
 describe('cluster bus (Redis pub/sub)', () => {
   it('carries every kind of signal to the other nodes, once, and not back to the sender', async () => {
     const prefix = uniquePrefix();
-    const a = await node(SHARED_REDIS_URL, prefix, 'a');
+    const a = await node(SHARED_REDIS_URL, prefix, 'a', false); // an API node: it relays deliveries too
     const b = await node(SHARED_REDIS_URL, prefix, 'b');
     const c = await node(SHARED_REDIS_URL, prefix, 'c');
     expect(a.bus.healthy() && b.bus.healthy() && c.bus.healthy()).toBe(true);
@@ -84,7 +84,7 @@ describe('cluster bus (Redis pub/sub)', () => {
 
   it('sends the signals of one turn as one de-duplicated message', async () => {
     const prefix = uniquePrefix();
-    const a = await node(SHARED_REDIS_URL, prefix, 'a');
+    const a = await node(SHARED_REDIS_URL, prefix, 'a', false);
     const b = await node(SHARED_REDIS_URL, prefix, 'b');
     for (let i = 0; i < 1_000; i++) {
       a.signals.queueMessages.emit('jobs');
@@ -95,6 +95,18 @@ describe('cluster bus (Redis pub/sub)', () => {
     expect(a.bus.stats.sent).toBe(1);
     expect(b.heard.queues).toEqual(['jobs']);
     expect(b.heard.due).toEqual([['sub-1']]);
+  });
+
+  it('keeps due deliveries to itself when it has its own delivery engine', async () => {
+    const prefix = uniquePrefix();
+    const a = await node(SHARED_REDIS_URL, prefix, 'a'); // delivery engine on board
+    const b = await node(SHARED_REDIS_URL, prefix, 'b');
+    a.signals.deliveriesDue.emit(['sub-1']);
+    a.signals.queueMessages.emit('jobs'); // still relayed: receivers wait on every node
+    await until(() => b.heard.queues.length > 0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(a.heard.due).toEqual([['sub-1']]);
+    expect(b.heard.due).toEqual([]);
   });
 
   it('relays breaker news, the latest per endpoint in a turn', async () => {
