@@ -43,6 +43,8 @@ interface Lane {
   fetching: boolean;
   timer: NodeJS.Timeout | null;
   timerAt: number;
+  /** After a failed lease: no new attempt to lease before this time, whoever asks. */
+  notBefore: number;
   removed: boolean;
 }
 
@@ -199,6 +201,7 @@ export class DeliveryEngine {
       fetching: false,
       timer: null,
       timerAt: Infinity,
+      notBefore: 0,
       removed: false,
     };
     if (rate > 0) lane.bucket = this.rateGate(lane, rate);
@@ -269,6 +272,7 @@ export class DeliveryEngine {
   /** Wake a lane at `atMs` (keeps the earliest requested time). */
   private wakeAt(lane: Lane, atMs: number): void {
     if (!this.running || lane.removed) return;
+    atMs = Math.max(atMs, lane.notBefore);
     if (lane.timer && lane.timerAt <= atMs) return;
     if (lane.timer) clearTimeout(lane.timer);
     lane.timerAt = atMs;
@@ -302,8 +306,12 @@ export class DeliveryEngine {
     if (!this.running || lane.removed) return;
     this.drain(lane);
     if (!lane.hot || lane.fetching) return;
-    // Do not lease work for an endpoint whose breaker is open; come back when it may probe.
     const now = Date.now();
+    if (now < lane.notBefore) {
+      this.wakeAt(lane, lane.notBefore);
+      return;
+    }
+    // Do not lease work for an endpoint whose breaker is open; come back when it may probe.
     const breaker = this.breaker(lane);
     if (breaker.state(now) === 'open') {
       const gate = breaker.acquire(now);
@@ -356,7 +364,11 @@ export class DeliveryEngine {
       }
     } catch (error) {
       this.log.error({ err: error, subscription: lane.sub.id }, 'leasing deliveries failed');
-      this.wakeAt(lane, Date.now() + 1000);
+      // Not hot until the timer says so: otherwise the drain below would lease again at
+      // once, and a store failing fast (database down) would spin without yielding.
+      lane.hot = false;
+      lane.notBefore = Date.now() + 1000;
+      this.wakeAt(lane, lane.notBefore);
     } finally {
       lane.fetching = false;
     }

@@ -297,6 +297,34 @@ describe('webhook delivery', () => {
     expect(engine.stats.leaseQueries - before).toBeLessThanOrEqual(12);
   });
 
+  it('backs off, rather than spins, while the store cannot lease (database down)', async () => {
+    await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url, raw: true });
+    await h.client.publishBatch(
+      'orders',
+      Array.from({ length: 5 }, (_, i) => ({ body: String(i) })),
+    );
+    await waitFor(() => rx.requests.length === 5, 2000);
+    // The store starts failing every lease, as it does while PostgreSQL is unreachable.
+    const store = h.herald.store;
+    const lease = store.leaseDeliveries.bind(store);
+    store.leaseDeliveries = async () => {
+      throw new Error('the database cannot be reached right now');
+    };
+    const engine = h.herald.engine!;
+    const before = engine.stats.leaseQueries;
+    try {
+      await h.client.publishBatch('orders', [{ body: 'while down' }]);
+      await new Promise((r) => setTimeout(r, 1000));
+      // One failed lease, then the retry a second later (plus the odd sweep); a lane that
+      // retried at once after each failure would try thousands of times.
+      expect(engine.stats.leaseQueries - before).toBeLessThanOrEqual(5);
+    } finally {
+      store.leaseDeliveries = lease;
+    }
+    // Once leasing works again, the waiting message goes out.
+    await waitFor(() => rx.requests.some((r) => r.body === 'while down'), 5000);
+  });
+
   it('fans one topic out to a queue and a webhook', async () => {
     await h.client.createQueue('audit');
     await h.client.subscribe('orders', { protocol: 'queue', endpoint: 'audit' });

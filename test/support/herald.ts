@@ -22,7 +22,9 @@ const databases = new Map<string, Promise<string>>();
 export async function testDatabaseUrl(dataDir: string): Promise<string | undefined> {
   if (TEST_STORE !== 'postgres') return undefined;
   let url = databases.get(dataDir);
-  if (!url) databases.set(dataDir, (url = freshPostgresUrl('it_').then((db) => db.url)));
+  // The run id (set by the global setup) lets the teardown drop only this run's schemas.
+  const run = process.env.HERALD_TEST_RUN ?? 'x';
+  if (!url) databases.set(dataDir, (url = freshPostgresUrl(`it_${run}_`).then((db) => db.url)));
   return url;
 }
 
