@@ -6,13 +6,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, terminateConnections, type Cluster, type ClusterNode } from '../support/cluster.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
+import { startPrivateRedis, type PrivateRedis } from '../support/redis.js';
 
 const clusters: Cluster[] = [];
 const receivers: Receiver[] = [];
+const redises: PrivateRedis[] = [];
 
 afterEach(async () => {
   await Promise.all(clusters.splice(0).map((c) => c.close()));
   await Promise.all(receivers.splice(0).map((r) => r.close()));
+  await Promise.all(redises.splice(0).map((r) => r.stop()));
 });
 
 async function cluster(opts: Parameters<typeof startCluster>[0]): Promise<Cluster> {
@@ -266,6 +269,41 @@ describe('cluster: three nodes on PostgreSQL and Redis', () => {
     await until(() => hook.requests.some((r) => r.body === 'polled'), 10_000, 'delivery by the delivery node');
   });
 
+  it('keeps working when Redis goes away, and uses it again when it is back', async () => {
+    const redis = await startPrivateRedis();
+    redises.push(redis);
+    const c = await cluster({ nodes: 2, env: { HERALD_REDIS_URL: redis.url } });
+    await ok(c.nodes[0], 'PUT', '/v1/queues/jobs');
+    const busUp = async (node: ClusterNode) => {
+      const res = await fetch(`${node.url}/metrics`, { headers: { authorization: 'Bearer cluster-key' } });
+      return /^herald_cluster_bus_up 1$/m.test(await res.text());
+    };
+    /** Time from a send on node 0 to a waiting receive on node 1 answering. */
+    const crossNodeWake = async (body: string) => {
+      const receive = call(c.nodes[1], 'POST', '/v1/queues/jobs/receive', { waitSeconds: 10 }, 15_000);
+      await new Promise((r) => setTimeout(r, 300));
+      const sentAt = Date.now();
+      await ok(c.nodes[0], 'POST', '/v1/queues/jobs/messages', { body });
+      const res = await receive;
+      expect(res.body.messages.map((m: any) => m.body)).toEqual([body]);
+      await ok(c.nodes[1], 'POST', '/v1/queues/jobs/ack', { receipts: res.body.messages.map((m: any) => m.receipt) });
+      return Date.now() - sentAt;
+    };
+    expect(await busUp(c.nodes[1])).toBe(true);
+    expect(await crossNodeWake('with redis')).toBeLessThan(1_000);
+
+    await redis.kill();
+    await until(async () => !(await busUp(c.nodes[1])), 5_000, 'node 1 to notice Redis is gone');
+    // Still answered, by the re-check every HERALD_POLL_INTERVAL_MS (100 ms here), not the 10 s wait.
+    expect(await crossNodeWake('without redis')).toBeLessThan(2_000);
+    expect((await fetch(`${c.nodes[0].url}/readyz`)).status).toBe(200);
+
+    await redis.restart();
+    await until(() => busUp(c.nodes[0]), 10_000, 'node 0 back on the bus');
+    await until(() => busUp(c.nodes[1]), 10_000, 'node 1 back on the bus');
+    expect(await crossNodeWake('redis again')).toBeLessThan(1_000);
+  });
+
   it('splits roles: API nodes accept, a delivery node sends and serves only health and metrics', async () => {
     const c = await cluster({ nodes: 0 });
     const api = await c.start(0, 'api');
@@ -278,7 +316,7 @@ describe('cluster: three nodes on PostgreSQL and Redis', () => {
     expect((await call(delivery, 'GET', '/v1/topics')).status).toBe(404);
     expect((await fetch(`${delivery.url}/readyz`)).status).toBe(200);
     const metrics = await fetch(`${delivery.url}/metrics`, { headers: { authorization: 'Bearer cluster-key' } });
-    expect(await metrics.text()).toContain('herald_cluster_bus_up 1');
+    expect(await metrics.text()).toMatch(/^herald_cluster_bus_up 1$/m);
   });
 
   it('stops every node sending to an endpoint whose breaker one node opened', async () => {
