@@ -1,5 +1,8 @@
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_DELIVERY_POLICY } from '../../src/config.js';
+import { Deliveries } from '../../src/store/sqlite/deliveries.js';
+import { migrate } from '../../src/store/sqlite/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { AttemptRecord, DeliveryOutcome, LeasedDelivery } from '../../src/store/store.js';
 import { removeDir, tempDir } from '../support/herald.js';
@@ -122,5 +125,28 @@ describe('SQLite leases (in memory, with a cursor per subscription)', () => {
     await publish(110);
     expect(await lease(150, 10)).toEqual(['m0004', 'm0005']);
     expect(await store.nextDueAt(SUB)).toBeNull();
+  });
+
+  it('does not lease rows whose commit is not yet durable, nor wake for them', async () => {
+    const dir = tempDir('herald-leases-');
+    const db = new Database(`${dir}/d.db`);
+    migrate(db);
+    const dl = new Deliveries(db);
+    const create = (id: string, due: number) =>
+      dl.create(
+        { id, topic: 't', body: id, attributes: null, createdAtMs: due },
+        [{ subscriptionId: SUB, dueAtMs: due }],
+        due,
+      );
+    create('m1', 100);
+    dl.settled();
+    create('m2', 100); // committed, its fsync still in flight
+    expect(dl.lease(SUB, 200, 10).map((d) => d.messageId)).toEqual(['m1']);
+    expect(dl.nextDueAt(SUB)).toBeNull();
+    dl.settled();
+    expect(dl.nextDueAt(SUB)).toBe(100);
+    expect(dl.lease(SUB, 200, 10).map((d) => d.messageId)).toEqual(['m2']);
+    db.close();
+    removeDir(dir);
   });
 });
