@@ -149,4 +149,31 @@ describe('SQLite leases (in memory, with a cursor per subscription)', () => {
     db.close();
     removeDir(dir);
   });
+
+  it('keeps a message owed to two subscriptions until both deliveries are finished', async () => {
+    const dir = tempDir('herald-leases-');
+    const db = new Database(`${dir}/d.db`);
+    migrate(db);
+    const dl = new Deliveries(db);
+    const both = [
+      { subscriptionId: 'a', dueAtMs: 100 },
+      { subscriptionId: 'b', dueAtMs: 100 },
+    ];
+    dl.create({ id: 'shared', topic: 't', body: 'hello', attributes: null, createdAtMs: 100 }, both, 100);
+    dl.create({ id: 'inline', topic: 't', body: 'just a', attributes: null, createdAtMs: 100 }, [both[0]], 100);
+    dl.settled();
+    const messages = () => db.prepare('SELECT COUNT(*) FROM messages').pluck().get();
+    const [a, aInline] = dl.lease('a', 200, 10);
+    const [b] = dl.lease('b', 200, 10);
+    expect([a.body, aInline.body, b.body]).toEqual(['hello', 'just a', 'hello']);
+    dl.finish(a.deliveryId);
+    dl.finish(aInline.deliveryId);
+    expect(messages()).toBe(1);
+    expect(dl.lease('a', 200, 10)).toEqual([]);
+    dl.finish(b.deliveryId);
+    expect(messages()).toBe(0);
+    expect(db.prepare('SELECT COUNT(*) FROM deliveries').pluck().get()).toBe(0);
+    db.close();
+    removeDir(dir);
+  });
 });
