@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommitQueue, type SyncTarget } from '../../src/store/sqlite/commit-queue.js';
+import { CommitQueue } from '../../src/store/sqlite/commit-queue.js';
 import { removeDir, tempDir } from '../support/herald.js';
 
 describe('CommitQueue', () => {
@@ -56,75 +56,6 @@ describe('CommitQueue', () => {
     await expect(q.enqueue(() => insert.run('x'), true)).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
     other.exec('ROLLBACK');
     expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(0);
-    other.close();
-    db.close();
-  });
-
-  /** A WAL whose fsyncs complete when the test says so. */
-  function heldSync() {
-    const calls: Array<(error: Error | null) => void> = [];
-    const target: SyncTarget = { sync: (done) => calls.push(done), close: () => {} };
-    return { target, calls };
-  }
-  const turn = () => new Promise((r) => setImmediate(r));
-
-  it('answers a durable group only once its WAL fsync completes, and starts no group before that', async () => {
-    const { db, other, insert } = open();
-    const wal = heldSync();
-    let settled = 0;
-    const q = new CommitQueue(db, { wal: wal.target, onSettled: () => settled++ });
-    const answered: string[] = [];
-    void q.enqueue(() => insert.run('durable'), true).then(() => answered.push('durable'));
-    void q.enqueue(() => insert.run('same group'), false).then(() => answered.push('same group'));
-    await turn();
-    expect(wal.calls).toHaveLength(1);
-    expect(db.pragma('synchronous', { simple: true })).toBe(0); // OFF: the queue syncs, not SQLite
-    expect(answered).toEqual([]);
-    expect(settled).toBe(0);
-    // A write arriving meanwhile (a receive, say) waits: it must not see rows not yet durable.
-    void q.enqueue(() => insert.run('next group'), false).then(() => answered.push('next group'));
-    await turn();
-    await turn();
-    expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(2);
-    wal.calls[0](null);
-    expect(settled).toBe(1);
-    await turn();
-    await turn();
-    expect(answered).toEqual(['durable', 'same group', 'next group']);
-    expect(wal.calls).toHaveLength(1); // bookkeeping-only groups need no fsync
-    expect(settled).toBe(2);
-    other.close();
-    db.close();
-  });
-
-  it('fails the writers of a group whose fsync fails', async () => {
-    const { db, other, insert } = open();
-    const wal = heldSync();
-    const q = new CommitQueue(db, { wal: wal.target });
-    const write = q.enqueue(() => insert.run('x'), true);
-    await turn();
-    wal.calls[0](new Error('EIO'));
-    await expect(write).rejects.toThrow('EIO');
-    other.close();
-    db.close();
-  });
-
-  it('close waits for the fsync in flight, then commits what is left with SQLite syncing', async () => {
-    const { db, other, insert } = open();
-    const wal = heldSync();
-    const q = new CommitQueue(db, { wal: wal.target });
-    const first = q.enqueue(() => insert.run('a'), true);
-    await turn();
-    const second = q.enqueue(() => insert.run('b'), true);
-    const closed = q.close();
-    await turn();
-    expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(1);
-    wal.calls[0](null);
-    await closed;
-    await expect(Promise.all([first, second])).resolves.toHaveLength(2);
-    expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(2);
-    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
-    await expect(q.enqueue(() => insert.run('c'), true)).rejects.toThrow('closed');
     other.close();
     db.close();
   });

@@ -127,29 +127,6 @@ describe('SQLite leases (in memory, with a cursor per subscription)', () => {
     expect(await store.nextDueAt(SUB)).toBeNull();
   });
 
-  it('does not lease rows whose commit is not yet durable, nor wake for them', async () => {
-    const dir = tempDir('herald-leases-');
-    const db = new Database(`${dir}/d.db`);
-    migrate(db);
-    const dl = new Deliveries(db);
-    const create = (id: string, due: number) =>
-      dl.create(
-        { id, topic: 't', body: id, attributes: null, createdAtMs: due },
-        [{ subscriptionId: SUB, dueAtMs: due }],
-        due,
-      );
-    create('m1', 100);
-    dl.settled();
-    create('m2', 100); // committed, its fsync still in flight
-    expect(dl.lease(SUB, 200, 10).map((d) => d.messageId)).toEqual(['m1']);
-    expect(dl.nextDueAt(SUB)).toBeNull();
-    dl.settled();
-    expect(dl.nextDueAt(SUB)).toBe(100);
-    expect(dl.lease(SUB, 200, 10).map((d) => d.messageId)).toEqual(['m2']);
-    db.close();
-    removeDir(dir);
-  });
-
   it('keeps a message owed to two subscriptions until both deliveries are finished', async () => {
     const dir = tempDir('herald-leases-');
     const db = new Database(`${dir}/d.db`);
@@ -161,7 +138,6 @@ describe('SQLite leases (in memory, with a cursor per subscription)', () => {
     ];
     dl.create({ id: 'shared', topic: 't', body: 'hello', attributes: null, createdAtMs: 100 }, both, 100);
     dl.create({ id: 'inline', topic: 't', body: 'just a', attributes: null, createdAtMs: 100 }, [both[0]], 100);
-    dl.settled();
     const messages = () => db.prepare('SELECT COUNT(*) FROM messages').pluck().get();
     const [a, aInline] = dl.lease('a', 200, 10);
     const [b] = dl.lease('b', 200, 10);

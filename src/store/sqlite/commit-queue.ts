@@ -1,28 +1,19 @@
 import type Database from 'better-sqlite3';
-import { closeSync, fdatasync, fstatSync, openSync } from 'node:fs';
 
 /**
  * Group commit for a synchronous SQLite connection.
  *
  * Every write is queued and run at the next `setImmediate`, together with all other writes
  * that arrived in the same turn of the event loop, inside ONE transaction: one fsync covers
- * them all. While that fsync runs, new requests pile up and form the next, larger group, so
- * batches grow with load and durability costs one fsync per group instead of one per message.
+ * them all. While that fsync blocks the loop, new requests pile up in socket buffers and
+ * form the next, larger group, so batches grow with load and durability costs one fsync per
+ * group instead of one per message.
  *
  * Each write runs in its own savepoint, so a write that throws rolls back alone and rejects
- * only its own caller. A group that contains a durable write is answered only once the WAL
- * holding it is fsync'd; groups of bookkeeping writes only (leases, acks, outcomes) are
- * answered at once, which survives a process crash and, after a power cut, at worst
- * re-delivers work.
- *
- * With a `wal` (file databases), SQLite itself never fsyncs on commit (`synchronous=OFF`):
- * the queue fsyncs the WAL file on libuv's thread pool and answers the group's writers when
- * that completes. The event loop keeps serving requests and sending webhooks meanwhile,
- * instead of sitting in fsync (0.2 ms on a quiet disk, tens of milliseconds on a busy one).
- * No other group starts until that fsync is done, so no write, and no receive (a write),
- * ever sees rows that are not yet durable; reads outside the queue (leases) are told which
- * rows those are through `onSettled` (see deliveries.ts). Without a `wal` (in-memory
- * databases), durable groups commit with `synchronous=FULL` as before.
+ * only its own caller. A group that contains a durable write commits with
+ * `synchronous=FULL` (fsync of the WAL before the commit returns); groups of bookkeeping
+ * writes only (leases, acks, outcomes) commit with `synchronous=NORMAL`, which survives a
+ * process crash and, after a power cut, at worst re-delivers work.
  *
  * If the write lock is refused (SQLITE_BUSY: another connection holds it, such as the
  * checkpointer finishing a RESTART, or an online backup; SQLite does not always wait
@@ -43,58 +34,13 @@ const isBusy = (error: unknown) => {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
 };
 
-/** The file whose fsync makes a commit durable (the WAL), synced off the event loop. */
-export interface SyncTarget {
-  sync(done: (error: Error | null) => void): void;
-  close(): void;
-}
-
-/** The SQLite WAL file, opened once; reopened if it was ever replaced (unlinked) under us. */
-export class WalFile implements SyncTarget {
-  private fd: number;
-
-  constructor(private readonly path: string) {
-    this.fd = openSync(path, 'r');
-  }
-
-  sync(done: (error: Error | null) => void): void {
-    try {
-      if (fstatSync(this.fd).nlink === 0) {
-        closeSync(this.fd);
-        this.fd = openSync(this.path, 'r');
-      }
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    fdatasync(this.fd, done);
-  }
-
-  close(): void {
-    closeSync(this.fd);
-  }
-}
-
-export interface CommitQueueOptions {
-  busyLimitMs?: number;
-  /** Sync this instead of letting SQLite fsync inside COMMIT (see above). */
-  wal?: SyncTarget | null;
-  /** Called once a group is over (durable, or failed), before its writers are answered. */
-  onSettled?: () => void;
-}
-
 export class CommitQueue {
   private pending: PendingWrite[] = [];
   private scheduled = false;
-  /** A group's fsync is in flight: the next group waits for it. */
-  private syncing = false;
-  private idle: Array<() => void> = [];
-  private wal: SyncTarget | null;
-  private readonly onSettled: () => void;
   /** When the write lock was first refused for the group now waiting, if any. */
   private busySince: number | null = null;
   private busyLimitMs: number;
-  private syncMode: 'FULL' | 'NORMAL' | 'OFF' | null = null;
+  private syncMode: 'FULL' | 'NORMAL' | null = null;
   private closed = false;
   /** Groups committed and writes in them, for metrics and tests. */
   readonly stats = { groups: 0, writes: 0 };
@@ -108,11 +54,9 @@ export class CommitQueue {
 
   constructor(
     private readonly db: Database.Database,
-    opts: CommitQueueOptions = {},
+    opts: { busyLimitMs?: number } = {},
   ) {
     this.busyLimitMs = opts.busyLimitMs ?? 10_000;
-    this.wal = opts.wal ?? null;
-    this.onSettled = opts.onSettled ?? (() => {});
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
@@ -135,12 +79,11 @@ export class CommitQueue {
   /** Commit everything queued now (also used on close). */
   flush(): void {
     this.scheduled = false;
-    if (this.syncing) return; // the sync's completion flushes again
     const group = this.pending;
     if (group.length === 0) return;
     this.pending = [];
     const durable = group.some((w) => w.durable);
-    this.setSync(this.wal ? 'OFF' : durable ? 'FULL' : 'NORMAL');
+    this.setSync(durable ? 'FULL' : 'NORMAL');
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = new Array(group.length);
     // A lone write needs no savepoint: if it fails, the whole (one-write) group rolls back.
     const isolate = group.length > 1;
@@ -157,7 +100,6 @@ export class CommitQueue {
         return;
       }
       this.busySince = null;
-      this.onSettled();
       for (const w of group) w.reject(error);
       return;
     }
@@ -169,7 +111,6 @@ export class CommitQueue {
             outcomes[i] = { ok: true, value: group[i].run() };
           } catch (error) {
             this.rollback.run();
-            this.onSettled();
             group[i].reject(error);
             return;
           }
@@ -195,54 +136,26 @@ export class CommitQueue {
           /* already rolled back by SQLite */
         }
       }
-      this.onSettled();
       for (const w of group) w.reject(error);
       return;
     }
     this.stats.groups++;
     this.stats.writes += group.length;
-    if (!durable || !this.wal) {
-      this.onSettled();
-      answer(group, outcomes);
-      return;
+    for (let i = 0; i < group.length; i++) {
+      const o = outcomes[i];
+      if (o.ok) group[i].resolve(o.value);
+      else group[i].reject(o.error);
     }
-    this.syncing = true;
-    this.wal.sync((error) => {
-      this.syncing = false;
-      this.onSettled();
-      // A failed fsync leaves the group committed but not known durable: its writers get the
-      // error (a publisher retries; at least once allows the duplicate).
-      if (error) for (const w of group) w.reject(error);
-      else answer(group, outcomes);
-      if (this.pending.length > 0 && !this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-      for (const fn of this.idle.splice(0)) fn();
-    });
   }
 
-  /** Commit what is queued, waiting for a sync in flight first; later writes are refused. */
-  async close(): Promise<void> {
-    while (this.syncing) await new Promise<void>((resolve) => this.idle.push(resolve));
-    this.wal?.close();
-    this.wal = null; // what remains commits with SQLite's own fsync
+  close(): void {
     this.flush();
     this.closed = true;
-    this.setSync('FULL');
   }
 
-  private setSync(mode: 'FULL' | 'NORMAL' | 'OFF'): void {
+  private setSync(mode: 'FULL' | 'NORMAL'): void {
     if (this.syncMode === mode) return;
     this.db.pragma(`synchronous = ${mode}`);
     this.syncMode = mode;
-  }
-}
-
-function answer(group: PendingWrite[], outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>) {
-  for (let i = 0; i < group.length; i++) {
-    const o = outcomes[i];
-    if (o.ok) group[i].resolve(o.value);
-    else group[i].reject(o.error);
   }
 }

@@ -23,8 +23,6 @@ interface DueSeq {
   due_at: number;
 }
 
-const NONE: ReadonlySet<number> = new Set();
-
 export interface MessageRow {
   id: string;
   topic: string;
@@ -46,11 +44,6 @@ export class Deliveries {
    * that mark, every pending row up to the cursor is known to be leased.
    */
   private readonly behind = new Set<string>();
-  /**
-   * Rows created by the group whose fsync is in flight (see commit-queue.ts): committed, but
-   * not yet durable, so not leased yet. `settled()` is called once that group is over.
-   */
-  private readonly fresh = new Map<number, { subscriptionId: string; due: number }>();
   private readonly leaseAfterStmt;
   private readonly nextAfterStmt;
   private readonly leaseStmt;
@@ -135,7 +128,7 @@ export class Deliveries {
     );
     this.nextDueStmt = db.prepare(
       `SELECT seq, due_at FROM deliveries WHERE subscription_id = ? AND state = 0
-       ORDER BY due_at, seq LIMIT ?`,
+       ORDER BY due_at, seq LIMIT ? OFFSET ?`,
     );
     this.insertAttemptStmt = db.prepare(
       `INSERT INTO attempts (subscription_id, message_id, attempt, at, status, latency_ms, ok, error_class, error)
@@ -193,14 +186,14 @@ export class Deliveries {
         d.dueAtMs,
         nowMs,
       ).lastInsertRowid as number;
-      this.fresh.set(seq, { subscriptionId: d.subscriptionId, due: d.dueAtMs });
+      this.mark(d.subscriptionId, d.dueAtMs, seq);
       return;
     }
     const mseq = this.insertMessageStmt.run(m.id, m.topic, m.body, m.attributes, m.createdAtMs, deliveries.length)
       .lastInsertRowid as number;
     for (const d of deliveries) {
       const seq = this.insertDeliveryStmt.run(d.subscriptionId, mseq, d.dueAtMs, nowMs).lastInsertRowid as number;
-      this.fresh.set(seq, { subscriptionId: d.subscriptionId, due: d.dueAtMs });
+      this.mark(d.subscriptionId, d.dueAtMs, seq);
     }
   }
 
@@ -208,21 +201,6 @@ export class Deliveries {
   private mark(subscriptionId: string, due: number, seq: number): void {
     const c = this.cursors.get(subscriptionId);
     if (c && (due < c.due || (due === c.due && seq <= c.seq))) this.behind.add(subscriptionId);
-  }
-
-  /**
-   * The group that created the fresh rows is over: durable (they may be leased now, and may
-   * lie behind a cursor) or rolled back (they are gone, and marking them costs one walk).
-   */
-  settled(): void {
-    if (this.fresh.size === 0) return;
-    for (const [seq, r] of this.fresh) this.mark(r.subscriptionId, r.due, seq);
-    this.fresh.clear();
-  }
-
-  /** Not leasable: leased already, or not yet durable. */
-  private held(mine: ReadonlySet<number>, seq: number): boolean {
-    return mine.has(seq) || this.fresh.has(seq);
   }
 
   /** Forget every cursor (after a failed write, whose rows may be back, pending, behind them). */
@@ -247,21 +225,19 @@ export class Deliveries {
     let rows: unknown[][];
     if (cursor && !this.behind.has(subscriptionId)) {
       rows = this.leaseAfterStmt.all(subscriptionId, nowMs, cursor.due, cursor.due, cursor.seq, limit) as unknown[][];
-      if (rows.some((r) => this.held(mine, r[0] as number))) {
-        // Not the steady state after all (or rows not yet durable): take the others and walk
-        // from the start next time.
-        rows = rows.filter((r) => !this.held(mine, r[0] as number));
+      if (rows.some((r) => mine.has(r[0] as number))) {
+        // Not the steady state after all; take the unleased ones and walk from the start next time.
+        rows = rows.filter((r) => !mine.has(r[0] as number));
         this.behind.add(subscriptionId);
       }
     } else {
-      const scanned = this.selectDueStmt.all(subscriptionId, nowMs, limit + mine.size + this.fresh.size) as DueSeq[];
-      const picked = scanned.filter((r) => !this.held(mine, r.seq)).slice(0, limit);
+      const scanned = this.selectDueStmt.all(subscriptionId, nowMs, limit + mine.size) as DueSeq[];
+      const picked = scanned.filter((r) => !mine.has(r.seq)).slice(0, limit);
       // `picked` are the first unleased due rows: once they are leased, every pending row up
       // to the last of them is leased; and when that was every unleased due row, every one up
       // to the cursor too (unless the clock went back past the cursor's due time).
       const last = picked[picked.length - 1];
       const exhausted = picked.length < limit && (!cursor || cursor.due <= nowMs);
-      // A skipped row not yet durable is marked by `settled()` once it is.
       if (
         exhausted ||
         !cursor ||
@@ -380,19 +356,22 @@ export class Deliveries {
 
   /** When the next delivery not already leased falls due (leased rows are skipped as in `lease`). */
   nextDueAt(subscriptionId: string): number | null {
-    const mine = this.leased.get(subscriptionId) ?? NONE;
+    const mine = this.leased.get(subscriptionId);
     const cursor = this.cursors.get(subscriptionId);
-    // Rows not yet durable are skipped: their commit signals the engine once they are.
-    const skip = mine.size + this.fresh.size;
-    if (cursor && !this.behind.has(subscriptionId)) {
+    if (mine && cursor && !this.behind.has(subscriptionId)) {
       // Steady state (see `lease`): the first pending row after the cursor is the next one.
-      const rows = this.nextAfterStmt.all(subscriptionId, cursor.due, cursor.due, cursor.seq, 1 + this.fresh.size);
-      const next = (rows as DueSeq[]).find((r) => !this.held(mine, r.seq));
-      if (next) return next.due_at;
-      if (rows.length < 1 + this.fresh.size) return null;
+      const [row] = this.nextAfterStmt.all(subscriptionId, cursor.due, cursor.due, cursor.seq, 1) as DueSeq[];
+      if (!row) return null;
+      if (!mine.has(row.seq)) return row.due_at;
     }
-    const rows = this.nextDueStmt.all(subscriptionId, skip + 1) as DueSeq[];
-    return rows.find((r) => !this.held(mine, r.seq))?.due_at ?? null;
+    if (!mine || mine.size === 0) {
+      const row = this.nextDueStmt.get(subscriptionId, 1, 0) as { due_at: number } | undefined;
+      return row?.due_at ?? null;
+    }
+    const [row] = this.nextDueStmt.all(subscriptionId, 1, mine.size) as Array<{ seq: number; due_at: number }>;
+    if (row && !mine.has(row.seq)) return row.due_at;
+    const rows = this.nextDueStmt.all(subscriptionId, mine.size + 1, 0) as Array<{ seq: number; due_at: number }>;
+    return rows.find((r) => !mine.has(r.seq))?.due_at ?? null;
   }
 
   /** Rows leased in the database by an older layout; leases are in memory now. */

@@ -23,7 +23,7 @@ import type {
   Store,
 } from '../store.js';
 import { Checkpointer } from './checkpointer.js';
-import { CommitQueue, WalFile } from './commit-queue.js';
+import { CommitQueue } from './commit-queue.js';
 import { Deliveries } from './deliveries.js';
 import { migrate } from './migrations.js';
 import { QueueMessages } from './queue-messages.js';
@@ -91,10 +91,9 @@ export class SqliteStore implements Store {
       });
     }
     this.db = db;
+    this.writes = new CommitQueue(db);
     this.qm = new QueueMessages(db);
     this.dl = new Deliveries(db);
-    const wal = memory ? null : openWal(`${file}-wal`);
-    this.writes = new CommitQueue(db, { wal, onSettled: () => this.dl.settled() });
     this.stmts = prepareMetadata(db);
     this.dl.recoverLeases();
     for (const row of this.stmts.allQueues.all() as QueueRow[]) this.queues.set(row.name, row);
@@ -105,7 +104,7 @@ export class SqliteStore implements Store {
     if (!this.open_) return;
     this.open_ = false;
     await this.checkpointer?.stop(); // first, so the last writes never wait on its lock
-    await this.writes.close();
+    this.writes.close();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
     this.lock?.close();
@@ -462,16 +461,6 @@ export class SqliteStore implements Store {
     const row = this.queues.get(name);
     if (!row) throw queueNotFound(name);
     return row.qid;
-  }
-}
-
-/** The WAL file, to fsync after commits; null (SQLite syncs inside COMMIT) if it cannot be opened. */
-function openWal(path: string): WalFile | null {
-  try {
-    return new WalFile(path);
-  } catch (error) {
-    process.emitWarning(`cannot open ${path} (${String(error)}); commits fsync inside SQLite instead`);
-    return null;
   }
 }
 
