@@ -370,23 +370,31 @@ export class SqliteStore implements Store {
   }
 
   completeDeliveries(outcomes: DeliveryOutcome[], nowMs: number): Promise<void> {
-    return this.writes.enqueue(() => {
-      for (const o of outcomes) {
-        if (o.attempt) this.dl.recordAttempt(o.attempt);
-        switch (o.kind) {
-          case 'delivered':
-            this.dl.finish(o.deliveryId);
-            break;
-          case 'retry':
-            this.dl.retry(o.deliveryId, o.attempt.attempt, o.dueAtMs, o.attempt.error);
-            break;
-          case 'dead_letter':
-            this.deadLetter(o, nowMs);
-            break;
+    return this.writes
+      .enqueue(() => {
+        for (const o of outcomes) {
+          if (o.attempt) this.dl.recordAttempt(o.attempt);
+          switch (o.kind) {
+            case 'delivered':
+              this.dl.finish(o.deliveryId);
+              break;
+            case 'retry':
+              this.dl.retry(o.deliveryId, o.attempt.attempt, o.dueAtMs, o.attempt.error);
+              break;
+            case 'dead_letter':
+              this.deadLetter(o, nowMs);
+              break;
+          }
         }
-      }
-    }, false);
+      }, false)
+      .catch(this.forgetCursors);
   }
+
+  /** A write that failed may have put leased rows back, pending, behind a lease cursor. */
+  private readonly forgetCursors = (error: unknown): never => {
+    this.dl.forgetCursors();
+    throw error;
+  };
 
   private deadLetter(o: Extract<DeliveryOutcome, { kind: 'dead_letter' }>, nowMs: number): void {
     const target = o.queue ? this.queues.get(o.queue) : undefined;
@@ -418,9 +426,11 @@ export class SqliteStore implements Store {
 
   releaseDeliveries(deliveryIds: string[], dueAtMs: number): Promise<void> {
     if (deliveryIds.length === 0) return Promise.resolve();
-    return this.writes.enqueue(() => {
-      for (const id of deliveryIds) this.dl.release(id, dueAtMs);
-    }, false);
+    return this.writes
+      .enqueue(() => {
+        for (const id of deliveryIds) this.dl.release(id, dueAtMs);
+      }, false)
+      .catch(this.forgetCursors);
   }
 
   async nextDueAt(subscriptionId: string): Promise<number | null> {
