@@ -21,7 +21,7 @@ describe('Herald nodes on PostgreSQL', () => {
   }
 
   it('two nodes share the deliveries of one subscription without sending any twice', async () => {
-    const db = await freshPostgresUrl('it_');
+    const db = await freshPostgresUrl(`it_${process.env.HERALD_TEST_RUN ?? 'x'}_`);
     const rx = await startReceiver();
     cleanups.push(() => rx.close());
     const a = await node(db.url);
