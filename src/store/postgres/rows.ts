@@ -34,8 +34,8 @@ export function decodeAttributes(text: string | null): Attributes {
  * PostgreSQL text cannot hold U+0000 (SQLite can). A message carrying one is refused with
  * a per-entry error instead of failing the whole group commit it would have joined.
  */
-export function hasNul(body: string, attributes: Attributes, idempotencyKey?: string): boolean {
-  if (body.includes('\u0000') || idempotencyKey?.includes('\u0000')) return true;
+export function hasNul(body: string, attributes: Attributes, idempotencyKey?: string, groupId?: string): boolean {
+  if (body.includes('\u0000') || idempotencyKey?.includes('\u0000') || groupId?.includes('\u0000')) return true;
   for (const [k, v] of Object.entries(attributes)) if (k.includes('\u0000') || v.includes('\u0000')) return true;
   return false;
 }
@@ -48,8 +48,15 @@ export const NUL_ERROR = {
 export interface TopicRow {
   name: string;
   created_at: number;
+  fifo: boolean;
+  content_based_dedup: boolean;
 }
-export const toTopic = (r: TopicRow): Topic => ({ name: r.name, createdAt: iso(r.created_at) });
+export const toTopic = (r: TopicRow): Topic => ({
+  name: r.name,
+  fifo: r.fifo,
+  contentBasedDeduplication: r.content_based_dedup,
+  createdAt: iso(r.created_at),
+});
 
 export interface SubscriptionRow {
   id: string;
@@ -103,6 +110,8 @@ export interface QueueRow {
   max_receive_count: number;
   dead_letter_queue: string | null;
   created_at: number;
+  fifo: boolean;
+  content_based_dedup: boolean;
 }
 
 export const toQueue = (r: QueueRow): Queue => ({
@@ -112,6 +121,8 @@ export const toQueue = (r: QueueRow): Queue => ({
   retentionSeconds: r.retention_ms / 1000,
   maxReceiveCount: r.max_receive_count,
   deadLetterQueue: r.dead_letter_queue,
+  fifo: r.fifo,
+  contentBasedDeduplication: r.content_based_dedup,
   createdAt: iso(r.created_at),
 });
 
@@ -124,7 +135,12 @@ export const queueValues = (q: Queue) => [
   q.maxReceiveCount,
   q.deadLetterQueue,
   Date.parse(q.createdAt),
+  q.fifo,
+  q.contentBasedDeduplication,
 ];
+
+/** SQS `SequenceNumber` style: the row's sequence as a 20-digit decimal, so text order is numeric order. */
+export const sequenceNumber = (seq: number) => String(seq).padStart(20, '0');
 
 export interface AttemptRow {
   id: number;
