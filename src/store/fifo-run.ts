@@ -9,6 +9,12 @@
  * either way everything behind it waits. Messages already received `deadAfter` times are
  * moved to the dead-letter queue on the way and do not block the group.
  */
+/**
+ * Rows to read per group beyond what the receive wants: dead-lettered heads do not count,
+ * so a few extra let the message behind a dead one be served in the same receive.
+ */
+export const DEAD_SLACK = 8;
+
 export interface RunRow {
   seq: number;
   visible_at: number;

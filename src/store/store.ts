@@ -70,8 +70,7 @@ export interface SendEntry {
  * `sequenceNumber` is set for a message newly accepted into a FIFO queue (sendToQueue only).
  */
 export type AcceptResult =
-  | { id: string; duplicate: boolean; sequenceNumber?: string }
-  | { error: { code: string; message: string } };
+  { id: string; duplicate: boolean; sequenceNumber?: string } | { error: { code: string; message: string } };
 
 /** A delivery handed to the delivery engine, with what it needs to send it. */
 export interface LeasedDelivery {

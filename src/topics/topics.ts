@@ -33,7 +33,10 @@ export class Topics {
     const existing = await this.store.getTopic(name);
     if (existing) {
       const given = (input ?? {}) as Partial<TopicConfig>;
-      if (given.contentBasedDeduplication !== undefined && given.contentBasedDeduplication !== existing.contentBasedDeduplication) {
+      if (
+        given.contentBasedDeduplication !== undefined &&
+        given.contentBasedDeduplication !== existing.contentBasedDeduplication
+      ) {
         throw new HeraldError(
           'conflict',
           `topic "${name}" exists with different contentBasedDeduplication; use PATCH to change it`,

@@ -21,7 +21,7 @@
  * before, a receive could read the message still there and raise the hint past it.
  */
 import type { Queue, ReceivedMessage } from '../../types.js';
-import { planGroupRun } from '../fifo-run.js';
+import { DEAD_SLACK, planGroupRun } from '../fifo-run.js';
 import { statement, type Client, type Database, type Query } from './database.js';
 import { ms } from './rows.js';
 import { toReceived, type ReceivedRow } from './queue-messages.js';
@@ -87,7 +87,9 @@ function uniqueGroups(hints: GroupHint[]): GroupHint[] {
     const seen = byKey.get(key);
     if (!seen || h.atMs < seen.atMs) byKey.set(key, h);
   }
-  return [...byKey.values()].sort((a, b) => a.qid - b.qid || (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+  return [...byKey.values()].sort(
+    (a, b) => a.qid - b.qid || (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0),
+  );
 }
 
 const candidatesStmt = statement(
@@ -130,8 +132,7 @@ export async function receive(db: Database, queue: Queue, max: number, visibilit
     if (!q) return [];
     const dlq =
       queue.maxReceiveCount > 0 && queue.deadLetterQueue
-        ? (await c.query('SELECT qid, fifo FROM queues WHERE name = $1 FOR KEY SHARE', [queue.deadLetterQueue]))
-            .rows[0]
+        ? (await c.query('SELECT qid, fifo FROM queues WHERE name = $1 FOR KEY SHARE', [queue.deadLetterQueue])).rows[0]
         : undefined;
     const deadAfter = dlq ? queue.maxReceiveCount : 0;
     const take: number[] = [];
@@ -148,13 +149,14 @@ export async function receive(db: Database, queue: Queue, max: number, visibilit
       const claimed = all.filter((g) => !seen.has(g));
       if (claimed.length === 0) break;
       for (const g of claimed) seen.add(g);
-      const rows = (await c.query(runsStmt([q.qid, claimed, want]))).rows as RunRow[];
+      const fetched = want + (deadAfter > 0 ? DEAD_SLACK : 0);
+      const rows = (await c.query(runsStmt([q.qid, claimed, fetched]))).rows as RunRow[];
       const byGroup = new Map<string, RunRow[]>(claimed.map((g) => [g, []]));
       for (const r of rows) byGroup.get(r.group_id!)!.push(r);
       for (const g of claimed) {
         const remaining = max - take.length;
         if (remaining === 0) break; // unread groups keep their hint
-        const plan = planGroupRun(byGroup.get(g)!, { want: remaining, fetched: want, nowMs, visibilityMs, deadAfter });
+        const plan = planGroupRun(byGroup.get(g)!, { want: remaining, fetched, nowMs, visibilityMs, deadAfter });
         take.push(...plan.take.map((r) => r.seq));
         dead.push(...plan.dead);
         if (plan.availableAt === null) drops.push(g);

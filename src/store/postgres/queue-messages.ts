@@ -299,7 +299,11 @@ export async function moveTo(
     client,
     grouped.map((r) => ({ qid: fromQid, groupId: r.group_id!, atMs: 0 })),
   );
-  if (to.fifo) await groups.movedIn(client, grouped.map((r) => ({ qid: to.qid, groupId: r.group_id!, atMs: nowMs })));
+  if (to.fifo)
+    await groups.movedIn(
+      client,
+      grouped.map((r) => ({ qid: to.qid, groupId: r.group_id!, atMs: nowMs })),
+    );
 }
 
 export async function remove(client: Client, seqs: number[]): Promise<void> {

@@ -179,4 +179,3 @@ export function migrate(db: Database.Database): void {
   });
   apply();
 }
-

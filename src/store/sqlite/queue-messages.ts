@@ -5,10 +5,18 @@
  */
 import type Database from 'better-sqlite3';
 import type { Queue, QueueStats, ReceivedMessage } from '../../types.js';
-import { planGroupRun } from '../fifo-run.js';
+import { DEAD_SLACK, planGroupRun } from '../fifo-run.js';
 import type { AckResult, SendEntry } from '../store.js';
 import { FifoGroups } from './fifo-groups.js';
-import { decodeAttributes, encodeAttributes, formatReceipt, iso, newNonce, parseReceipt, sequenceNumber } from './rows.js';
+import {
+  decodeAttributes,
+  encodeAttributes,
+  formatReceipt,
+  iso,
+  newNonce,
+  parseReceipt,
+  sequenceNumber,
+} from './rows.js';
 
 export interface VisibleRow {
   seq: number;
@@ -36,7 +44,8 @@ export interface SourcedMessage {
   dedupId?: string | null;
 }
 
-const COLUMNS = 'seq, id, body, attributes, sent_at, visible_at, receive_count, source, topic, last_error, group_id, dedup_id';
+const COLUMNS =
+  'seq, id, body, attributes, sent_at, visible_at, receive_count, source, topic, last_error, group_id, dedup_id';
 
 export class QueueMessages {
   private readonly insertStmt;
@@ -198,8 +207,9 @@ export class QueueMessages {
         if (out.length >= max) break;
         seen.add(group);
         const want = max - out.length;
-        const rows = this.groupRunStmt.all(qid, group, want) as VisibleRow[];
-        const plan = planGroupRun(rows, { want, fetched: want, nowMs, visibilityMs, deadAfter });
+        const fetched = want + (deadAfter > 0 ? DEAD_SLACK : 0);
+        const rows = this.groupRunStmt.all(qid, group, fetched) as VisibleRow[];
+        const plan = planGroupRun(rows, { want, fetched, nowMs, visibilityMs, deadAfter });
         for (const r of plan.dead) this.moveToDeadLetter(r, queue.name, deadLetter!, nowMs);
         for (const r of plan.take) {
           const nonce = newNonce();
@@ -248,8 +258,7 @@ export class QueueMessages {
     const parsed = parseReceipt(receipt);
     if (!parsed) return false;
     const row = this.visibilityStmt.get(visibleAtMs, parsed.seq, qid, parsed.nonce) as
-      | { group_id: string | null }
-      | undefined;
+      { group_id: string | null } | undefined;
     if (row?.group_id != null) this.groups.lower(qid, row.group_id, visibleAtMs);
     return row !== undefined;
   }

@@ -303,7 +303,9 @@ export class SqliteStore implements Store {
           if (hit) return { id: hit, duplicate: true };
         }
         const seq = this.qm.insert(qid, e, fifo, nowMs);
-        return fifo ? { id: e.id, duplicate: false, sequenceNumber: sequenceNumber(seq) } : { id: e.id, duplicate: false };
+        return fifo
+          ? { id: e.id, duplicate: false, sequenceNumber: sequenceNumber(seq) }
+          : { id: e.id, duplicate: false };
       });
     }, true);
   }
