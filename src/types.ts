@@ -144,10 +144,10 @@ export interface MessageInput {
   attributes?: Attributes;
   delaySeconds?: number;
   idempotencyKey?: string;
-  /** Required on FIFO topics and queues; carried along on standard ones. */
-  groupId?: string;
-  /** Same key space as `idempotencyKey` (see the glossary). */
-  deduplicationId?: string;
+  /** The message group: required on FIFO topics and queues; carried along on standard ones. */
+  messageGroupId?: string;
+  /** FIFO only: the deduplication id, the same key as `idempotencyKey` (see the glossary). */
+  messageDeduplicationId?: string;
 }
 
 /** A received queue message. */
