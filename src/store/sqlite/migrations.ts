@@ -154,20 +154,24 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   },
 ];
 
-export function migrate(db: Database.Database): void {
+/** `migrations` is for tests (gaps in the numbering); Herald always applies MIGRATIONS. */
+export function migrate(
+  db: Database.Database,
+  migrations: ReadonlyArray<{ version: number; name: string; sql: string }> = MIGRATIONS,
+): void {
   db.exec(`CREATE TABLE IF NOT EXISTS herald_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
   const applied = new Set(
     (db.prepare('SELECT version FROM herald_migrations').all() as Array<{ version: number }>).map((r) => r.version),
   );
-  const unknown = unknownVersions(applied, MIGRATIONS);
+  const unknown = unknownVersions(applied, migrations);
   if (unknown.length > 0) {
     throw new Error(
-      `the data directory was written by a newer Herald (schema ${unknown.join(', ')}, this build knows ${MIGRATIONS.map((m) => m.version).join(', ')}); upgrade Herald`,
+      `the data directory was written by a newer Herald (schema ${unknown.join(', ')}, this build knows ${migrations.map((m) => m.version).join(', ')}); upgrade Herald`,
     );
   }
   const apply = db.transaction(() => {
-    for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
       if (applied.has(m.version)) continue;
       db.exec(m.sql);
       db.prepare('INSERT INTO herald_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
