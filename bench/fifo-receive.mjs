@@ -66,11 +66,12 @@ async function measure(store, name) {
   const fillSeconds = (performance.now() - t0) / 1000;
   // Hold `hold` groups (FIFO) or messages (standard) in flight for the whole run.
   for (let held = 0; held < hold;) {
-    const got = await store.receive(q, { max: Math.min(100, hold - held), visibilityMs: 3_600_000, nowMs: Date.now() });
+    // (max 1 on FIFO: each receive takes the head of one more group.)
+    const take = q.fifo ? 1 : Math.min(100, hold - held);
+    const got = await store.receive(q, { max: take, visibilityMs: 3_600_000, nowMs: Date.now() });
     if (got.length === 0) break;
     held += got.length;
   }
-  // The FIFO hold above took runs of whole groups when max > 1; count what is in flight now.
   let n = 0;
   let receives = 0;
   const until = performance.now() + seconds * 1000;
