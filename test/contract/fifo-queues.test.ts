@@ -219,6 +219,26 @@ for (const kind of STORES) {
       }
     });
 
+    it('refuses a message without a group on a FIFO queue, and accepts the rest of the batch', async () => {
+      const s = store();
+      const q = await fifoQueue(s);
+      const results = await s.sendToQueue(
+        'jobs.fifo',
+        [send({ body: 'lost', idempotencyKey: 'k' }), inGroup('a', 'a1')],
+        HOUR,
+        T0,
+      );
+      expect(results[0]).toEqual({
+        error: { code: 'invalid_request', message: expect.stringMatching(/messageGroupId/) },
+      });
+      expect(results[1]).toMatchObject({ duplicate: false });
+      // The refused message did not claim its key.
+      expect(await s.sendToQueue('jobs.fifo', [inGroup('b', 'b1', { idempotencyKey: 'k' })], HOUR, T0)).toMatchObject([
+        { duplicate: false },
+      ]);
+      expect(bodies(await receiveAt(s, q, T0)).sort()).toEqual(['a1', 'b1']);
+    });
+
     it('standard queues carry a message group but do not order by it', async () => {
       const s = store();
       const q = (await s.createQueue(queue('plain'))).queue;

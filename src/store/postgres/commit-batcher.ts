@@ -43,6 +43,8 @@ interface Keyed {
 /** Messages per transaction at most, so one commit's latency stays bounded under a flood. */
 const MAX_GROUP_ENTRIES = 10_000;
 
+const UNGROUPED_ERROR = { code: 'invalid_request', message: 'messageGroupId is required on a FIFO queue' };
+
 const queuesByName = statement(
   'herald_queues_by_name',
   // FOR KEY SHARE: a concurrent deleteQueue waits for this commit instead of breaking it.
@@ -163,6 +165,9 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
   }
   const qids = new Map<string, number>();
   const fifo = new Set<number>();
+  // The domain requires a group on FIFO queues; a message without one would never be received.
+  const ungrouped = (call: Call, e: SendEntry | PublishEntry) =>
+    call.kind === 'send' && fifo.has(qids.get(call.queue)!) && !(e as SendEntry).groupId;
   if (names.size > 0) {
     for (const r of (await client.query(queuesByName([[...names]]))).rows) {
       qids.set(r.name, r.qid);
@@ -183,7 +188,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
     results[c] = [];
     const scope = call.kind === 'send' ? `queue:${call.queue}` : null;
     call.entries.forEach((e, i) => {
-      if (!e.idempotencyKey || hasNul(e.body, e.attributes, e.idempotencyKey)) return;
+      if (!e.idempotencyKey || hasNul(e.body, e.attributes, e.idempotencyKey) || ungrouped(call, e)) return;
       const k: Keyed = {
         scope: scope ?? `topic:${(e as PublishEntry).topic}`,
         key: e.idempotencyKey,
@@ -207,6 +212,10 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
     call.entries.forEach((e, i) => {
       if (hasNul(e.body, e.attributes, e.idempotencyKey)) {
         out.push({ error: NUL_ERROR });
+        return;
+      }
+      if (ungrouped(call, e)) {
+        out.push({ error: UNGROUPED_ERROR });
         return;
       }
       const dup = keyed.get(`${c}.${i}`)?.duplicateOf;

@@ -298,6 +298,9 @@ export class SqliteStore implements Store {
       const qid = this.qid(queue);
       const fifo = this.queues.get(queue)!.fifo === 1;
       return entries.map((e): AcceptResult => {
+        // The domain requires a group on FIFO queues; a message without one would never be received.
+        if (fifo && !e.groupId)
+          return { error: { code: 'invalid_request', message: 'messageGroupId is required on a FIFO queue' } };
         if (e.idempotencyKey) {
           const hit = this.claimIdempotencyKey(`queue:${queue}`, e.idempotencyKey, e.id, idempotencyWindowMs, nowMs);
           if (hit) return { id: hit, duplicate: true };
