@@ -18,6 +18,9 @@
  * drops the row of an empty group.
  */
 import type Database from 'better-sqlite3';
+import type { Queue, ReceivedMessage } from '../../types.js';
+import { DEAD_SLACK, planGroupRun } from '../fifo-run.js';
+import type { QueueMessages } from './queue-messages.js';
 
 export class FifoGroups {
   private readonly sentStmt;
@@ -90,4 +93,50 @@ export class FifoGroups {
   nextAvailableAt(qid: number): number | null {
     return (this.nextStmt.get(qid) as { t: number | null }).t;
   }
+}
+
+/**
+ * FIFO receive: serve the groups whose hint says they may be servable, the longest-waiting
+ * first, a run of visible messages from each group's head (planGroupRun). One process owns
+ * a SQLite store and receives run one at a time in the commit queue, so no group lock is
+ * needed (the PostgreSQL store locks the group rows).
+ */
+export function receiveFifo(
+  messages: QueueMessages,
+  groups: FifoGroups,
+  qid: number,
+  queue: Queue,
+  deadLetter: { qid: number; fifo: boolean } | undefined,
+  max: number,
+  visibilityMs: number,
+  nowMs: number,
+): ReceivedMessage[] {
+  const out: ReceivedMessage[] = [];
+  const deadAfter = queue.maxReceiveCount > 0 && deadLetter ? queue.maxReceiveCount : 0;
+  // A group is served at most once per receive (with visibility 0 its hint stays "now").
+  const seen = new Set<string>();
+  for (let round = 0; round < 4 && out.length < max; round++) {
+    const page = max - out.length + seen.size;
+    const all = groups.candidates(qid, nowMs, page);
+    for (const group of all) {
+      if (out.length >= max) break;
+      if (seen.has(group)) continue;
+      seen.add(group);
+      const want = max - out.length;
+      const fetched = want + (deadAfter > 0 ? DEAD_SLACK : 0);
+      const plan = planGroupRun(messages.groupRun(qid, group, fetched), {
+        want,
+        fetched,
+        nowMs,
+        visibilityMs,
+        deadAfter,
+      });
+      for (const r of plan.dead) messages.moveToDeadLetter(r, queue.name, deadLetter!, nowMs);
+      for (const r of plan.take) out.push(messages.markReceived(r, nowMs + visibilityMs, true));
+      if (plan.availableAt === null) groups.drop(qid, group);
+      else groups.setAvailableAt(qid, group, plan.availableAt);
+    }
+    if (all.length < page) break; // no more servable groups
+  }
+  return out;
 }

@@ -5,9 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { Queue, QueueStats, ReceivedMessage } from '../../types.js';
-import { DEAD_SLACK, planGroupRun } from '../fifo-run.js';
 import type { AckResult, SendEntry } from '../store.js';
-import { FifoGroups } from './fifo-groups.js';
+import { FifoGroups, receiveFifo } from './fifo-groups.js';
 import {
   decodeAttributes,
   encodeAttributes,
@@ -161,7 +160,7 @@ export class QueueMessages {
     visibilityMs: number,
     nowMs: number,
   ): ReceivedMessage[] {
-    if (queue.fifo) return this.receiveFifo(qid, queue, deadLetter, max, visibilityMs, nowMs);
+    if (queue.fifo) return receiveFifo(this, this.groups, qid, queue, deadLetter, max, visibilityMs, nowMs);
     const deadLetterQid = deadLetter?.qid;
     const out: ReceivedMessage[] = [];
     const limit = queue.maxReceiveCount > 0 && deadLetterQid !== undefined ? queue.maxReceiveCount : 0;
@@ -182,49 +181,19 @@ export class QueueMessages {
     return out;
   }
 
-  /**
-   * FIFO receive: serve the groups whose hint says they may be available, oldest hint first,
-   * a run of visible messages from each group's head (planGroupRun). One process owns a
-   * SQLite store and receives run one at a time in the commit queue, so no group lock is
-   * needed here (the PostgreSQL store locks the group rows).
-   */
-  private receiveFifo(
-    qid: number,
-    queue: Queue,
-    deadLetter: { qid: number; fifo: boolean } | undefined,
-    max: number,
-    visibilityMs: number,
-    nowMs: number,
-  ): ReceivedMessage[] {
-    const out: ReceivedMessage[] = [];
-    const deadAfter = queue.maxReceiveCount > 0 && deadLetter ? queue.maxReceiveCount : 0;
-    const seen = new Set<string>();
-    // A group is served at most once per receive (with visibility 0 its hint stays "now").
-    for (let round = 0; round < 4 && out.length < max; round++) {
-      const page = max - out.length + seen.size;
-      const groups = this.groups.candidates(qid, nowMs, page).filter((g) => !seen.has(g));
-      for (const group of groups) {
-        if (out.length >= max) break;
-        seen.add(group);
-        const want = max - out.length;
-        const fetched = want + (deadAfter > 0 ? DEAD_SLACK : 0);
-        const rows = this.groupRunStmt.all(qid, group, fetched) as VisibleRow[];
-        const plan = planGroupRun(rows, { want, fetched, nowMs, visibilityMs, deadAfter });
-        for (const r of plan.dead) this.moveToDeadLetter(r, queue.name, deadLetter!, nowMs);
-        for (const r of plan.take) {
-          const nonce = newNonce();
-          this.markReceivedStmt.run(nowMs + visibilityMs, nonce, r.seq);
-          out.push(toReceived({ ...r, visible_at: nowMs + visibilityMs }, nonce, true));
-        }
-        if (plan.availableAt === null) this.groups.drop(qid, group);
-        else this.groups.setAvailableAt(qid, group, plan.availableAt);
-      }
-      if (groups.length + seen.size < page) break; // no more candidates
-    }
-    return out;
+  /** A group's first messages in sequence order (for the FIFO receive). */
+  groupRun(qid: number, group: string, limit: number): VisibleRow[] {
+    return this.groupRunStmt.all(qid, group, limit) as VisibleRow[];
   }
 
-  private moveToDeadLetter(r: VisibleRow, from: string, to: { qid: number; fifo: boolean }, nowMs: number): void {
+  /** Hide a message until `visibleAtMs` with a fresh receipt, and return it as received. */
+  markReceived(r: VisibleRow, visibleAtMs: number, fifo: boolean): ReceivedMessage {
+    const nonce = newNonce();
+    this.markReceivedStmt.run(visibleAtMs, nonce, r.seq);
+    return toReceived(r, nonce, fifo);
+  }
+
+  moveToDeadLetter(r: VisibleRow, from: string, to: { qid: number; fifo: boolean }, nowMs: number): void {
     this.moveStmt.run(to.qid, nowMs, `queue:${from}`, r.last_error, r.seq);
     // The moved message may be older than the dead-letter queue's messages of its group.
     if (to.fifo && r.group_id) this.groups.movedIn(to.qid, r.group_id, nowMs);
