@@ -219,6 +219,28 @@ for (const kind of STORES) {
       }
     });
 
+    it('serves groups oldest message first: a busy group does not starve the others', async () => {
+      const s = store();
+      const q = await fifoQueue(s);
+      await s.sendToQueue('jobs.fifo', [inGroup('a', 'a1', { sentAtMs: T0, visibleAtMs: T0 })], HOUR, T0);
+      await s.sendToQueue('jobs.fifo', [inGroup('b', 'b1', { sentAtMs: T0 + 1, visibleAtMs: T0 + 1 })], HOUR, T0 + 1);
+      const later = ['a2', 'a3', 'a4', 'a5'].map((b, i) =>
+        inGroup('a', b, { sentAtMs: T0 + 2 + i, visibleAtMs: T0 + 2 + i }),
+      );
+      await s.sendToQueue('jobs.fifo', later, HOUR, T0 + 2);
+      const order: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const got = await receiveAt(s, q, T0 + 100 + i, 1);
+        order.push(...bodies(got));
+        await s.ack(
+          'jobs.fifo',
+          got.map((m) => m.receipt),
+        );
+      }
+      expect(order.filter((b) => b.startsWith('a'))).toEqual(['a1', 'a2', 'a3', 'a4', 'a5']);
+      expect(order.indexOf('b1')).toBeLessThanOrEqual(2);
+    });
+
     it('refuses a message without a group on a FIFO queue, and accepts the rest of the batch', async () => {
       const s = store();
       const q = await fifoQueue(s);

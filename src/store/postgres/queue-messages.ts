@@ -163,7 +163,7 @@ const ackStmt = statement(
   'herald_ack',
   `DELETE FROM queue_messages m USING unnest($2::bigint[], $3::bigint[]) AS x(seq, receipt)
    WHERE m.seq = x.seq AND m.receipt = x.receipt AND m.qid = (SELECT qid FROM queues WHERE name = $1)
-   RETURNING m.seq, m.receipt, m.qid, m.group_id`,
+   RETURNING m.seq, m.receipt, m.qid, m.group_id, m.sent_at`,
 );
 
 export async function ack(db: Database, queue: string, receipts: string[]): Promise<AckResult> {
@@ -173,11 +173,13 @@ export async function ack(db: Database, queue: string, receipts: string[]): Prom
   if (valid.length > 0) {
     const rows = await db.query(ackStmt([queue, valid.map((p) => p.seq), valid.map((p) => p.nonce)]));
     for (const r of rows) deleted.add(`${r.seq}.${r.receipt}`);
-    // After the delete committed (see fifo-groups.ts): the groups' heads may be gone.
+    // After the delete committed (see fifo-groups.ts): the groups' heads may be gone. The
+    // hint is the acked message's send time, which keeps groups served oldest message first
+    // (see ackedHint in ../sqlite/queue-messages.ts).
     const fifo = rows.filter((r) => r.group_id !== null);
     await groups.lower(
       db,
-      fifo.map((r) => ({ qid: r.qid, groupId: r.group_id, atMs: 0 })),
+      fifo.map((r) => ({ qid: r.qid, groupId: r.group_id, atMs: r.sent_at })),
     );
   }
   const result: AckResult = { acked: 0, failed: [] };

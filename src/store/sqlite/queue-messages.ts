@@ -81,7 +81,7 @@ export class QueueMessages {
        WHERE seq = ?`,
     );
     this.deleteStmt = db.prepare(
-      'DELETE FROM queue_messages WHERE seq = ? AND qid = ? AND receipt = ? RETURNING group_id',
+      'DELETE FROM queue_messages WHERE seq = ? AND qid = ? AND receipt = ? RETURNING group_id, sent_at',
     );
     this.visibilityStmt = db.prepare(
       `UPDATE queue_messages SET visible_at = ? WHERE seq = ? AND qid = ? AND receipt = ? AND receive_count > 0
@@ -204,11 +204,12 @@ export class QueueMessages {
     for (const receipt of receipts) {
       const parsed = parseReceipt(receipt);
       const deleted = parsed
-        ? (this.deleteStmt.get(parsed.seq, qid, parsed.nonce) as { group_id: string | null } | undefined)
+        ? (this.deleteStmt.get(parsed.seq, qid, parsed.nonce) as
+            { group_id: string | null; sent_at: number } | undefined)
         : undefined;
       if (deleted) {
         // The group's head may be gone: let the next receive look at the group again.
-        if (deleted.group_id !== null) this.groups.lower(qid, deleted.group_id, 0);
+        if (deleted.group_id !== null) this.groups.lower(qid, deleted.group_id, ackedHint(deleted.sent_at));
         result.acked++;
       } else {
         result.failed.push({
@@ -271,6 +272,14 @@ export class QueueMessages {
     this.deleteSeqStmt.run(seq);
   }
 }
+
+/**
+ * The hint for a group whose message was just acked: the message's send time. Any time up to
+ * now is a valid hint (the next head may be servable now); the send time, rather than 0,
+ * keeps receives serving groups oldest message first, so a consumer that acks and receives
+ * in a loop cannot keep one busy group ahead of the others for ever.
+ */
+export const ackedHint = (sentAtMs: number) => sentAtMs;
 
 function toReceived(r: VisibleRow, nonce: number, fifo: boolean): ReceivedMessage {
   const m: ReceivedMessage = {
