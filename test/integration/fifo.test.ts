@@ -33,6 +33,10 @@ describe('FIFO topics and queues', () => {
     expect(error(await h.api('PUT', '/v1/queues/bad.fifo.fifo'))).toEqual([400, expect.stringMatching(/queue name/)]);
     const conflict = await h.api('PUT', '/v1/queues/orders.fifo', { contentBasedDeduplication: false });
     expect(conflict.status).toBe(409);
+    const patched = await h.api('PATCH', '/v1/queues/orders.fifo', { contentBasedDeduplication: false });
+    expect(patched.body).toMatchObject({ fifo: true, contentBasedDeduplication: false });
+    expect((await h.api('GET', '/v1/queues/orders.fifo')).body).toMatchObject({ contentBasedDeduplication: false });
+    expect((await h.api('PATCH', '/v1/queues/plain', { fifo: true })).status).toBe(400);
   });
 
   it('requires a dead-letter queue of the same kind', async () => {
