@@ -127,71 +127,76 @@ type RunRow = ReceivedRow & { ord: number; visible_at: number };
  * each served group's hint (or drops the row of an empty one).
  */
 export async function receive(db: Database, queue: Queue, max: number, visibilityMs: number, nowMs: number) {
-  return db.tx(async (c): Promise<ReceivedMessage[]> => {
-    const q = (await c.query('SELECT qid FROM queues WHERE name = $1', [queue.name])).rows[0];
-    if (!q) return [];
-    const dlq =
-      queue.maxReceiveCount > 0 && queue.deadLetterQueue
-        ? (await c.query('SELECT qid, fifo FROM queues WHERE name = $1 FOR KEY SHARE', [queue.deadLetterQueue])).rows[0]
-        : undefined;
-    const deadAfter = dlq ? queue.maxReceiveCount : 0;
-    const take: number[] = [];
-    const dead: RunRow[] = [];
-    const hints: Array<{ group: string; at: number }> = [];
-    const drops: string[] = [];
-    const seen = new Set<string>();
-    // A receive serves a group at most once; a few rounds in case claimed groups were stale.
-    for (let round = 0; round < 4 && take.length < max; round++) {
-      const want = max - take.length;
-      // Up to 32 groups per round: each brings up to `want` rows, bounded work per round.
-      const page = Math.min(want, 32) + seen.size;
-      const all = (await c.query(candidatesStmt([q.qid, ms(nowMs), page]))).rows.map((r) => r.group_id as string);
-      const claimed = all.filter((g) => !seen.has(g));
-      if (claimed.length === 0) break;
-      for (const g of claimed) seen.add(g);
-      const fetched = want + (deadAfter > 0 ? DEAD_SLACK : 0);
-      const rows = (await c.query(runsStmt([q.qid, claimed, fetched]))).rows as RunRow[];
-      const byGroup = new Map<string, RunRow[]>(claimed.map((g) => [g, []]));
-      for (const r of rows) byGroup.get(r.group_id!)!.push(r);
-      for (const g of claimed) {
-        const remaining = max - take.length;
-        if (remaining === 0) break; // unread groups keep their hint
-        const plan = planGroupRun(byGroup.get(g)!, { want: remaining, fetched, nowMs, visibilityMs, deadAfter });
-        take.push(...plan.take.map((r) => r.seq));
-        dead.push(...plan.dead);
-        if (plan.availableAt === null) drops.push(g);
-        else hints.push({ group: g, at: plan.availableAt });
+  return db.tx(
+    async (c): Promise<ReceivedMessage[]> => {
+      const q = (await c.query('SELECT qid FROM queues WHERE name = $1', [queue.name])).rows[0];
+      if (!q) return [];
+      const dlq =
+        queue.maxReceiveCount > 0 && queue.deadLetterQueue
+          ? (await c.query('SELECT qid, fifo FROM queues WHERE name = $1 FOR KEY SHARE', [queue.deadLetterQueue]))
+              .rows[0]
+          : undefined;
+      const deadAfter = dlq ? queue.maxReceiveCount : 0;
+      const take: number[] = [];
+      const dead: RunRow[] = [];
+      const hints: Array<{ group: string; at: number }> = [];
+      const drops: string[] = [];
+      const seen = new Set<string>();
+      // A receive serves a group at most once; a few rounds in case claimed groups were stale.
+      for (let round = 0; round < 4 && take.length < max; round++) {
+        const want = max - take.length;
+        // Up to 32 groups per round: each brings up to `want` rows, bounded work per round.
+        const page = Math.min(want, 32) + seen.size;
+        const all = (await c.query(candidatesStmt([q.qid, ms(nowMs), page]))).rows.map((r) => r.group_id as string);
+        const claimed = all.filter((g) => !seen.has(g));
+        if (claimed.length === 0) break;
+        for (const g of claimed) seen.add(g);
+        const fetched = want + (deadAfter > 0 ? DEAD_SLACK : 0);
+        const rows = (await c.query(runsStmt([q.qid, claimed, fetched]))).rows as RunRow[];
+        const byGroup = new Map<string, RunRow[]>(claimed.map((g) => [g, []]));
+        for (const r of rows) byGroup.get(r.group_id!)!.push(r);
+        for (const g of claimed) {
+          const remaining = max - take.length;
+          if (remaining === 0) break; // unread groups keep their hint
+          const plan = planGroupRun(byGroup.get(g)!, { want: remaining, fetched, nowMs, visibilityMs, deadAfter });
+          take.push(...plan.take.map((r) => r.seq));
+          dead.push(...plan.dead);
+          if (plan.availableAt === null) drops.push(g);
+          else hints.push({ group: g, at: plan.availableAt });
+        }
+        if (all.length < page) break; // no more servable groups
       }
-      if (all.length < page) break; // no more servable groups
-    }
-    if (dead.length > 0) {
-      await c.query(
-        `UPDATE queue_messages SET qid = $2, visible_at = $3, receive_count = 0, receipt = 0, source = 'queue:' || $4
+      if (dead.length > 0) {
+        await c.query(
+          `UPDATE queue_messages SET qid = $2, visible_at = $3, receive_count = 0, receipt = 0, source = 'queue:' || $4
          WHERE seq = ANY($1::bigint[])`,
-        [dead.map((r) => r.seq), dlq!.qid, ms(nowMs), queue.name],
-      );
-      if (dlq!.fifo) {
-        const into = dead.filter((r) => r.group_id !== null);
-        await movedIn(
-          c,
-          into.map((r) => ({ qid: dlq!.qid, groupId: r.group_id!, atMs: nowMs })),
+          [dead.map((r) => r.seq), dlq!.qid, ms(nowMs), queue.name],
+        );
+        if (dlq!.fifo) {
+          const into = dead.filter((r) => r.group_id !== null);
+          await movedIn(
+            c,
+            into.map((r) => ({ qid: dlq!.qid, groupId: r.group_id!, atMs: nowMs })),
+          );
+        }
+      }
+      if (hints.length > 0) {
+        await c.query(
+          `UPDATE fifo_groups g SET available_at = x.at FROM unnest($2::text[], $3::bigint[]) AS x(group_id, at)
+         WHERE g.qid = $1 AND g.group_id = x.group_id`,
+          [q.qid, hints.map((h) => h.group), hints.map((h) => ms(h.at))],
         );
       }
-    }
-    if (hints.length > 0) {
-      await c.query(
-        `UPDATE fifo_groups g SET available_at = x.at FROM unnest($2::text[], $3::bigint[]) AS x(group_id, at)
-         WHERE g.qid = $1 AND g.group_id = x.group_id`,
-        [q.qid, hints.map((h) => h.group), hints.map((h) => ms(h.at))],
-      );
-    }
-    if (drops.length > 0) {
-      await c.query('DELETE FROM fifo_groups WHERE qid = $1 AND group_id = ANY($2::text[])', [q.qid, drops]);
-    }
-    if (take.length === 0) return [];
-    const got = (await c.query(takeStmt([take, ms(nowMs + visibilityMs)]))).rows as RunRow[];
-    return got.sort((a, b) => a.ord - b.ord).map((r) => toReceived(r, true));
-  });
+      if (drops.length > 0) {
+        await c.query('DELETE FROM fifo_groups WHERE qid = $1 AND group_id = ANY($2::text[])', [q.qid, drops]);
+      }
+      if (take.length === 0) return [];
+      const got = (await c.query(takeStmt([take, ms(nowMs + visibilityMs)]))).rows as RunRow[];
+      return got.sort((a, b) => a.ord - b.ord).map((r) => toReceived(r, true));
+      // A receive is bookkeeping the store contract lets commit lazily: lost, it re-delivers.
+    },
+    { asyncCommit: true },
+  );
 }
 
 /** When a receive should look again: the earliest group hint (a long poll sleeps until then). */
