@@ -2,9 +2,9 @@
 // straight into each store (no HTTP). `messages` are spread round-robin over `groups`; before
 // measuring, `hold` groups get their head received and never acked (in flight for the whole
 // run), the case that would make a scan of the message index walk past every blocked message.
-// One consumer receives `max` at a time and acks them, for `seconds`.
+// `consumers` consumers (default 1) each receive `max` at a time and ack them, for `seconds`.
 //   npm run build && node bench/fifo-receive.mjs [--store sqlite|postgres|both] [--groups 10000]
-//     [--messages 100000] [--hold 1000] [--max 10] [--seconds 5]
+//     [--messages 100000] [--hold 1000] [--max 10] [--seconds 5] [--consumers 1]
 //     [--database-url postgres://postgres@127.0.0.1:5432/postgres]
 // PostgreSQL runs in a throwaway schema, dropped afterwards.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +24,7 @@ const messages = Number(arg('messages', 100_000));
 const hold = Number(arg('hold', 1000));
 const max = Number(arg('max', 10));
 const seconds = Number(arg('seconds', 5));
+const consumers = Number(arg('consumers', 1));
 const baseUrl = arg('database-url', 'postgres://postgres@127.0.0.1:5432/postgres');
 
 const queue = (name) => ({
@@ -75,16 +76,19 @@ async function measure(store, name) {
   let n = 0;
   let receives = 0;
   const until = performance.now() + seconds * 1000;
-  while (performance.now() < until) {
-    const got = await store.receive(q, { max, visibilityMs: 30_000, nowMs: Date.now() });
-    receives++;
-    if (got.length === 0) break;
-    await store.ack(
-      name,
-      got.map((m) => m.receipt),
-    );
-    n += got.length;
-  }
+  const consumer = async () => {
+    while (performance.now() < until) {
+      const got = await store.receive(q, { max, visibilityMs: 30_000, nowMs: Date.now() });
+      receives++;
+      if (got.length === 0) break;
+      await store.ack(
+        name,
+        got.map((m) => m.receipt),
+      );
+      n += got.length;
+    }
+  };
+  await Promise.all(Array.from({ length: consumers }, consumer));
   const elapsed = Math.min(seconds, (performance.now() - (until - seconds * 1000)) / 1000);
   return { fillSeconds, perSecond: Math.round(n / elapsed), perReceive: (n / Math.max(1, receives)).toFixed(1) };
 }
@@ -96,7 +100,7 @@ async function run(label, open) {
       const r = await measure(store, name);
       console.log(
         `${label.padEnd(8)} ${name.padEnd(13)} ${messages} messages, ${groups} groups, ${hold} held: ` +
-          `${r.perSecond} received+acked/s (${r.perReceive} per receive of max ${max}); filled in ${r.fillSeconds.toFixed(1)} s`,
+          `${r.perSecond} received+acked/s by ${consumers} consumer(s) (${r.perReceive} per receive of max ${max}); filled in ${r.fillSeconds.toFixed(1)} s`,
       );
     } finally {
       await close();
