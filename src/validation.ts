@@ -99,6 +99,8 @@ export interface ValidMessage {
   groupId: string | undefined;
   /** `messageDeduplicationId` in the API. */
   deduplicationId: string | undefined;
+  /** Where the message was in the request (`messages[3]`), for errors found later; absent for a single message. */
+  field?: string;
 }
 
 function messageToken(field: string, v: unknown): string | undefined {
@@ -136,6 +138,7 @@ export function message(v: unknown, maxBytes: number, field = 'message'): ValidM
     idempotencyKey: idempotencyKey as string | undefined,
     groupId: messageToken(`${prefix}messageGroupId`, messageGroupId),
     deduplicationId: messageToken(`${prefix}messageDeduplicationId`, messageDeduplicationId),
+    ...(field === 'message' ? {} : { field }),
   };
 }
 
@@ -160,7 +163,7 @@ export interface Destination {
 export function fifoRules(
   m: ValidMessage,
   to: Destination,
-  field = 'message',
+  field = m.field ?? 'message',
 ): { idempotencyKey: string | undefined; deduplicationId: string | undefined } {
   const prefix = field === 'message' ? '' : `${field}.`;
   const what = `${to.fifo ? 'FIFO' : 'standard'} ${to.kind} "${to.name}"`;

@@ -110,10 +110,10 @@ export class Queues {
     const queue = await this.require(name);
     const now = Date.now();
     const to = { kind: 'queue' as const, ...queue };
-    const planned = messages.map((m, i): SendEntry | AcceptResult => {
+    const planned = messages.map((m): SendEntry | AcceptResult => {
       let dedup: ReturnType<typeof validate.fifoRules>;
       try {
-        dedup = validate.fifoRules(m, to, messages.length > 1 ? `messages[${i}]` : 'message');
+        dedup = validate.fifoRules(m, to);
       } catch (error) {
         if (error instanceof HeraldError) return { error: { code: error.code, message: error.message } };
         throw error;

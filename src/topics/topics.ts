@@ -86,9 +86,9 @@ export class Topics {
     if (!entry) throw topicNotFound(name);
     const now = Date.now();
     const to = { kind: 'topic' as const, ...entry.topic };
-    const planned = messages.map((m, i): PublishEntry | AcceptResult => {
+    const planned = messages.map((m): PublishEntry | AcceptResult => {
       try {
-        const dedup = validate.fifoRules(m, to, messages.length > 1 ? `messages[${i}]` : 'message');
+        const dedup = validate.fifoRules(m, to);
         return this.plan(entry, m, dedup, now);
       } catch (error) {
         if (error instanceof HeraldError) return { error: { code: error.code, message: error.message } };

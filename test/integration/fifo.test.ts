@@ -87,16 +87,18 @@ describe('FIFO topics and queues', () => {
 
     const batch = await h.api('POST', '/v1/queues/rules.fifo/messages/batch', {
       messages: [
+        { body: 7 },
         { body: 'ok', messageGroupId: 'g', messageDeduplicationId: '1' },
         { body: 'no group', messageDeduplicationId: '2' },
         { body: 'ok too', messageGroupId: 'g', messageDeduplicationId: '3' },
       ],
     });
-    const [a, b, c] = batch.body.results;
+    const [bad, a, b, c] = batch.body.results;
+    expect(bad.error.message).toMatch(/^messages\[0\]\.body/);
     expect(a.sequenceNumber < c.sequenceNumber).toBe(true);
     expect(b.error).toEqual({
       code: 'invalid_request',
-      message: 'messages[1].messageGroupId is required on FIFO queue "rules.fifo"',
+      message: 'messages[2].messageGroupId is required on FIFO queue "rules.fifo"',
     });
     const got = await h.client.receive('rules.fifo', { max: 10 });
     expect(got.map((m) => [m.body, m.messageGroupId, m.messageDeduplicationId])).toEqual([
