@@ -34,8 +34,8 @@ export function decodeAttributes(text: string | null): Attributes {
  * PostgreSQL text cannot hold U+0000 (SQLite can). A message carrying one is refused with
  * a per-entry error instead of failing the whole group commit it would have joined.
  */
-export function hasNul(body: string, attributes: Attributes, idempotencyKey?: string, groupId?: string): boolean {
-  if (body.includes('\u0000') || idempotencyKey?.includes('\u0000') || groupId?.includes('\u0000')) return true;
+export function hasNul(body: string, attributes: Attributes, idempotencyKey?: string): boolean {
+  if (body.includes('\u0000') || idempotencyKey?.includes('\u0000')) return true;
   for (const [k, v] of Object.entries(attributes)) if (k.includes('\u0000') || v.includes('\u0000')) return true;
   return false;
 }
