@@ -29,7 +29,7 @@ export default defineConfig({
               extends: true,
               test: {
                 name: 'postgres',
-                include: ['test/integration/{delivery,queues,api}.test.ts'],
+                include: ['test/integration/{delivery,queues,api,fifo}.test.ts'],
                 env: { HERALD_TEST_STORE: 'postgres' },
               },
             },

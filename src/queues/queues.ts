@@ -10,7 +10,7 @@ import { HeraldError } from '../errors.js';
 import { uuidv7 } from '../ids.js';
 import type { Metrics } from '../metrics.js';
 import type { Signals } from '../signals.js';
-import type { AcceptResult, AckResult, Store } from '../store/store.js';
+import type { AcceptResult, AckResult, SendEntry, Store } from '../store/store.js';
 import type { Queue, QueueConfig, QueueStats, ReceivedMessage } from '../types.js';
 import * as validate from '../validation.js';
 
@@ -20,6 +20,8 @@ export const DEFAULT_QUEUE_CONFIG: QueueConfig = {
   retentionSeconds: 4 * 24 * 3600,
   maxReceiveCount: 0,
   deadLetterQueue: null,
+  fifo: false,
+  contentBasedDeduplication: false,
 };
 
 const CONFIG_KEYS = Object.keys(DEFAULT_QUEUE_CONFIG) as Array<keyof QueueConfig>;
@@ -60,7 +62,7 @@ export class Queues {
   /** Create a queue; re-creating with the same settings is a no-op, with different ones a conflict. */
   async create(name: string, input: unknown): Promise<{ queue: Queue; created: boolean }> {
     validate.queueName(name);
-    const cfg = validate.queueConfig(input, DEFAULT_QUEUE_CONFIG);
+    const cfg = validate.queueConfig(input, { ...DEFAULT_QUEUE_CONFIG, fifo: validate.isFifoName(name) });
     await this.requireDeadLetterQueue(name, cfg);
     const existing = await this.store.getQueue(name);
     if (existing) {
@@ -100,20 +102,42 @@ export class Queues {
     this.wake(name);
   }
 
+  /**
+   * Send validated messages; results are per message, in order. A message breaking the FIFO
+   * rules (validate.fifoRules) gets an error result and the others are still sent.
+   */
   async send(name: string, messages: validate.ValidMessage[]): Promise<AcceptResult[]> {
     const queue = await this.require(name);
     const now = Date.now();
-    const entries = messages.map((m) => ({
-      id: uuidv7(now),
-      body: m.body,
-      attributes: m.attributes,
-      sentAtMs: now,
-      visibleAtMs: now + Math.round((m.delaySeconds ?? queue.delaySeconds) * 1000),
-      idempotencyKey: m.idempotencyKey,
-    }));
-    const results = await this.store.sendToQueue(name, entries, this.config.idempotencyWindowSeconds * 1000, now);
-    this.metrics.queueSent.inc({ queue: name }, results.length);
-    this.signals.queueMessages.emit(name);
+    const to = { kind: 'queue' as const, ...queue };
+    const planned = messages.map((m): SendEntry | AcceptResult => {
+      let dedup: ReturnType<typeof validate.fifoRules>;
+      try {
+        dedup = validate.fifoRules(m, to);
+      } catch (error) {
+        if (error instanceof HeraldError) return { error: { code: error.code, message: error.message } };
+        throw error;
+      }
+      return {
+        id: uuidv7(now),
+        body: m.body,
+        attributes: m.attributes,
+        sentAtMs: now,
+        visibleAtMs: now + Math.round((m.delaySeconds ?? queue.delaySeconds) * 1000),
+        idempotencyKey: dedup.idempotencyKey,
+        groupId: m.groupId,
+        deduplicationId: dedup.deduplicationId,
+      };
+    });
+    const entries = planned.filter((p): p is SendEntry => 'body' in p);
+    const stored =
+      entries.length > 0
+        ? await this.store.sendToQueue(name, entries, this.config.idempotencyWindowSeconds * 1000, now)
+        : [];
+    let next = 0;
+    const results = planned.map((p) => ('body' in p ? stored[next++] : p));
+    this.metrics.queueSent.inc({ queue: name }, entries.length);
+    if (entries.length > 0) this.signals.queueMessages.emit(name);
     return results;
   }
 
@@ -145,14 +169,16 @@ export class Queues {
   }
 
   async ack(name: string, receipts: string[]): Promise<AckResult> {
-    await this.require(name);
+    const queue = await this.require(name);
     const result = await this.store.ack(name, receipts);
     this.metrics.queueAcked.inc({ queue: name }, result.acked);
+    // On a FIFO queue an ack can unblock the message's group: wake waiting receives.
+    if (queue.fifo && result.acked > 0) this.signals.queueMessages.emit(name);
     return result;
   }
 
   async changeVisibility(name: string, receipt: string, seconds: number): Promise<void> {
-    await this.require(name);
+    const queue = await this.require(name);
     const ok = await this.store.changeVisibility(name, receipt, Date.now() + Math.round(seconds * 1000));
     if (!ok) {
       throw new HeraldError(
@@ -160,7 +186,8 @@ export class Queues {
         'receipt is unknown, was already acked, or was replaced by a later receive',
       );
     }
-    if (seconds === 0) this.wake(name);
+    // Released now, or (FIFO) its group may be servable at another time: waiting receives re-plan.
+    if (seconds === 0 || queue.fifo) this.wake(name);
   }
 
   async purge(name: string): Promise<number> {
@@ -192,10 +219,18 @@ export class Queues {
   private async requireDeadLetterQueue(name: string, cfg: QueueConfig): Promise<void> {
     if (!cfg.deadLetterQueue) return;
     if (cfg.deadLetterQueue === name) throw validate.invalidField('deadLetterQueue', 'must name another queue');
-    if (!(await this.store.getQueue(cfg.deadLetterQueue))) {
+    const dlq = await this.store.getQueue(cfg.deadLetterQueue);
+    if (!dlq) {
       throw new HeraldError(
         'queue_not_found',
         `deadLetterQueue: queue "${cfg.deadLetterQueue}" does not exist; create it first`,
+      );
+    }
+    // As in SQS: dead letters keep their kind (a FIFO dead letter keeps its group and order).
+    if (dlq.fifo !== cfg.fifo) {
+      throw validate.invalidField(
+        'deadLetterQueue',
+        `must be a ${cfg.fifo ? 'FIFO' : 'standard'} queue like "${name}"; "${dlq.name}" is ${dlq.fifo ? 'FIFO' : 'standard'}`,
       );
     }
   }

@@ -51,6 +51,8 @@ export function queue(name: string, over: Partial<Queue> = {}): Queue {
     retentionSeconds: 4 * 24 * 3600,
     maxReceiveCount: 0,
     deadLetterQueue: null,
+    fifo: name.endsWith('.fifo'),
+    contentBasedDeduplication: false,
     createdAt: new Date(T0).toISOString(),
     ...over,
   };

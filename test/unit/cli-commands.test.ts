@@ -178,6 +178,13 @@ describe('herald publish and send', () => {
     });
   });
 
+  it('sends --group and --dedup-id as messageGroupId and messageDeduplicationId (FIFO)', async () => {
+    fake.routes.set('POST /v1/queues/jobs.fifo/messages', { status: 201, json: { id: 'msg_3', sequenceNumber: '1' } });
+    const r = await herald(['send', 'jobs.fifo', 'x', '--group', 'order-7', '--dedup-id', 'd-1']);
+    expect(r.code).toBe(0);
+    expect(fake.seen[0].json).toEqual({ body: 'x', messageGroupId: 'order-7', messageDeduplicationId: 'd-1' });
+  });
+
   it('reads the body from stdin when it is not a terminal, or from --file', async () => {
     expect((await herald(['publish', 'orders'], { stdin: 'from stdin\n' })).code).toBe(0);
     const file = join(mkdtempSync(join(tmpdir(), 'herald-cli-')), 'body.json');

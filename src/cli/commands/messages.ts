@@ -11,6 +11,8 @@ interface MessageFlags {
   attr?: Record<string, string>;
   delay?: number;
   idempotencyKey?: string;
+  group?: string;
+  dedupId?: string;
 }
 
 /** The flags publish and send share for building a message. */
@@ -19,7 +21,9 @@ function messageOptions(cmd: Command): Command {
     .option('-f, --file <path>', 'read the body from a file ("-" for stdin)')
     .option('-a, --attr <key=value>', 'message attribute (repeatable, at most 10)', collectAttr)
     .option('--delay <seconds>', 'make the message available only after this many seconds', seconds('--delay'))
-    .option('--idempotency-key <key>', 'a repeat with the same key within the window is not accepted again');
+    .option('--idempotency-key <key>', 'a repeat with the same key within the window is not accepted again')
+    .option('--group <id>', 'message group (required on FIFO topics and queues)')
+    .option('--dedup-id <id>', 'FIFO deduplication id (the same key as --idempotency-key)');
 }
 
 /** The body comes from the argument, else `--file`, else stdin when it is not a terminal. */
@@ -39,6 +43,8 @@ export async function readMessage(body: string | undefined, flags: MessageFlags,
   if (flags.attr) message.attributes = flags.attr;
   if (flags.delay !== undefined) message.delaySeconds = flags.delay;
   if (flags.idempotencyKey !== undefined) message.idempotencyKey = flags.idempotencyKey;
+  if (flags.group !== undefined) message.messageGroupId = flags.group;
+  if (flags.dedupId !== undefined) message.messageDeduplicationId = flags.dedupId;
   return message;
 }
 

@@ -10,6 +10,7 @@ interface QueueFlags {
   retention?: number;
   maxReceiveCount?: number;
   dlq?: string;
+  contentBasedDedup?: boolean;
 }
 
 function configFrom(o: QueueFlags): Partial<QueueConfig> {
@@ -19,6 +20,7 @@ function configFrom(o: QueueFlags): Partial<QueueConfig> {
   if (o.retention !== undefined) cfg.retentionSeconds = o.retention;
   if (o.maxReceiveCount !== undefined) cfg.maxReceiveCount = o.maxReceiveCount;
   if (o.dlq !== undefined) cfg.deadLetterQueue = o.dlq;
+  if (o.contentBasedDedup) cfg.contentBasedDeduplication = true;
   return cfg;
 }
 
@@ -47,6 +49,7 @@ export function queuesCommand(app: App): Command {
       count('--max-receive-count'),
     )
     .option('--dlq <queue>', 'dead-letter queue')
+    .option('--content-based-dedup', 'FIFO queues (name ending in .fifo): deduplicate by the SHA-256 of the body')
     .addHelpText(
       'after',
       examples(

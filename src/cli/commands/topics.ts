@@ -11,11 +11,16 @@ export function topicsCommand(app: App): Command {
   topics
     .command('create')
     .description('create a topic (does nothing when it exists)')
-    .argument('<name>', 'topic name')
-    .addHelpText('after', examples('herald topics create orders'))
+    .argument('<name>', 'topic name (ending in .fifo for a FIFO topic)')
+    .option('--content-based-dedup', 'FIFO topics: deduplicate by the SHA-256 of the body')
+    .addHelpText(
+      'after',
+      examples('herald topics create orders', 'herald topics create orders.fifo --content-based-dedup'),
+    )
     .action(
-      action(app, async ({ client, out }, name) => {
-        out.result(await client.createTopic(name), (t) => out.line(`topic ${t.name}`));
+      action<{ contentBasedDedup?: boolean }>(app, async ({ client, out, opts }, name) => {
+        const config = opts.contentBasedDedup ? { contentBasedDeduplication: true } : {};
+        out.result(await client.createTopic(name, config), (t) => out.line(`topic ${t.name}`));
       }),
     );
 

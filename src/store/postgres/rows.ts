@@ -48,8 +48,15 @@ export const NUL_ERROR = {
 export interface TopicRow {
   name: string;
   created_at: number;
+  fifo: boolean;
+  content_based_dedup: boolean;
 }
-export const toTopic = (r: TopicRow): Topic => ({ name: r.name, createdAt: iso(r.created_at) });
+export const toTopic = (r: TopicRow): Topic => ({
+  name: r.name,
+  fifo: r.fifo,
+  contentBasedDeduplication: r.content_based_dedup,
+  createdAt: iso(r.created_at),
+});
 
 export interface SubscriptionRow {
   id: string;
@@ -103,6 +110,8 @@ export interface QueueRow {
   max_receive_count: number;
   dead_letter_queue: string | null;
   created_at: number;
+  fifo: boolean;
+  content_based_dedup: boolean;
 }
 
 export const toQueue = (r: QueueRow): Queue => ({
@@ -112,6 +121,8 @@ export const toQueue = (r: QueueRow): Queue => ({
   retentionSeconds: r.retention_ms / 1000,
   maxReceiveCount: r.max_receive_count,
   deadLetterQueue: r.dead_letter_queue,
+  fifo: r.fifo,
+  contentBasedDeduplication: r.content_based_dedup,
   createdAt: iso(r.created_at),
 });
 
@@ -124,7 +135,12 @@ export const queueValues = (q: Queue) => [
   q.maxReceiveCount,
   q.deadLetterQueue,
   Date.parse(q.createdAt),
+  q.fifo,
+  q.contentBasedDeduplication,
 ];
+
+/** SQS `SequenceNumber` style: the row's sequence as a 20-digit decimal, so text order is numeric order. */
+export const sequenceNumber = (seq: number) => String(seq).padStart(20, '0');
 
 export interface AttemptRow {
   id: number;

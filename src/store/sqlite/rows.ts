@@ -29,8 +29,15 @@ export function decodeAttributes(text: string | null): Attributes {
 export interface TopicRow {
   name: string;
   created_at: number;
+  fifo: number;
+  content_based_dedup: number;
 }
-export const toTopic = (r: TopicRow): Topic => ({ name: r.name, createdAt: iso(r.created_at) });
+export const toTopic = (r: TopicRow): Topic => ({
+  name: r.name,
+  fifo: r.fifo === 1,
+  contentBasedDeduplication: r.content_based_dedup === 1,
+  createdAt: iso(r.created_at),
+});
 
 export interface SubscriptionRow {
   id: string;
@@ -83,6 +90,8 @@ export interface QueueRow {
   max_receive_count: number;
   dead_letter_queue: string | null;
   created_at: number;
+  fifo: number;
+  content_based_dedup: number;
 }
 
 export const toQueue = (r: QueueRow): Queue => ({
@@ -92,6 +101,8 @@ export const toQueue = (r: QueueRow): Queue => ({
   retentionSeconds: r.retention_ms / 1000,
   maxReceiveCount: r.max_receive_count,
   deadLetterQueue: r.dead_letter_queue,
+  fifo: r.fifo === 1,
+  contentBasedDeduplication: r.content_based_dedup === 1,
   createdAt: iso(r.created_at),
 });
 
@@ -102,8 +113,13 @@ export const queueParams = (q: Queue) => ({
   retention_ms: Math.round(q.retentionSeconds * 1000),
   max_receive_count: q.maxReceiveCount,
   dead_letter_queue: q.deadLetterQueue,
+  fifo: q.fifo ? 1 : 0,
+  content_based_dedup: q.contentBasedDeduplication ? 1 : 0,
   created_at: Date.parse(q.createdAt),
 });
+
+/** SQS `SequenceNumber` style: the row's sequence as a 20-digit decimal, so text order is numeric order. */
+export const sequenceNumber = (seq: number) => String(seq).padStart(20, '0');
 
 export interface AttemptRow {
   id: number;
