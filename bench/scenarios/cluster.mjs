@@ -26,7 +26,7 @@ async function admin(sql) {
 }
 
 /** `nodes` Herald processes on one fresh database; `roles` per node (default all). */
-async function startCluster({ nodes, redis, roles = [] }) {
+export async function startCluster({ nodes, redis, roles = [] }) {
   const db = `herald_bench_${randomBytes(5).toString('hex')}`;
   await admin(`CREATE DATABASE ${db}`);
   const url = new URL(PG_URL);
@@ -56,7 +56,7 @@ async function startCluster({ nodes, redis, roles = [] }) {
 }
 
 /** 64 clients publishing single messages for `seconds`, round robin over `nodes`. */
-async function publishLoad(nodes, rx, { seconds, concurrency = 64 }) {
+export async function publishLoad(nodes, rx, { seconds, concurrency = 64 }) {
   const first = nodes[0];
   await first.api('PUT', '/v1/topics/cl');
   await first.api('PUT', '/v1/queues/cl-sink');

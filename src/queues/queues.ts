@@ -149,10 +149,27 @@ export class Queues {
     const queue = await this.require(name);
     const visibilityMs = Math.round((opts.visibilityTimeoutSeconds ?? queue.visibilityTimeoutSeconds) * 1000);
     const deadline = Date.now() + opts.waitSeconds * 1000;
+    try {
+      return await this.poll(queue, opts.max, visibilityMs, deadline, abort);
+    } catch (error) {
+      // The queue existed when this receive began: deleted while it waited, it is empty.
+      if (error instanceof HeraldError && error.code === 'queue_not_found') return [];
+      throw error;
+    }
+  }
+
+  private async poll(
+    queue: Queue,
+    max: number,
+    visibilityMs: number,
+    deadline: number,
+    abort?: AbortSignal,
+  ): Promise<ReceivedMessage[]> {
+    const name = queue.name;
     for (;;) {
       const now = Date.now();
       const generation = this.generations.get(name) ?? 0;
-      const messages = await this.store.receive(queue, { max: opts.max, visibilityMs, nowMs: now });
+      const messages = await this.store.receive(queue, { max, visibilityMs, nowMs: now });
       if (messages.length > 0) {
         this.metrics.queueReceived.inc({ queue: name }, messages.length);
         return messages;

@@ -76,17 +76,30 @@ const unavailable = (cause: unknown) =>
 
 export class Database {
   private readonly pool: pg.Pool;
+  /**
+   * Connections that commit without waiting for the WAL flush (synchronous_commit=off), for
+   * the writes the store contract lets be lazy: leases, releases, receives, acks, outcomes.
+   * Losing the last few milliseconds of them in a database crash re-delivers work, never
+   * loses it; waiting for an fsync on each would put one on every lease and every ack.
+   * Accepted messages and metadata always go through `pool`, whose commits are durable.
+   */
+  private readonly lazyPool: pg.Pool;
   private up = true;
   private timer: NodeJS.Timeout | null = null;
   private checking = false;
 
   constructor(private readonly options: DatabaseOptions) {
-    this.pool = new pg.Pool({
-      connectionString: options.connectionString,
-      max: options.poolSize,
+    this.pool = this.makePool(options.poolSize, 'on');
+    this.lazyPool = this.makePool(Math.max(2, Math.ceil(options.poolSize / 2)), 'off');
+  }
+
+  private makePool(max: number, synchronousCommit: 'on' | 'off'): pg.Pool {
+    const pool = new pg.Pool({
+      connectionString: this.options.connectionString,
+      max,
       types,
       // Every connection works in Herald's schema; see postgres-store.ts for how it is chosen.
-      options: `-c search_path=${options.schema} -c synchronous_commit=on`,
+      options: `-c search_path=${this.options.schema} -c synchronous_commit=${synchronousCommit}`,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
       // A connection that dies silently (a partition, no RST) is noticed by TCP keep-alive
@@ -97,17 +110,18 @@ export class Database {
     });
     // An idle client lost its connection (server restart, pg_terminate_backend). The pool
     // has already dropped it; without a listener the 'error' event would kill the process.
-    this.pool.on('error', () => this.down());
+    pool.on('error', () => this.down());
     // The pool listens only while a client is idle. A client checked out (mid-transaction)
     // whose connection breaks emits 'error' too, and an unheard 'error' event throws: keep
     // a listener for the client's whole life. Its pending query fails and is handled there.
-    this.pool.on('connect', (client) => client.on('error', () => this.down()));
+    pool.on('connect', (client) => client.on('error', () => this.down()));
+    return pool;
   }
 
-  /** A dedicated client for the caller to manage (migrations). */
-  async connect(): Promise<Client> {
+  /** A dedicated client for the caller to manage (migrations); `lazy` for one from the lazy pool. */
+  async connect(lazy = false): Promise<Client> {
     try {
-      return await this.pool.connect();
+      return await (lazy ? this.lazyPool : this.pool).connect();
     } catch (error) {
       this.down();
       throw unavailable(error);
@@ -123,12 +137,19 @@ export class Database {
     return this.up;
   }
 
-  /** One statement, in its own (autocommit) transaction; deadlocks are retried. */
-  async query<R extends pg.QueryResultRow = any>(q: Query | string, values?: unknown[]): Promise<R[]> {
+  /**
+   * One statement, in its own (autocommit) transaction; deadlocks are retried. `lazy`: a
+   * write the store contract lets be lost in a database crash (see `lazyPool`).
+   */
+  async query<R extends pg.QueryResultRow = any>(
+    q: Query | string,
+    values?: unknown[],
+    opts: { lazy?: boolean } = {},
+  ): Promise<R[]> {
     for (let attempt = 1; ; attempt++) {
       // Not pool.query: any failure to get a connection (refused, database not accepting
       // connections, pool timeout) must read as unavailable, whatever its SQLSTATE.
-      const client = await this.connect();
+      const client = await this.connect(opts.lazy);
       let broken: Error | undefined;
       try {
         const result = await client.query<R>(q as pg.QueryConfig, values);
@@ -151,10 +172,10 @@ export class Database {
    */
   async tx<T>(fn: (client: Client) => Promise<T>, opts: { asyncCommit?: boolean } = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.connect();
+      const client = await this.connect(opts.asyncCommit);
       let broken: Error | undefined;
       try {
-        await client.query(opts.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
+        await client.query('BEGIN');
         const result = await fn(client);
         await client.query('COMMIT');
         this.up = true;
@@ -176,7 +197,7 @@ export class Database {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.lazyPool.end()]);
   }
 
   private translate(error: unknown): unknown {

@@ -119,6 +119,8 @@ export async function lease(
   const token = newNonce();
   const rows = await db.query(
     leaseStmt([subscriptionId, ms(nowMs), limit, ms(Math.max(leaseUntilMs, nowMs + 1)), token]),
+    undefined,
+    { lazy: true },
   );
   return rows.map((r) => ({
     deliveryId: formatDeliveryId(r.seq, token),
@@ -268,7 +270,9 @@ export async function release(db: Database, deliveryIds: string[], dueAtMs: numb
   const ids = deliveryIds.map(parseDeliveryId).filter((x) => x !== null);
   if (ids.length === 0) return;
   ids.sort((a, b) => a.seq - b.seq);
-  await db.query(releaseStmt([ids.map((x) => x.seq), ids.map((x) => x.token), ms(dueAtMs)]));
+  await db.query(releaseStmt([ids.map((x) => x.seq), ids.map((x) => x.token), ms(dueAtMs)]), undefined, {
+    lazy: true,
+  });
 }
 
 const nextDueStmt = statement(

@@ -131,6 +131,8 @@ export async function receive(
         queue.deadLetterQueue,
         queue.maxReceiveCount,
       ]),
+      undefined,
+      { lazy: true },
     );
     for (const r of rows) if (!r.dead) out.push(toReceived(r, false));
     if (!rows.some((r) => r.dead)) break;
@@ -171,7 +173,9 @@ export async function ack(db: Database, queue: string, receipts: string[]): Prom
   const valid = parsed.filter((p) => p !== null);
   const deleted = new Set<string>();
   if (valid.length > 0) {
-    const rows = await db.query(ackStmt([queue, valid.map((p) => p.seq), valid.map((p) => p.nonce)]));
+    const rows = await db.query(ackStmt([queue, valid.map((p) => p.seq), valid.map((p) => p.nonce)]), undefined, {
+      lazy: true,
+    });
     for (const r of rows) deleted.add(`${r.seq}.${r.receipt}`);
     // After the delete committed (see fifo-groups.ts): the groups' heads may be gone. The
     // hint is the acked message's send time, which keeps groups served oldest message first
@@ -217,6 +221,7 @@ export async function changeVisibility(
      WHERE seq = $2 AND receipt = $3 AND receive_count > 0 AND qid = (SELECT qid FROM queues WHERE name = $1)
      RETURNING qid, group_id`,
     [queue, parsed.seq, parsed.nonce, ms(visibleAtMs)],
+    { lazy: true },
   );
   if (rows[0]?.group_id != null) {
     await groups.lower(db, [{ qid: rows[0].qid, groupId: rows[0].group_id, atMs: visibleAtMs }]);
