@@ -10,7 +10,7 @@ import { uuidv7 } from '../ids.js';
 import type { Metrics } from '../metrics.js';
 import type { Signals } from '../signals.js';
 import type { AcceptResult, PublishEntry, Store } from '../store/store.js';
-import type { Topic } from '../types.js';
+import type { Topic, TopicConfig } from '../types.js';
 import * as validate from '../validation.js';
 import type { Catalog, TopicEntry } from './catalog.js';
 import { envelope } from './envelope.js';
@@ -26,11 +26,37 @@ export class Topics {
     private readonly metrics: Metrics,
   ) {}
 
-  async create(name: string): Promise<{ topic: Topic; created: boolean }> {
+  /** Create a topic; re-creating with the same settings is a no-op, with different ones a conflict. */
+  async create(name: string, input?: unknown): Promise<{ topic: Topic; created: boolean }> {
     validate.topicName(name);
-    const result = await this.store.createTopic(name, Date.now());
+    const cfg = validate.topicConfig(input, { fifo: validate.isFifoName(name), contentBasedDeduplication: false });
+    const existing = await this.store.getTopic(name);
+    if (existing) {
+      const given = (input ?? {}) as Partial<TopicConfig>;
+      if (
+        given.contentBasedDeduplication !== undefined &&
+        given.contentBasedDeduplication !== existing.contentBasedDeduplication
+      ) {
+        throw new HeraldError(
+          'conflict',
+          `topic "${name}" exists with different contentBasedDeduplication; use PATCH to change it`,
+        );
+      }
+      return { topic: existing, created: false };
+    }
+    const result = await this.store.createTopic(name, Date.now(), cfg);
     if (result.created) this.signals.topicChanged.emit(name);
     return result;
+  }
+
+  /** Change a topic's settings (today: contentBasedDeduplication of a FIFO topic). */
+  async update(name: string, input: unknown): Promise<Topic> {
+    const topic = await this.store.getTopic(name);
+    if (!topic) throw topicNotFound(name);
+    const cfg = validate.topicConfig(input, topic);
+    if (!(await this.store.updateTopic(name, cfg))) throw topicNotFound(name);
+    this.signals.topicChanged.emit(name);
+    return { ...topic, ...cfg };
   }
 
   async get(name: string): Promise<Topic & { subscriptions: number }> {
@@ -50,19 +76,41 @@ export class Topics {
     for (const s of subs) this.signals.subscriptionChanged.emit(s.id);
   }
 
-  /** Publish validated messages; results are per message, in order. */
+  /**
+   * Publish validated messages; results are per message, in order. A message breaking the
+   * FIFO rules (validate.fifoRules) gets an error result and the others are still published.
+   * The batch is one store call, so every queue's copies keep the batch's order.
+   */
   async publish(name: string, messages: validate.ValidMessage[]): Promise<AcceptResult[]> {
     const entry = await this.catalog.topic(name);
     if (!entry) throw topicNotFound(name);
     const now = Date.now();
-    const entries = messages.map((m) => this.plan(entry, m, now));
-    const results = await this.store.publish(entries, this.config.idempotencyWindowSeconds * 1000, now);
-    this.announce(entry, results);
-    this.metrics.published.inc({ topic: name }, results.length);
+    const to = { kind: 'topic' as const, ...entry.topic };
+    const planned = messages.map((m, i): PublishEntry | AcceptResult => {
+      try {
+        const dedup = validate.fifoRules(m, to, messages.length > 1 ? `messages[${i}]` : 'message');
+        return this.plan(entry, m, dedup, now);
+      } catch (error) {
+        if (error instanceof HeraldError) return { error: { code: error.code, message: error.message } };
+        throw error;
+      }
+    });
+    const entries = planned.filter((p): p is PublishEntry => 'queueCopies' in p);
+    const stored =
+      entries.length > 0 ? await this.store.publish(entries, this.config.idempotencyWindowSeconds * 1000, now) : [];
+    let next = 0;
+    const results = planned.map((p) => ('queueCopies' in p ? stored[next++] : p));
+    this.announce(entry, stored);
+    this.metrics.published.inc({ topic: name }, entries.length);
     return results;
   }
 
-  private plan(entry: TopicEntry, m: validate.ValidMessage, now: number): PublishEntry {
+  private plan(
+    entry: TopicEntry,
+    m: validate.ValidMessage,
+    dedup: { idempotencyKey: string | undefined; deduplicationId: string | undefined },
+    now: number,
+  ): PublishEntry {
     const id = uuidv7(now);
     const due = now + Math.round((m.delaySeconds ?? 0) * 1000);
     let wrapped: string | undefined;
@@ -72,7 +120,7 @@ export class Topics {
       body: m.body,
       attributes: m.attributes,
       createdAtMs: now,
-      idempotencyKey: m.idempotencyKey,
+      idempotencyKey: dedup.idempotencyKey,
       deliveries: entry.push.map((s) => ({ subscriptionId: s.id, dueAtMs: due })),
       queueCopies: entry.queue.map((s) => ({
         queue: s.endpoint,
@@ -87,6 +135,8 @@ export class Topics {
             })),
         attributes: s.raw ? m.attributes : {},
         visibleAtMs: due,
+        groupId: m.groupId,
+        deduplicationId: dedup.deduplicationId,
       })),
     };
   }

@@ -32,8 +32,15 @@ export function decodeAttributes(text: string | null): Attributes {
 export interface TopicRow {
   name: string;
   created_at: number;
+  fifo: number;
+  content_based_dedup: number;
 }
-export const toTopic = (r: TopicRow): Topic => ({ name: r.name, createdAt: iso(r.created_at) });
+export const toTopic = (r: TopicRow): Topic => ({
+  name: r.name,
+  fifo: r.fifo === 1,
+  contentBasedDeduplication: r.content_based_dedup === 1,
+  createdAt: iso(r.created_at),
+});
 
 export interface SubscriptionRow {
   id: string;
@@ -91,6 +98,8 @@ export interface QueueRow {
   tags: string | null;
   created_at: number;
   updated_at: number | null;
+  fifo: number;
+  content_based_dedup: number;
 }
 
 export const toQueue = (r: QueueRow): Queue => ({
@@ -104,6 +113,8 @@ export const toQueue = (r: QueueRow): Queue => ({
   receiveWaitSeconds: r.receive_wait_ms / 1000,
   redriveAllowPolicy: r.redrive_allow_policy,
   tags: r.tags ? (JSON.parse(r.tags) as Tags) : {},
+  fifo: r.fifo === 1,
+  contentBasedDeduplication: r.content_based_dedup === 1,
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at ?? r.created_at),
 });
@@ -156,9 +167,14 @@ export const queueParams = (q: Queue) => ({
   receive_wait_ms: Math.round(q.receiveWaitSeconds * 1000),
   redrive_allow_policy: q.redriveAllowPolicy,
   tags: Object.keys(q.tags).length > 0 ? JSON.stringify(q.tags) : null,
+  fifo: q.fifo ? 1 : 0,
+  content_based_dedup: q.contentBasedDeduplication ? 1 : 0,
   created_at: Date.parse(q.createdAt),
   updated_at: Date.parse(q.updatedAt),
 });
+
+/** SQS `SequenceNumber` style: the row's sequence as a 20-digit decimal, so text order is numeric order. */
+export const sequenceNumber = (seq: number) => String(seq).padStart(20, '0');
 
 export interface AttemptRow {
   id: number;
