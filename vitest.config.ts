@@ -29,7 +29,9 @@ export default defineConfig({
               extends: true,
               test: {
                 name: 'postgres',
-                include: ['test/integration/{delivery,queues,api,fifo,aws-sqs,aws-sqs-auth,aws-sqs-move-tasks,aws-sqs-fifo}.test.ts'],
+                include: [
+                  'test/integration/{delivery,queues,api,fifo,aws-sqs,aws-sqs-auth,aws-sqs-move-tasks,aws-sqs-fifo}.test.ts',
+                ],
                 env: { HERALD_TEST_STORE: 'postgres' },
               },
             },
