@@ -206,7 +206,7 @@ export interface Store {
   redrive(deadLetterQueue: string, max: number, nowMs: number, destination?: string): Promise<RedriveResult>;
 
   // Message move tasks (redrive in the background, with progress)
-  /** Insert or replace a task by its handle. */
+  /** Insert or update a task by its handle; a RUNNING update leaves a CANCELLING task cancelling. */
   saveMoveTask(task: MoveTask): Promise<void>;
   /** Tasks of one source queue, newest first; every task when `sourceQueue` is omitted. */
   listMoveTasks(sourceQueue?: string): Promise<MoveTask[]>;

@@ -375,8 +375,11 @@ export class PostgresStore implements Store {
   async saveMoveTask(task: MoveTask): Promise<void> {
     await this.db.query(
       `INSERT INTO message_move_tasks VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (handle) DO UPDATE SET status = EXCLUDED.status, moved = EXCLUDED.moved,
-         to_move = EXCLUDED.to_move, failure_reason = EXCLUDED.failure_reason`,
+       ON CONFLICT (handle) DO UPDATE SET moved = EXCLUDED.moved, to_move = EXCLUDED.to_move,
+         failure_reason = EXCLUDED.failure_reason,
+         -- A progress update from the running node must not undo a cancel from another one.
+         status = CASE WHEN message_move_tasks.status = 'CANCELLING' AND EXCLUDED.status = 'RUNNING'
+                       THEN 'CANCELLING' ELSE EXCLUDED.status END`,
       moveTaskValues(task),
     );
   }

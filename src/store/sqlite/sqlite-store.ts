@@ -562,7 +562,12 @@ function prepareMetadata(db: Database.Database) {
       'INSERT OR REPLACE INTO idempotency_keys (scope, key, message_id, created_at) VALUES (?, ?, ?, ?)',
     ),
     expireIdempotencyKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
-    saveMoveTask: db.prepare('INSERT OR REPLACE INTO message_move_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    saveMoveTask: db.prepare(
+      `INSERT INTO message_move_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (handle) DO UPDATE SET moved = excluded.moved, to_move = excluded.to_move,
+         failure_reason = excluded.failure_reason,
+         status = CASE WHEN status = 'CANCELLING' AND excluded.status = 'RUNNING' THEN 'CANCELLING' ELSE excluded.status END`,
+    ),
     moveTasksOf: db.prepare(
       'SELECT * FROM message_move_tasks WHERE source_queue = ? ORDER BY started_at DESC, handle DESC',
     ),
