@@ -169,8 +169,9 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
       secretAccessKey,
       generated: generated !== null,
     };
-    await moveTasks.resume();
   }
+  // Move tasks left running by a previous process go on (they are domain work, not AWS's).
+  if (config.role !== 'delivery') await moveTasks.resume();
 
   const sweep = setInterval(() => {
     store
