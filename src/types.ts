@@ -118,15 +118,30 @@ export interface QueueConfig {
   /** Receives after which a message moves to `deadLetterQueue`; 0 = never. */
   maxReceiveCount: number;
   deadLetterQueue: string | null;
+  /** Largest message (body plus attributes) the queue accepts, bytes (SQS MaximumMessageSize). */
+  maxMessageBytes: number;
+  /** How long a receive that sets no wait long-polls, seconds (SQS ReceiveMessageWaitTimeSeconds). */
+  receiveWaitSeconds: number;
+  /**
+   * Which queues may name this one as their dead-letter queue: SQS RedriveAllowPolicy JSON
+   * (`{"redrivePermission":"allowAll"|"denyAll"|"byQueue","sourceQueueArns":[...]}`); null allows all.
+   */
+  redriveAllowPolicy: string | null;
   /** From the name (`.fifo`); never changes. */
   fifo: boolean;
   /** FIFO only: deduplicate by the SHA-256 of the body when no deduplication id is given. */
   contentBasedDeduplication: boolean;
 }
 
+/** Cost-allocation style labels on a queue (SQS queue tags): at most 50. */
+export type Tags = Record<string, string>;
+
 export interface Queue extends QueueConfig {
   name: string;
+  tags: Tags;
   createdAt: string;
+  /** Last change of configuration or tags. */
+  updatedAt: string;
 }
 
 export interface QueueStats {
@@ -142,6 +157,10 @@ export interface QueueStats {
 export interface MessageInput {
   body: string;
   attributes?: Attributes;
+  /** Typed attributes (SNS/SQS `MessageAttributes`); count towards the 10 with `attributes`. */
+  messageAttributes?: MessageAttributes;
+  /** X-Ray trace header (the SQS `AWSTraceHeader` system attribute). */
+  traceHeader?: string;
   delaySeconds?: number;
   idempotencyKey?: string;
   /** The message group: required on FIFO topics and queues; carried along on standard ones. */
@@ -158,6 +177,11 @@ export interface ReceivedMessage {
   receipt: string;
   receiveCount: number;
   sentAt: string;
+  /** When the message was first received (this receive, for a first receive). */
+  firstReceivedAt: string;
+  /** Typed attributes, when the sender gave any (Binary values as base64 text). */
+  messageAttributes?: MessageAttributes;
+  traceHeader?: string;
   /** For messages in a dead-letter queue: the queue they came from. */
   sourceQueue?: string;
   /** For messages a subscription dead-lettered: that subscription (and its topic). */
@@ -222,6 +246,27 @@ export interface Attempt {
   ok: boolean;
   errorClass: ErrorClass | null;
   error: string | null;
+}
+
+export type MoveTaskStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLING' | 'CANCELLED' | 'FAILED';
+
+/**
+ * A **message move task**: moves the messages of a dead-letter queue back to where they came
+ * from (or to one destination queue) in the background, at an optional rate, with progress.
+ */
+export interface MoveTask {
+  handle: string;
+  sourceQueue: string;
+  /** null: each message back to the queue it was dead-lettered from. */
+  destinationQueue: string | null;
+  /** Messages per second; null lets Herald pick (as fast as batches allow). */
+  maxPerSecond: number | null;
+  status: MoveTaskStatus;
+  moved: number;
+  /** Messages in the source queue when the task started. */
+  toMove: number;
+  failureReason: string | null;
+  startedAt: string;
 }
 
 /** A page of results with an opaque cursor for the next page (absent on the last page). */

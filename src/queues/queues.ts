@@ -10,8 +10,9 @@ import { HeraldError } from '../errors.js';
 import { uuidv7 } from '../ids.js';
 import type { Metrics } from '../metrics.js';
 import type { Signals } from '../signals.js';
+import { messageAttributesSize, messageTooLarge } from '../message-attributes.js';
 import type { AcceptResult, AckResult, SendEntry, Store } from '../store/store.js';
-import type { Queue, QueueConfig, QueueStats, ReceivedMessage } from '../types.js';
+import type { Queue, QueueConfig, QueueStats, ReceivedMessage, Tags } from '../types.js';
 import * as validate from '../validation.js';
 
 export const DEFAULT_QUEUE_CONFIG: QueueConfig = {
@@ -20,9 +21,15 @@ export const DEFAULT_QUEUE_CONFIG: QueueConfig = {
   retentionSeconds: 4 * 24 * 3600,
   maxReceiveCount: 0,
   deadLetterQueue: null,
+  maxMessageBytes: 256 * 1024,
+  receiveWaitSeconds: 0,
+  redriveAllowPolicy: null,
   fifo: false,
   contentBasedDeduplication: false,
 };
+
+/** SQS allows 50 tags per queue, keys up to 128 and values up to 256 characters. */
+export const MAX_TAGS = 50;
 
 const CONFIG_KEYS = Object.keys(DEFAULT_QUEUE_CONFIG) as Array<keyof QueueConfig>;
 
@@ -60,7 +67,7 @@ export class Queues {
   }
 
   /** Create a queue; re-creating with the same settings is a no-op, with different ones a conflict. */
-  async create(name: string, input: unknown): Promise<{ queue: Queue; created: boolean }> {
+  async create(name: string, input: unknown, tags: Tags = {}): Promise<{ queue: Queue; created: boolean }> {
     validate.queueName(name);
     const cfg = validate.queueConfig(input, { ...DEFAULT_QUEUE_CONFIG, fifo: validate.isFifoName(name) });
     await this.requireDeadLetterQueue(name, cfg);
@@ -76,16 +83,40 @@ export class Queues {
       }
       return { queue: existing, created: false };
     }
-    return this.store.createQueue({ name, ...cfg, createdAt: new Date().toISOString() });
+    const now = new Date().toISOString();
+    return this.store.createQueue({ name, ...cfg, tags: checkTags(tags), createdAt: now, updatedAt: now });
   }
 
   async update(name: string, input: unknown): Promise<Queue> {
     const existing = await this.require(name);
     const cfg = validate.queueConfig(input, existing);
     await this.requireDeadLetterQueue(name, cfg);
-    const next: Queue = { ...existing, ...cfg };
+    const next: Queue = { ...existing, ...cfg, updatedAt: new Date().toISOString() };
     await this.store.updateQueue(next);
     return next;
+  }
+
+  /** Add or replace tags. */
+  async tag(name: string, tags: Tags): Promise<Queue> {
+    const existing = await this.require(name);
+    const next: Queue = { ...existing, tags: checkTags({ ...existing.tags, ...tags }) };
+    await this.store.updateQueue(next);
+    return next;
+  }
+
+  async untag(name: string, keys: string[]): Promise<Queue> {
+    const existing = await this.require(name);
+    const tags = { ...existing.tags };
+    for (const k of keys) delete tags[k];
+    const next: Queue = { ...existing, tags };
+    await this.store.updateQueue(next);
+    return next;
+  }
+
+  /** Queues that name `name` as their dead-letter queue. */
+  async deadLetterSources(name: string): Promise<Queue[]> {
+    await this.require(name);
+    return (await this.store.listQueues()).filter((q) => q.deadLetterQueue === name);
   }
 
   async get(name: string): Promise<Queue & { stats: QueueStats }> {
@@ -110,7 +141,13 @@ export class Queues {
     const queue = await this.require(name);
     const now = Date.now();
     const to = { kind: 'queue' as const, ...queue };
+    // A message over the queue's own size limit, or breaking the FIFO rules, fails alone.
     const planned = messages.map((m): SendEntry | AcceptResult => {
+      const size = validate.messageSize(m.body, m.attributes) + messageAttributesSize(m.messageAttributes);
+      if (size > queue.maxMessageBytes) {
+        const error = messageTooLarge(size, queue.maxMessageBytes, `message for queue "${name}"`);
+        return { error: { code: error.code, message: error.message } };
+      }
       let dedup: ReturnType<typeof validate.fifoRules>;
       try {
         dedup = validate.fifoRules(m, to);
@@ -122,6 +159,8 @@ export class Queues {
         id: uuidv7(now),
         body: m.body,
         attributes: m.attributes,
+        ...(m.messageAttributes ? { messageAttributes: m.messageAttributes } : {}),
+        ...(m.traceHeader ? { traceHeader: m.traceHeader } : {}),
         sentAtMs: now,
         visibleAtMs: now + Math.round((m.delaySeconds ?? queue.delaySeconds) * 1000),
         idempotencyKey: dedup.idempotencyKey,
@@ -143,12 +182,12 @@ export class Queues {
 
   async receive(
     name: string,
-    opts: { max: number; waitSeconds: number; visibilityTimeoutSeconds?: number },
+    opts: { max: number; waitSeconds?: number; visibilityTimeoutSeconds?: number },
     abort?: AbortSignal,
   ): Promise<ReceivedMessage[]> {
     const queue = await this.require(name);
     const visibilityMs = Math.round((opts.visibilityTimeoutSeconds ?? queue.visibilityTimeoutSeconds) * 1000);
-    const deadline = Date.now() + opts.waitSeconds * 1000;
+    const deadline = Date.now() + (opts.waitSeconds ?? queue.receiveWaitSeconds) * 1000;
     try {
       return await this.poll(queue, opts.max, visibilityMs, deadline, abort);
     } catch (error) {
@@ -212,10 +251,14 @@ export class Queues {
     return this.store.purge(name);
   }
 
-  /** Move messages of a dead-letter queue back to the queues and subscriptions they came from. */
-  async redrive(name: string, max: number): Promise<number> {
+  /**
+   * Move messages of a dead-letter queue back to the queues and subscriptions they came from,
+   * or all of them to `destination`.
+   */
+  async redrive(name: string, max: number, destination?: string): Promise<number> {
     await this.require(name);
-    const result = await this.store.redrive(name, max, Date.now());
+    if (destination !== undefined) await this.require(destination);
+    const result = await this.store.redrive(name, max, Date.now(), destination);
     for (const q of result.queues) this.signals.queueMessages.emit(q);
     if (result.subscriptions.length > 0) this.signals.deliveriesDue.emit(result.subscriptions);
     return result.moved;
@@ -243,6 +286,18 @@ export class Queues {
         `deadLetterQueue: queue "${cfg.deadLetterQueue}" does not exist; create it first`,
       );
     }
+    if (dlq.redriveAllowPolicy) {
+      const allow = validate.parseRedriveAllowPolicy(dlq.redriveAllowPolicy);
+      if (
+        allow.redrivePermission === 'denyAll' ||
+        (allow.redrivePermission === 'byQueue' && !allow.sourceQueues.includes(name))
+      ) {
+        throw validate.invalidField(
+          'deadLetterQueue',
+          `"${dlq.name}" does not allow queue "${name}" as a source (its redriveAllowPolicy)`,
+        );
+      }
+    }
     // As in SQS: dead letters keep their kind (a FIFO dead letter keeps its group and order).
     if (dlq.fifo !== cfg.fifo) {
       throw validate.invalidField(
@@ -250,6 +305,11 @@ export class Queues {
         `must be a ${cfg.fifo ? 'FIFO' : 'standard'} queue like "${name}"; "${dlq.name}" is ${dlq.fifo ? 'FIFO' : 'standard'}`,
       );
     }
+  }
+
+  /** Wake receives waiting on a queue (after a move task put messages into it). */
+  notify(name: string): void {
+    this.signals.queueMessages.emit(name);
   }
 
   private wake(name: string): void {
@@ -275,4 +335,17 @@ export class Queues {
       set.add(done);
     });
   }
+}
+
+function checkTags(tags: Tags): Tags {
+  const keys = Object.keys(tags);
+  if (keys.length > MAX_TAGS) throw validate.invalidField('tags', `may hold at most ${MAX_TAGS} entries`);
+  for (const k of keys) {
+    if (k.length < 1 || k.length > 128)
+      throw validate.invalidField('tags', `key "${k.slice(0, 40)}" must be 1-128 characters`);
+    if (typeof tags[k] !== 'string' || tags[k].length > 256) {
+      throw validate.invalidField(`tags.${k}`, 'must be a string of at most 256 characters');
+    }
+  }
+  return tags;
 }

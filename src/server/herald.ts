@@ -8,12 +8,15 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { hostname } from 'node:os';
 import { buildApp } from '../api/app.js';
+import { resolveAwsCredentials } from '../api/aws/credentials.js';
+import { buildAwsApp } from '../api/aws/server.js';
 import { RedisBus } from '../cluster/redis-bus.js';
 import { SharedTokenBucket } from '../cluster/shared-rate-limit.js';
 import { loadConfig, type ConfigOverrides, type HeraldConfig } from '../config.js';
 import { DeliveryEngine } from '../delivery/engine.js';
 import { randomToken } from '../ids.js';
 import { Metrics } from '../metrics.js';
+import { MoveTasks } from '../queues/move-tasks.js';
 import { Queues } from '../queues/queues.js';
 import { Signals } from '../signals.js';
 import { createStore } from '../store/open-store.js';
@@ -36,6 +39,16 @@ export interface Herald {
   /** This process's id among the nodes of a cluster. */
   nodeId: string;
   app: FastifyInstance;
+  /** The AWS front door (SQS, SNS), when enabled. */
+  aws: {
+    url: string;
+    app: FastifyInstance;
+    /** One configured (or the generated) access key. */
+    accessKeyId: string;
+    secretAccessKey: string;
+    /** True when this start generated the keys (print them once). */
+    generated: boolean;
+  } | null;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -122,14 +135,53 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   }
 
   let closing = false;
-  const app = buildApp(
-    { config, store, topics, subscriptions, queues, metrics, ready: () => !closing && store.healthy() },
-    logger,
+  const ctx = { config, store, topics, subscriptions, queues, metrics, ready: () => !closing && store.healthy() };
+  const app = buildApp(ctx, logger);
+  const moveTasks = new MoveTasks(store, queues, (error, task) =>
+    logger.error({ err: error, task: task.handle }, 'message move task failed'),
   );
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+
+  let aws: Herald['aws'] = null;
+  // Keys generated per node would differ between the nodes behind one load balancer.
+  const awsKeysMissing = shared && Object.keys(config.aws.credentials).length === 0;
+  if (config.aws.port !== null && config.role !== 'delivery' && awsKeysMissing) {
+    logger.warn(
+      'AWS API not started: nodes sharing a PostgreSQL database need the same keys; set HERALD_AWS_ACCESS_KEY_ID and HERALD_AWS_SECRET_ACCESS_KEY (or HERALD_AWS_CREDENTIALS)',
+    );
+  } else if (config.aws.port !== null && config.role !== 'delivery') {
+    const { credentials, generated } = resolveAwsCredentials(config);
+    const awsApp = buildAwsApp({ ...ctx, aws: config.aws, moveTasks }, credentials, logger.child({ part: 'aws' }));
+    const awsHost = config.aws.host || config.host;
+    try {
+      await awsApp.listen({ host: awsHost, port: config.aws.port });
+    } catch (error) {
+      await app.close();
+      await engine?.stop();
+      await bus?.stop();
+      await store.close();
+      throw new Error(
+        `cannot listen for the AWS front door on ${awsHost}:${config.aws.port} (HERALD_AWS_PORT; "off" disables it): ${String(error)}`,
+        { cause: error },
+      );
+    }
+    const awsAddress = awsApp.server.address();
+    const awsPort = typeof awsAddress === 'object' && awsAddress ? awsAddress.port : config.aws.port;
+    const shown = awsHost === '0.0.0.0' || awsHost === '::' ? '127.0.0.1' : awsHost;
+    const [accessKeyId, secretAccessKey] = Object.entries(credentials)[0];
+    aws = {
+      url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${awsPort}`,
+      app: awsApp,
+      accessKeyId,
+      secretAccessKey,
+      generated: generated !== null,
+    };
+  }
+  // Move tasks left running by a previous process go on (they are domain work, not AWS's).
+  if (config.role !== 'delivery') await moveTasks.resume();
 
   const sweep = setInterval(() => {
     store
@@ -147,6 +199,8 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
       closing = true;
       clearInterval(sweep);
       queues.close(); // answer long polls now so the server can drain
+      await aws?.app.close();
+      await moveTasks.close();
       await app.close();
       await engine?.stop();
       await bus?.stop();
@@ -163,6 +217,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
     bus,
     nodeId,
     app,
+    aws,
     logger,
     close,
   };

@@ -51,9 +51,14 @@ export function queue(name: string, over: Partial<Queue> = {}): Queue {
     retentionSeconds: 4 * 24 * 3600,
     maxReceiveCount: 0,
     deadLetterQueue: null,
+    maxMessageBytes: 256 * 1024,
+    receiveWaitSeconds: 0,
+    redriveAllowPolicy: null,
+    tags: {},
     fifo: name.endsWith('.fifo'),
     contentBasedDeduplication: false,
     createdAt: new Date(T0).toISOString(),
+    updatedAt: new Date(T0).toISOString(),
     ...over,
   };
 }

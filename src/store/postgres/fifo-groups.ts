@@ -105,7 +105,7 @@ const runsStmt = statement(
   `SELECT g.ord, m.* FROM unnest($2::text[]) WITH ORDINALITY AS g(group_id, ord)
    CROSS JOIN LATERAL (
      SELECT seq, id, body, attributes, sent_at, visible_at, receive_count, receipt, source, topic, last_error,
-            group_id, dedup_id
+            group_id, dedup_id, message_attributes, trace_header, first_received_at
      FROM queue_messages WHERE qid = $1 AND group_id = g.group_id ORDER BY seq LIMIT $3 FOR UPDATE) m
    ORDER BY g.ord, m.seq`,
 );
@@ -113,10 +113,11 @@ const runsStmt = statement(
 const takeStmt = statement(
   'herald_fifo_take',
   `UPDATE queue_messages m SET visible_at = $2, receive_count = m.receive_count + 1,
-          receipt = 1 + floor(random() * 4503599627370495)::bigint
+          receipt = 1 + floor(random() * 4503599627370495)::bigint,
+          first_received_at = COALESCE(m.first_received_at, $3)
    FROM unnest($1::bigint[]) WITH ORDINALITY AS x(seq, ord) WHERE m.seq = x.seq
    RETURNING x.ord, m.seq, m.id, m.body, m.attributes, m.sent_at, m.receive_count, m.receipt, m.source, m.topic,
-             m.last_error, m.group_id, m.dedup_id`,
+             m.last_error, m.group_id, m.dedup_id, m.message_attributes, m.trace_header, m.first_received_at`,
 );
 
 type RunRow = ReceivedRow & { ord: number; visible_at: number };
@@ -191,9 +192,8 @@ export async function receive(db: Database, queue: Queue, max: number, visibilit
         await c.query('DELETE FROM fifo_groups WHERE qid = $1 AND group_id = ANY($2::text[])', [q.qid, drops]);
       }
       if (take.length === 0) return [];
-      const got = (await c.query(takeStmt([take, ms(nowMs + visibilityMs)]))).rows as RunRow[];
+      const got = (await c.query(takeStmt([take, ms(nowMs + visibilityMs), ms(nowMs)]))).rows as RunRow[];
       return got.sort((a, b) => a.ord - b.ord).map((r) => toReceived(r, true));
-      // A receive is bookkeeping the store contract lets commit lazily: lost, it re-delivers.
     },
     { asyncCommit: true },
   );

@@ -10,6 +10,7 @@
  */
 import type { QueueStats, ReceivedMessage } from '../../types.js';
 import type { AckResult } from '../store.js';
+import { decodeMessageAttributes } from '../../message-attributes.js';
 import { statement, type Client, type Database } from './database.js';
 import * as groups from './fifo-groups.js';
 import { decodeAttributes, formatReceipt, iso, ms, parseReceipt, sequenceNumber } from './rows.js';
@@ -19,6 +20,9 @@ export interface NewQueueMessage {
   id: string;
   body: string;
   attributes: string | null;
+  /** Typed attributes as stored JSON (sends only). */
+  messageAttributes?: string | null;
+  traceHeader?: string | null;
   sentAtMs: number;
   visibleAtMs: number;
   source: string | null;
@@ -32,11 +36,14 @@ export interface NewQueueMessage {
 // ORDER BY make that explicit): a batch keeps its order within every queue and group.
 const insertStmt = statement(
   'herald_insert_queue_messages',
-  `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, source, topic, last_error, group_id, dedup_id)
-   SELECT qid, id, body, attributes, sent_at, visible_at, source, topic, last_error, group_id, dedup_id
+  `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, source, topic, last_error,
+     message_attributes, trace_header, group_id, dedup_id)
+   SELECT qid, id, body, attributes, sent_at, visible_at, source, topic, last_error,
+     message_attributes, trace_header, group_id, dedup_id
    FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[],
-               $9::text[], $10::text[], $11::text[])
-        WITH ORDINALITY AS x(qid, id, body, attributes, sent_at, visible_at, source, topic, last_error, group_id, dedup_id, ord)
+               $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+        WITH ORDINALITY AS x(qid, id, body, attributes, sent_at, visible_at, source, topic, last_error,
+          message_attributes, trace_header, group_id, dedup_id, ord)
    ORDER BY ord
    RETURNING seq`,
 );
@@ -47,7 +54,7 @@ const insertStmt = statement(
  */
 export async function insertQueueMessages(client: Client, rows: NewQueueMessage[]): Promise<number[]> {
   if (rows.length === 0) return [];
-  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
+  const cols: unknown[][] = Array.from({ length: 13 }, () => []);
   for (const r of rows) {
     [
       r.qid,
@@ -59,6 +66,8 @@ export async function insertQueueMessages(client: Client, rows: NewQueueMessage[
       r.source,
       r.topic,
       r.lastError,
+      r.messageAttributes ?? null,
+      r.traceHeader ?? null,
       r.groupId ?? null,
       r.dedupId ?? null,
     ].forEach((v, i) => cols[i].push(v));
@@ -86,12 +95,15 @@ const receiveStmt = statement(
      FROM picked p WHERE m.seq = p.seq AND p.dead RETURNING m.seq, p.visible_at AS ord),
    got AS (
      UPDATE queue_messages m SET visible_at = $4, receive_count = m.receive_count + 1,
-            receipt = 1 + floor(random() * 4503599627370495)::bigint
+            receipt = 1 + floor(random() * 4503599627370495)::bigint,
+            first_received_at = COALESCE(m.first_received_at, $2)
      FROM picked p WHERE m.seq = p.seq AND NOT p.dead
      RETURNING p.visible_at AS ord, m.seq, m.id, m.body, m.attributes, m.sent_at, m.receive_count, m.receipt,
-               m.source, m.topic, m.last_error, m.group_id, m.dedup_id)
+               m.source, m.topic, m.last_error, m.message_attributes, m.trace_header, m.first_received_at,
+               m.group_id, m.dedup_id)
    SELECT false AS dead, got.* FROM got
-   UNION ALL SELECT true, ord, seq, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM moved
+   UNION ALL SELECT true, ord, seq, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+   FROM moved
    ORDER BY ord, seq`,
 );
 
@@ -107,6 +119,9 @@ export interface ReceivedRow {
   source: string | null;
   topic: string | null;
   last_error: string | null;
+  message_attributes: string | null;
+  trace_header: string | null;
+  first_received_at: number;
   group_id: string | null;
   dedup_id: string | null;
 }
@@ -148,7 +163,11 @@ export function toReceived(r: ReceivedRow, fifo: boolean): ReceivedMessage {
     receipt: formatReceipt(r.seq, r.receipt),
     receiveCount: r.receive_count,
     sentAt: iso(r.sent_at),
+    firstReceivedAt: iso(r.first_received_at),
   };
+  const typed = decodeMessageAttributes(r.message_attributes);
+  if (typed) m.messageAttributes = typed;
+  if (r.trace_header) m.traceHeader = r.trace_header;
   if (r.source?.startsWith('queue:')) m.sourceQueue = r.source.slice(6);
   else if (r.source?.startsWith('subscription:')) m.sourceSubscription = r.source.slice(13);
   if (r.topic) m.topic = r.topic;

@@ -132,7 +132,7 @@ export function receiveFifo(
         deadAfter,
       });
       for (const r of plan.dead) messages.moveToDeadLetter(r, queue.name, deadLetter!, nowMs);
-      for (const r of plan.take) out.push(messages.markReceived(r, nowMs + visibilityMs, true));
+      for (const r of plan.take) out.push(messages.markReceived(r, nowMs + visibilityMs, true, nowMs));
       if (plan.availableAt === null) groups.drop(qid, group);
       else groups.setAvailableAt(qid, group, plan.availableAt);
     }

@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { Queue, QueueStats, ReceivedMessage } from '../../types.js';
 import type { AckResult, SendEntry } from '../store.js';
+import { decodeMessageAttributes, encodeMessageAttributes } from '../../message-attributes.js';
 import { FifoGroups, receiveFifo } from './fifo-groups.js';
 import {
   decodeAttributes,
@@ -23,7 +24,10 @@ export interface VisibleRow {
   id: string;
   body: string;
   attributes: string | null;
+  message_attributes: string | null;
+  trace_header: string | null;
   sent_at: number;
+  first_received_at: number | null;
   receive_count: number;
   source: string | null;
   topic: string | null;
@@ -44,7 +48,8 @@ export interface SourcedMessage {
 }
 
 const COLUMNS =
-  'seq, id, body, attributes, sent_at, visible_at, receive_count, source, topic, last_error, group_id, dedup_id';
+  'seq, id, body, attributes, sent_at, visible_at, receive_count, source, topic, last_error, group_id, dedup_id, ' +
+  'message_attributes, trace_header, first_received_at';
 
 export class QueueMessages {
   private readonly insertStmt;
@@ -66,15 +71,17 @@ export class QueueMessages {
   constructor(db: Database.Database) {
     this.groups = new FifoGroups(db);
     this.insertStmt = db.prepare(
-      `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, source, topic, last_error, group_id, dedup_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, source, topic, last_error,
+         message_attributes, trace_header, group_id, dedup_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // Oldest-visible first; ties keep insertion order because index entries end with the rowid.
     this.selectVisibleStmt = db.prepare(
       `SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?`,
     );
     this.markReceivedStmt = db.prepare(
-      'UPDATE queue_messages SET visible_at = ?, receive_count = receive_count + 1, receipt = ? WHERE seq = ?',
+      `UPDATE queue_messages SET visible_at = ?, receive_count = receive_count + 1, receipt = ?,
+       first_received_at = COALESCE(first_received_at, ?) WHERE seq = ?`,
     );
     this.moveStmt = db.prepare(
       `UPDATE queue_messages SET qid = ?, visible_at = ?, receive_count = 0, receipt = 0, source = ?, last_error = ?
@@ -118,6 +125,8 @@ export class QueueMessages {
       null,
       null,
       null,
+      encodeMessageAttributes(e.messageAttributes),
+      e.traceHeader ?? null,
       e.groupId ?? null,
       e.deduplicationId ?? null,
     ).lastInsertRowid as number;
@@ -146,6 +155,8 @@ export class QueueMessages {
       source,
       topic,
       lastError,
+      null,
+      null,
       groupId,
       m.dedupId ?? null,
     );
@@ -174,8 +185,8 @@ export class QueueMessages {
           continue;
         }
         const nonce = newNonce();
-        this.markReceivedStmt.run(nowMs + visibilityMs, nonce, r.seq);
-        out.push(toReceived(r, nonce, false));
+        this.markReceivedStmt.run(nowMs + visibilityMs, nonce, nowMs, r.seq);
+        out.push(toReceived(r, nonce, false, nowMs));
       }
     }
     return out;
@@ -187,10 +198,10 @@ export class QueueMessages {
   }
 
   /** Hide a message until `visibleAtMs` with a fresh receipt, and return it as received. */
-  markReceived(r: VisibleRow, visibleAtMs: number, fifo: boolean): ReceivedMessage {
+  markReceived(r: VisibleRow, visibleAtMs: number, fifo: boolean, nowMs: number): ReceivedMessage {
     const nonce = newNonce();
-    this.markReceivedStmt.run(visibleAtMs, nonce, r.seq);
-    return toReceived(r, nonce, fifo);
+    this.markReceivedStmt.run(visibleAtMs, nonce, nowMs, r.seq);
+    return toReceived(r, nonce, fifo, nowMs);
   }
 
   moveToDeadLetter(r: VisibleRow, from: string, to: { qid: number; fifo: boolean }, nowMs: number): void {
@@ -281,7 +292,7 @@ export class QueueMessages {
  */
 export const ackedHint = (sentAtMs: number) => sentAtMs;
 
-function toReceived(r: VisibleRow, nonce: number, fifo: boolean): ReceivedMessage {
+function toReceived(r: VisibleRow, nonce: number, fifo: boolean, nowMs: number): ReceivedMessage {
   const m: ReceivedMessage = {
     id: r.id,
     body: r.body,
@@ -289,7 +300,11 @@ function toReceived(r: VisibleRow, nonce: number, fifo: boolean): ReceivedMessag
     receipt: formatReceipt(r.seq, nonce),
     receiveCount: r.receive_count + 1,
     sentAt: iso(r.sent_at),
+    firstReceivedAt: iso(r.first_received_at ?? nowMs),
   };
+  const typed = decodeMessageAttributes(r.message_attributes);
+  if (typed) m.messageAttributes = typed;
+  if (r.trace_header) m.traceHeader = r.trace_header;
   if (r.source?.startsWith('queue:')) m.sourceQueue = r.source.slice(6);
   else if (r.source?.startsWith('subscription:')) m.sourceSubscription = r.source.slice(13);
   if (r.topic) m.topic = r.topic;

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HeraldError } from '../../errors.js';
-import type { Queue, QueueStats, ReceivedMessage, Subscription, Topic, TopicConfig } from '../../types.js';
+import type { MoveTask, Queue, QueueStats, ReceivedMessage, Subscription, Topic, TopicConfig } from '../../types.js';
 import type {
   AcceptResult,
   AckResult,
@@ -29,12 +29,15 @@ import { migrate } from './migrations.js';
 import { QueueMessages } from './queue-messages.js';
 import {
   encodeAttributes,
+  moveTaskValues,
   queueParams,
   sequenceNumber,
   subscriptionParams,
+  toMoveTask,
   toQueue,
   toSubscription,
   toTopic,
+  type MoveTaskRow,
   type QueueRow,
   type SubscriptionRow,
   type TopicRow,
@@ -350,14 +353,20 @@ export class SqliteStore implements Store {
     return this.queues.get(queue)!.fifo === 1 ? this.qm.groups.nextAvailableAt(qid) : this.qm.nextVisibleAt(qid);
   }
 
-  redrive(deadLetterQueue: string, max: number, nowMs: number): Promise<RedriveResult> {
+  redrive(deadLetterQueue: string, max: number, nowMs: number, destination?: string): Promise<RedriveResult> {
     return this.writes.enqueue(() => {
       const dlq = this.qid(deadLetterQueue);
       let moved = 0;
       const queues = new Set<string>();
       const subscriptions = new Set<string>();
+      const dest = destination === undefined ? undefined : this.queues.get(destination);
+      if (destination !== undefined && !dest) throw queueNotFound(destination);
       for (const r of this.qm.oldest(dlq, max)) {
-        if (r.source?.startsWith('queue:')) {
+        if (dest !== undefined) {
+          this.qm.moveTo(r, dlq, { qid: dest.qid, fifo: dest.fifo === 1 }, nowMs);
+          queues.add(destination!);
+          moved++;
+        } else if (r.source?.startsWith('queue:')) {
           const target = this.queues.get(r.source.slice(6));
           if (!target) continue;
           this.qm.moveTo(r, dlq, { qid: target.qid, fifo: target.fifo === 1 }, nowMs);
@@ -379,6 +388,19 @@ export class SqliteStore implements Store {
       }
       return { moved, queues: [...queues], subscriptions: [...subscriptions] };
     }, true);
+  }
+
+  saveMoveTask(task: MoveTask): Promise<void> {
+    return this.writes.enqueue(() => {
+      this.stmts.saveMoveTask.run(...moveTaskValues(task));
+    }, true);
+  }
+
+  async listMoveTasks(sourceQueue?: string): Promise<MoveTask[]> {
+    const rows = (
+      sourceQueue === undefined ? this.stmts.allMoveTasks.all() : this.stmts.moveTasksOf.all(sourceQueue)
+    ) as MoveTaskRow[];
+    return rows.map(toMoveTask);
   }
 
   // --- Deliveries -----------------------------------------------------------------------
@@ -533,13 +555,14 @@ function prepareMetadata(db: Database.Database) {
     subscriptionOfDelivery: db.prepare('SELECT subscription_id FROM deliveries WHERE seq = ?'),
     insertQueue: db.prepare(
       `INSERT OR IGNORE INTO queues (name, visibility_timeout_ms, delay_ms, retention_ms, max_receive_count, dead_letter_queue,
-         created_at, fifo, content_based_dedup)
+         max_message_bytes, receive_wait_ms, redrive_allow_policy, tags, created_at, updated_at, fifo, content_based_dedup)
        VALUES (@name, @visibility_timeout_ms, @delay_ms, @retention_ms, @max_receive_count, @dead_letter_queue,
-         @created_at, @fifo, @content_based_dedup)`,
+         @max_message_bytes, @receive_wait_ms, @redrive_allow_policy, @tags, @created_at, @updated_at, @fifo, @content_based_dedup)`,
     ),
     updateQueue: db.prepare(
       `UPDATE queues SET visibility_timeout_ms = @visibility_timeout_ms, delay_ms = @delay_ms, retention_ms = @retention_ms,
-       max_receive_count = @max_receive_count, dead_letter_queue = @dead_letter_queue,
+       max_receive_count = @max_receive_count, dead_letter_queue = @dead_letter_queue, max_message_bytes = @max_message_bytes,
+       receive_wait_ms = @receive_wait_ms, redrive_allow_policy = @redrive_allow_policy, tags = @tags, updated_at = @updated_at,
        content_based_dedup = @content_based_dedup WHERE name = @name`,
     ),
     getQueue: db.prepare('SELECT * FROM queues WHERE name = ?'),
@@ -552,5 +575,15 @@ function prepareMetadata(db: Database.Database) {
       'INSERT OR REPLACE INTO idempotency_keys (scope, key, message_id, created_at) VALUES (?, ?, ?, ?)',
     ),
     expireIdempotencyKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
+    saveMoveTask: db.prepare(
+      `INSERT INTO message_move_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (handle) DO UPDATE SET moved = excluded.moved, to_move = excluded.to_move,
+         failure_reason = excluded.failure_reason,
+         status = CASE WHEN status = 'CANCELLING' AND excluded.status = 'RUNNING' THEN 'CANCELLING' ELSE excluded.status END`,
+    ),
+    moveTasksOf: db.prepare(
+      'SELECT * FROM message_move_tasks WHERE source_queue = ? ORDER BY started_at DESC, handle DESC',
+    ),
+    allMoveTasks: db.prepare('SELECT * FROM message_move_tasks ORDER BY started_at DESC, handle DESC'),
   };
 }
