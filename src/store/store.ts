@@ -21,6 +21,7 @@ import type {
   Subscription,
   Topic,
 } from '../types.js';
+import type { MessageExtras } from './attributes-codec.js';
 
 /** A copy of a published message for a queue subscription. */
 export interface QueueCopy {
@@ -30,7 +31,7 @@ export interface QueueCopy {
   visibleAtMs: number;
 }
 
-export interface PublishEntry {
+export interface PublishEntry extends MessageExtras {
   id: string;
   topic: string;
   body: string;
@@ -56,7 +57,7 @@ export interface SendEntry {
 export type AcceptResult = { id: string; duplicate: boolean } | { error: { code: string; message: string } };
 
 /** A delivery handed to the delivery engine, with what it needs to send it. */
-export interface LeasedDelivery {
+export interface LeasedDelivery extends MessageExtras {
   /** Store-assigned id of the delivery (opaque to callers). */
   deliveryId: string;
   subscriptionId: string;
@@ -131,6 +132,8 @@ export interface Store {
   createTopic(name: string, nowMs: number): Promise<{ topic: Topic; created: boolean }>;
   getTopic(name: string): Promise<Topic | null>;
   listTopics(limit: number, after?: string): Promise<Topic[]>;
+  /** Replace a topic's attributes and tags; false when it does not exist. */
+  updateTopic(topic: Topic): Promise<boolean>;
   /** Deletes the topic, its subscriptions and their pending deliveries. */
   deleteTopic(name: string): Promise<boolean>;
 
@@ -203,5 +206,12 @@ export interface Store {
    * Periodic housekeeping: queue retention, idempotency keys, old attempts (and, for stores
    * shared by several nodes, leases whose holder died).
    */
+  /**
+   * Stores shared by several nodes keep the one SNS signing key every node signs with: the
+   * first caller's `candidate` is stored, and every caller gets the stored pair back.
+   * Single-node stores leave this out (the key lives in the data directory).
+   */
+  sharedSigningIdentity?(candidate: { keyPem: string; certPem: string }): Promise<{ keyPem: string; certPem: string }>;
+
   sweep(nowMs: number, opts: { attemptRetentionMs: number; idempotencyWindowMs: number }): Promise<void>;
 }

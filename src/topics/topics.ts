@@ -3,6 +3,11 @@
  * per push subscription, one copy per queue subscription) and hands it to the store,
  * which commits message, deliveries and queue copies atomically before the publisher is
  * answered.
+ *
+ * Filter policies apply here, while the plan is made: a subscription whose policy the
+ * message does not match gets no delivery and no queue copy, so a filtered-out message
+ * costs nothing downstream. The message is decoded once (`prepareMessage`) for all the
+ * topic's policies.
  */
 import type { HeraldConfig } from '../config.js';
 import { HeraldError } from '../errors.js';
@@ -10,14 +15,19 @@ import { uuidv7 } from '../ids.js';
 import type { Metrics } from '../metrics.js';
 import type { Signals } from '../signals.js';
 import type { AcceptResult, PublishEntry, Store } from '../store/store.js';
-import type { Topic } from '../types.js';
+import type { SnsMessages } from '../aws/sns-messages.js';
+import type { MessageAttributes, Subscription, Topic } from '../types.js';
 import * as validate from '../validation.js';
 import type { Catalog, TopicEntry } from './catalog.js';
 import { envelope } from './envelope.js';
+import { matchesFilterPolicy, prepareMessage, type PreparedMessage } from './filter-policy/index.js';
 
 export const topicNotFound = (name: string) => new HeraldError('topic_not_found', `topic "${name}" does not exist`);
 
 export class Topics {
+  /** SNS framing for `sns`-style queue subscriptions (set by the composition root). */
+  sns: SnsMessages | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly catalog: Catalog,
@@ -55,40 +65,75 @@ export class Topics {
     const entry = await this.catalog.topic(name);
     if (!entry) throw topicNotFound(name);
     const now = Date.now();
-    const entries = messages.map((m) => this.plan(entry, m, now));
+    const entries = await Promise.all(messages.map((m) => this.plan(entry, m, now)));
     const results = await this.store.publish(entries, this.config.idempotencyWindowSeconds * 1000, now);
     this.announce(entry, results);
     this.metrics.published.inc({ topic: name }, results.length);
     return results;
   }
 
-  private plan(entry: TopicEntry, m: validate.ValidMessage, now: number): PublishEntry {
+  private async plan(entry: TopicEntry, m: validate.ValidMessage, now: number): Promise<PublishEntry> {
     const id = uuidv7(now);
     const due = now + Math.round((m.delaySeconds ?? 0) * 1000);
+    const takes = this.filterFor(entry, m);
     let wrapped: string | undefined;
+    const queueCopies: PublishEntry['queueCopies'] = [];
+    for (const s of entry.queue) {
+      if (!takes(s)) continue;
+      let body: string;
+      if (s.raw) body = m.body;
+      else if (s.style === 'sns' && this.sns) body = await this.snsNotification(entry, s, m, id, now);
+      else
+        body = wrapped ??= envelope({
+          id,
+          topic: entry.topic.name,
+          body: m.body,
+          attributes: m.attributes,
+          publishedAtMs: now,
+        });
+      queueCopies.push({ queue: s.endpoint, body, attributes: s.raw ? m.attributes : {}, visibleAtMs: due });
+    }
     return {
       id,
       topic: entry.topic.name,
       body: m.body,
       attributes: m.attributes,
+      attributeTypes: m.attributeTypes,
+      subject: m.subject,
       createdAtMs: now,
       idempotencyKey: m.idempotencyKey,
-      deliveries: entry.push.map((s) => ({ subscriptionId: s.id, dueAtMs: due })),
-      queueCopies: entry.queue.map((s) => ({
-        queue: s.endpoint,
-        body: s.raw
-          ? m.body
-          : (wrapped ??= envelope({
-              id,
-              topic: entry.topic.name,
-              body: m.body,
-              attributes: m.attributes,
-              publishedAtMs: now,
-            })),
-        attributes: s.raw ? m.attributes : {},
-        visibleAtMs: due,
-      })),
+      deliveries: entry.push.filter(takes).map((s) => ({ subscriptionId: s.id, dueAtMs: due })),
+      queueCopies,
     };
+  }
+
+  /** Which subscriptions take the message: those without a policy, and those it matches. */
+  private filterFor(entry: TopicEntry, m: validate.ValidMessage): (s: Subscription) => boolean {
+    if (entry.filters.size === 0) return () => true;
+    let prepared: PreparedMessage | undefined;
+    return (s) => {
+      const policy = entry.filters.get(s.id);
+      if (!policy) return true;
+      prepared ??= prepareMessage({ attributes: typedAttributes(m), body: m.body });
+      return matchesFilterPolicy(policy, prepared);
+    };
+  }
+
+  private snsNotification(
+    entry: TopicEntry,
+    s: Subscription,
+    m: validate.ValidMessage,
+    id: string,
+    now: number,
+  ): Promise<string> {
+    return this.sns!.notification(entry.topic, s, {
+      messageId: id,
+      body: m.body,
+      subject: m.subject,
+      attributes: m.attributes,
+      attributeTypes: m.attributeTypes,
+      publishedAtMs: now,
+    });
   }
 
   /** Wake the delivery engine and long-polling receivers for what was just committed. */
@@ -97,4 +142,16 @@ export class Topics {
     if (entry.push.length > 0) this.signals.deliveriesDue.emit(entry.push.map((s) => s.id));
     for (const s of entry.queue) this.signals.queueMessages.emit(s.endpoint);
   }
+}
+
+/** A message's attributes with their data types (plain native attributes are Strings). */
+export function typedAttributes(m: Pick<validate.ValidMessage, 'attributes' | 'attributeTypes'>): MessageAttributes {
+  const out: MessageAttributes = {};
+  for (const k in m.attributes) {
+    const dataType = m.attributeTypes?.[k] ?? 'String';
+    out[k] = dataType.startsWith('Binary')
+      ? { dataType, binaryValue: m.attributes[k] }
+      : { dataType, stringValue: m.attributes[k] };
+  }
+  return out;
 }

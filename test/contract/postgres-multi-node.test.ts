@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HeraldError } from '../../src/errors.js';
 import { Database } from '../../src/store/postgres/database.js';
+import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { LeasedDelivery } from '../../src/store/store.js';
 import type { ReceivedMessage } from '../../src/types.js';
@@ -151,8 +152,12 @@ describe('postgres store shared by several nodes', () => {
     const db = await freshPostgresUrl();
     await nodes(3, { together: true, url: db.url });
     cleanups.push(async (failed) => void (failed || (await db.drop())));
-    const ledger = await admin(`SELECT version, name FROM ${db.schema}.herald_migrations`, [], 'herald_test');
-    expect(ledger).toEqual([{ version: 1, name: 'core' }]);
+    const ledger = await admin(
+      `SELECT version, name FROM ${db.schema}.herald_migrations ORDER BY version`,
+      [],
+      'herald_test',
+    );
+    expect(ledger).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
   });
 
   it('refuses a schema written by a newer Herald', async () => {

@@ -215,7 +215,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
         return;
       }
       const p = e as PublishEntry;
-      const attributes = encodeAttributes(p.attributes);
+      const attributes = encodeAttributes(p.attributes, p);
       if (p.deliveries.length > 0) {
         deliveries.push({ ...p, attributes, nowMs: call.nowMs, deliveries: p.deliveries });
       }

@@ -34,6 +34,7 @@ import * as qm from './queue-messages.js';
 import {
   ms,
   queueValues,
+  jsonObject,
   subscriptionValues,
   toQueue,
   toSubscription,
@@ -69,7 +70,10 @@ export function parseDatabaseUrl(url: string): { connectionString: string; schem
 const queueNotFound = (name: string) => new HeraldError('queue_not_found', `queue "${name}" does not exist`);
 
 const getQueueStmt = statement('herald_get_queue', 'SELECT * FROM queues WHERE name = $1');
-const getTopicStmt = statement('herald_get_topic', 'SELECT name, created_at FROM topics WHERE name = $1');
+const getTopicStmt = statement(
+  'herald_get_topic',
+  'SELECT name, created_at, attributes, tags FROM topics WHERE name = $1',
+);
 const subscriptionsOfTopic = statement(
   'herald_subscriptions_of_topic',
   'SELECT * FROM subscriptions WHERE topic = $1 ORDER BY created_at, id',
@@ -151,10 +155,31 @@ export class PostgresStore implements Store {
 
   async listTopics(limit: number, after = ''): Promise<Topic[]> {
     const rows = await this.db.query<TopicRow>(
-      'SELECT name, created_at FROM topics WHERE name COLLATE "C" > $1 ORDER BY name COLLATE "C" LIMIT $2',
+      'SELECT name, created_at, attributes, tags FROM topics WHERE name COLLATE "C" > $1 ORDER BY name COLLATE "C" LIMIT $2',
       [after, limit],
     );
     return rows.map(toTopic);
+  }
+
+  async updateTopic(topic: Topic): Promise<boolean> {
+    const rows = await this.db.query('UPDATE topics SET attributes = $2, tags = $3 WHERE name = $1 RETURNING name', [
+      topic.name,
+      jsonObject(topic.attributes),
+      jsonObject(topic.tags),
+    ]);
+    return rows.length === 1;
+  }
+
+  async sharedSigningIdentity(candidate: { keyPem: string; certPem: string }) {
+    await this.db.query(
+      `INSERT INTO sns_signing_identity (id, key_pem, cert_pem, created_at) VALUES (1, $1, $2, $3)
+       ON CONFLICT (id) DO NOTHING`,
+      [candidate.keyPem, candidate.certPem, Date.now()],
+    );
+    const [row] = await this.db.query<{ key_pem: string; cert_pem: string }>(
+      'SELECT key_pem, cert_pem FROM sns_signing_identity WHERE id = 1',
+    );
+    return { keyPem: row.key_pem, certPem: row.cert_pem };
   }
 
   deleteTopic(name: string): Promise<boolean> {
@@ -170,8 +195,9 @@ export class PostgresStore implements Store {
 
   async createSubscription(sub: Subscription): Promise<void> {
     await this.db.query(
-      `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at,
+         filter_policy, filter_policy_scope, style, confirmation_token)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
       subscriptionValues(sub),
     );
   }
@@ -195,11 +221,12 @@ export class PostgresStore implements Store {
   }
 
   async updateSubscription(sub: Subscription): Promise<void> {
-    const [id, , , endpoint, raw, policy, dlq, , status, reason] = subscriptionValues(sub);
+    const [id, , , endpoint, raw, policy, dlq, , status, reason, , filter, scope, , token] = subscriptionValues(sub);
     await this.db.query(
       `UPDATE subscriptions SET endpoint = $2, raw = $3, delivery_policy = $4, dead_letter_queue = $5,
-       status = $6, status_reason = $7 WHERE id = $1`,
-      [id, endpoint, raw, policy, dlq, status, reason],
+       status = $6, status_reason = $7, filter_policy = $8, filter_policy_scope = $9, confirmation_token = $10
+       WHERE id = $1`,
+      [id, endpoint, raw, policy, dlq, status, reason, filter, scope, token],
     );
   }
 

@@ -121,6 +121,22 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
     `,
   },
+  // 2 and 3 are FIFO and SQS (other branches); numbers are applied in order once merged.
+  {
+    version: 4,
+    name: 'sns',
+    sql: `
+      -- SNS topic settings and tags (JSON objects; NULL: none).
+      ALTER TABLE topics ADD COLUMN attributes TEXT;
+      ALTER TABLE topics ADD COLUMN tags TEXT;
+      -- Filter policies (JSON text, validated when set), delivery style (herald | sns) and
+      -- the confirmation token of SNS-style HTTP subscriptions awaiting confirmation.
+      ALTER TABLE subscriptions ADD COLUMN filter_policy TEXT;
+      ALTER TABLE subscriptions ADD COLUMN filter_policy_scope TEXT NOT NULL DEFAULT 'MessageAttributes';
+      ALTER TABLE subscriptions ADD COLUMN style TEXT NOT NULL DEFAULT 'herald';
+      ALTER TABLE subscriptions ADD COLUMN confirmation_token TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {

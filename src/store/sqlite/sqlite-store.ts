@@ -29,6 +29,7 @@ import { migrate } from './migrations.js';
 import { QueueMessages } from './queue-messages.js';
 import {
   encodeAttributes,
+  jsonObject,
   queueParams,
   subscriptionParams,
   toQueue,
@@ -135,6 +136,13 @@ export class SqliteStore implements Store {
 
   async listTopics(limit: number, after = ''): Promise<Topic[]> {
     return (this.stmts.listTopics.all(after, limit) as TopicRow[]).map(toTopic);
+  }
+
+  updateTopic(topic: Topic): Promise<boolean> {
+    return this.writes.enqueue(
+      () => this.stmts.updateTopic.run(jsonObject(topic.attributes), jsonObject(topic.tags), topic.name).changes === 1,
+      true,
+    );
   }
 
   deleteTopic(name: string): Promise<boolean> {
@@ -246,7 +254,7 @@ export class SqliteStore implements Store {
             );
             if (hit) return { id: hit, duplicate: true };
           }
-          const attributes = encodeAttributes(e.attributes);
+          const attributes = encodeAttributes(e.attributes, e);
           if (e.deliveries.length > 0) {
             this.dl.create({ ...e, attributes }, e.deliveries, nowMs);
           }
@@ -476,16 +484,23 @@ function takeDirectoryLock(dataDir: string): Database.Database {
 function prepareMetadata(db: Database.Database) {
   return {
     insertTopic: db.prepare('INSERT OR IGNORE INTO topics (name, created_at) VALUES (?, ?)'),
-    getTopic: db.prepare('SELECT name, created_at FROM topics WHERE name = ?'),
-    listTopics: db.prepare('SELECT name, created_at FROM topics WHERE name > ? ORDER BY name LIMIT ?'),
+    getTopic: db.prepare('SELECT name, created_at, attributes, tags FROM topics WHERE name = ?'),
+    listTopics: db.prepare(
+      'SELECT name, created_at, attributes, tags FROM topics WHERE name > ? ORDER BY name LIMIT ?',
+    ),
+    updateTopic: db.prepare('UPDATE topics SET attributes = ?, tags = ? WHERE name = ?'),
     deleteTopic: db.prepare('DELETE FROM topics WHERE name = ?'),
     insertSubscription: db.prepare(
-      `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at)
-       VALUES (@id, @topic, @protocol, @endpoint, @raw, @delivery_policy, @dead_letter_queue, @secret, @status, @status_reason, @created_at)`,
+      `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at,
+         filter_policy, filter_policy_scope, style, confirmation_token)
+       VALUES (@id, @topic, @protocol, @endpoint, @raw, @delivery_policy, @dead_letter_queue, @secret, @status, @status_reason, @created_at,
+         @filter_policy, @filter_policy_scope, @style, @confirmation_token)`,
     ),
     updateSubscription: db.prepare(
       `UPDATE subscriptions SET endpoint = @endpoint, raw = @raw, delivery_policy = @delivery_policy,
-       dead_letter_queue = @dead_letter_queue, status = @status, status_reason = @status_reason WHERE id = @id`,
+       dead_letter_queue = @dead_letter_queue, status = @status, status_reason = @status_reason,
+       filter_policy = @filter_policy, filter_policy_scope = @filter_policy_scope, confirmation_token = @confirmation_token
+       WHERE id = @id`,
     ),
     getSubscription: db.prepare('SELECT * FROM subscriptions WHERE id = ?'),
     subscriptionsOfTopic: db.prepare('SELECT * FROM subscriptions WHERE topic = ? ORDER BY created_at, id'),
