@@ -63,6 +63,22 @@ export interface HeraldConfig {
   redisUrl: string;
   /** Prefix of the cluster bus's Redis channel and keys: one cluster per prefix. */
   redisPrefix: string;
+  /** Region and account id in the ARNs the AWS adapters show. */
+  awsRegion: string;
+  awsAccountId: string;
+  /**
+   * Access key id -> secret key accepted on the AWS endpoints (Signature Version 4). From
+   * HERALD_AWS_ACCESS_KEY_ID / HERALD_AWS_SECRET_ACCESS_KEY, plus HERALD_AWS_CREDENTIALS
+   * ("id:secret,id2:secret2") for several.
+   */
+  awsCredentials: Record<string, string>;
+  /** Port of the SNS Query-protocol endpoint; -1 (default) leaves it off, 0 picks a free port. */
+  snsPort: number;
+  /** Base URL subscribers reach the SNS endpoint at (SigningCertURL, SubscribeURL...); default http://<host>:<snsPort>. */
+  snsPublicUrl: string;
+  /** A configured SNS signing key and certificate (PEM files); default: generated, see docs/aws.md. */
+  snsSigningKeyFile: string;
+  snsSigningCertFile: string;
 }
 
 export const MAX_MESSAGE_BYTES_CEILING = 1024 * 1024;
@@ -103,6 +119,13 @@ export function defaultConfig(): HeraldConfig {
     sweepIntervalMs: 10_000,
     redisUrl: '',
     redisPrefix: 'herald',
+    awsRegion: 'us-east-1',
+    awsAccountId: '000000000000',
+    awsCredentials: {},
+    snsPort: -1,
+    snsPublicUrl: '',
+    snsSigningKeyFile: '',
+    snsSigningCertFile: '',
   };
 }
 
@@ -116,6 +139,23 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
   return n;
+}
+
+function awsCredentialsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  if (env.HERALD_AWS_ACCESS_KEY_ID || env.HERALD_AWS_SECRET_ACCESS_KEY) {
+    if (!env.HERALD_AWS_ACCESS_KEY_ID || !env.HERALD_AWS_SECRET_ACCESS_KEY)
+      throw new Error('HERALD_AWS_ACCESS_KEY_ID and HERALD_AWS_SECRET_ACCESS_KEY must be set together');
+    out[env.HERALD_AWS_ACCESS_KEY_ID] = env.HERALD_AWS_SECRET_ACCESS_KEY;
+  }
+  for (const pair of (env.HERALD_AWS_CREDENTIALS ?? '').split(',')) {
+    if (!pair.trim()) continue;
+    const colon = pair.indexOf(':');
+    if (colon <= 0 || colon === pair.length - 1)
+      throw new Error('HERALD_AWS_CREDENTIALS must be "accessKeyId:secret" pairs separated by commas');
+    out[pair.slice(0, colon).trim()] = pair.slice(colon + 1).trim();
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Defaults, then HERALD_* environment variables, then explicit overrides (CLI flags, tests). */
@@ -134,6 +174,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     logLevel: env.HERALD_LOG_LEVEL || undefined,
     redisUrl: env.HERALD_REDIS_URL || undefined,
     redisPrefix: env.HERALD_REDIS_PREFIX || undefined,
+    awsRegion: env.HERALD_AWS_REGION || undefined,
+    awsAccountId: env.HERALD_AWS_ACCOUNT_ID || undefined,
+    awsCredentials: awsCredentialsFromEnv(env),
+    snsPort: env.HERALD_SNS_PORT ? intFromEnv(env, 'HERALD_SNS_PORT') : undefined,
+    snsPublicUrl: env.HERALD_SNS_PUBLIC_URL || undefined,
+    snsSigningKeyFile: env.HERALD_SNS_SIGNING_KEY_FILE || undefined,
+    snsSigningCertFile: env.HERALD_SNS_SIGNING_CERT_FILE || undefined,
   };
   const deliveryFromEnv = {
     pollIntervalMs: intFromEnv(env, 'HERALD_POLL_INTERVAL_MS'),
@@ -155,6 +202,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
         breaker: { ...merged.delivery.breaker, ...(layer.delivery.breaker ?? {}) },
       } as DeliveryConfig;
     }
+  }
+  if (!/^\d{12}$/.test(merged.awsAccountId)) {
+    throw new Error(`HERALD_AWS_ACCOUNT_ID must be 12 digits, got "${merged.awsAccountId}"`);
   }
   if (!['all', 'api', 'delivery'].includes(merged.role)) {
     throw new Error(`role must be one of all, api, delivery; got "${merged.role}"`);

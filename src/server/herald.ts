@@ -8,6 +8,10 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { hostname } from 'node:os';
 import { buildApp } from '../api/app.js';
+import { buildSnsApp } from '../api/aws/sns/app.js';
+import { SnsMessages } from '../aws/sns-messages.js';
+import { signingIdentitySource } from '../aws/sns-signing-source.js';
+import { confirmationSender } from '../delivery/sns-confirmation.js';
 import { RedisBus } from '../cluster/redis-bus.js';
 import { SharedTokenBucket } from '../cluster/shared-rate-limit.js';
 import { loadConfig, type ConfigOverrides, type HeraldConfig } from '../config.js';
@@ -25,6 +29,8 @@ import { Topics } from '../topics/topics.js';
 export interface Herald {
   /** Base URL the API listens on, e.g. http://127.0.0.1:8080. */
   url: string;
+  /** Base URL of the SNS Query-protocol endpoint, when HERALD_SNS_PORT enables it. */
+  snsUrl: string | null;
   apiKey: string;
   /** True when this start generated the API key (print it once). */
   apiKeyGenerated: boolean;
@@ -84,7 +90,18 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   });
   const catalog = new Catalog(store, signals, { ttlMs: shared ? (bus ? 5_000 : 1_000) : Infinity });
   const topics = new Topics(store, catalog, signals, config, metrics);
-  const subscriptions = new Subscriptions(store, signals, config);
+  const subscriptions = new Subscriptions(store, signals, config, logger.child({ part: 'subscriptions' }));
+  // SNS-style subscriptions: framed and signed as SNS does, with links to the SNS endpoint.
+  const identity = signingIdentitySource(config, store);
+  let snsUrl: string | null = null;
+  const sns = new SnsMessages({
+    names: { region: config.awsRegion, accountId: config.awsAccountId },
+    publicUrl: () => config.snsPublicUrl.replace(/\/+$/, '') || snsUrl || '',
+    identity,
+  });
+  topics.sns = sns;
+  const snsEndpoint = config.snsPort >= 0 && config.role !== 'delivery';
+  if (snsEndpoint) subscriptions.sendConfirmation = confirmationSender(store, sns);
   const queues = new Queues(store, signals, config, metrics, {
     // Alone: every send is signalled in-process. Shared: a lost bus message costs at most
     // this long; without a live bus, this is how sends on other nodes are noticed.
@@ -102,6 +119,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
       { disableSubscription: (id, reason) => subscriptions.disable(id, reason) },
       {
         shared,
+        sns: { messages: sns, topic: (name) => catalog.topic(name).then((entry) => entry?.topic ?? null) },
         rateGate: bus
           ? (id, rate, wake) =>
               new SharedTokenBucket(
@@ -126,6 +144,18 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const urlOf = (p: number) => `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
+
+  let snsApp: FastifyInstance | null = null;
+  if (snsEndpoint) {
+    snsApp = buildSnsApp({ config, store, topics, subscriptions, sns }, logger.child({ part: 'sns' }), {
+      identity,
+      bodyLimitBytes: config.bodyLimitBytes,
+    });
+    await snsApp.listen({ host: config.host, port: config.snsPort });
+    const snsAddress = snsApp.server.address();
+    snsUrl = urlOf(typeof snsAddress === 'object' && snsAddress ? snsAddress.port : config.snsPort);
+  }
 
   const sweep = setInterval(() => {
     store
@@ -144,13 +174,15 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
       clearInterval(sweep);
       queues.close(); // answer long polls now so the server can drain
       await app.close();
+      await snsApp?.close();
       await engine?.stop();
       await bus?.stop();
       await store.close();
     })());
 
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: urlOf(port),
+    snsUrl,
     apiKey: key,
     apiKeyGenerated: generated,
     config,

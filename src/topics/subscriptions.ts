@@ -55,6 +55,8 @@ export class Subscriptions {
     const endpoint = validate.endpoint(protocol, input.endpoint);
     if (protocol === 'queue') await this.requireQueue(endpoint, 'endpoint');
     const style = validate.deliveryStyle(input.style);
+    if (style === 'sns' && !this.sendConfirmation)
+      throw invalid('style "sns" needs the SNS endpoint, which signs and confirms: set HERALD_SNS_PORT');
     const filterPolicyScope = validate.filterPolicyScope(input.filterPolicyScope);
     // SNS-style pushes wait for the endpoint to confirm; queues are Herald's own and need not.
     const confirm = style === 'sns' && protocol !== 'queue';

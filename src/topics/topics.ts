@@ -53,6 +53,13 @@ export class Topics {
     return this.store.listTopics(limit, after);
   }
 
+  /** Replace a topic's attributes and tags (set through the SNS API). */
+  async update(topic: Topic): Promise<Topic> {
+    if (!(await this.store.updateTopic(topic))) throw topicNotFound(topic.name);
+    this.signals.topicChanged.emit(topic.name);
+    return topic;
+  }
+
   async delete(name: string): Promise<void> {
     const subs = await this.store.listSubscriptions(name);
     if (!(await this.store.deleteTopic(name))) throw topicNotFound(name);
