@@ -63,20 +63,29 @@ export interface HeraldConfig {
   redisUrl: string;
   /** Prefix of the cluster bus's Redis channel and keys: one cluster per prefix. */
   redisPrefix: string;
-  /** Region and account id in the ARNs the AWS adapters show. */
-  awsRegion: string;
-  awsAccountId: string;
+  aws: AwsConfig;
+}
+
+/** The AWS-compatible front door (SQS, and SNS when registered): see docs/aws.md. */
+export interface AwsConfig {
+  /** Port of the AWS listener; 0 picks a free one; null turns the AWS front door off. */
+  port: number | null;
+  /** Address it listens on; empty = the same as `host`. */
+  host: string;
   /**
-   * Access key id -> secret key accepted on the AWS endpoints (Signature Version 4). From
-   * HERALD_AWS_ACCESS_KEY_ID / HERALD_AWS_SECRET_ACCESS_KEY, plus HERALD_AWS_CREDENTIALS
-   * ("id:secret,id2:secret2") for several.
+   * Access keys that may sign requests, id -> secret. Empty: a pair is generated on first
+   * start, kept in `<dataDir>/aws-credentials` (mode 0600) and printed once.
    */
-  awsCredentials: Record<string, string>;
-  /** Port of the SNS Query-protocol endpoint; -1 (default) leaves it off, 0 picks a free port. */
-  snsPort: number;
-  /** Base URL subscribers reach the SNS endpoint at (SigningCertURL, SubscribeURL...); default http://<host>:<snsPort>. */
-  snsPublicUrl: string;
-  /** A configured SNS signing key and certificate (PEM files); default: generated, see docs/aws.md. */
+  credentials: Record<string, string>;
+  accountId: string;
+  region: string;
+  /**
+   * Base URL SNS subscribers reach the front door at, for the links in SNS messages
+   * (SigningCertURL, SubscribeURL, UnsubscribeURL); empty = the listener's own address.
+   * Set it when subscribers are elsewhere, and on every node of a cluster.
+   */
+  publicUrl: string;
+  /** A configured SNS signing key and certificate (PEM files); empty = generated (docs/aws.md). */
   snsSigningKeyFile: string;
   snsSigningCertFile: string;
 }
@@ -119,18 +128,68 @@ export function defaultConfig(): HeraldConfig {
     sweepIntervalMs: 10_000,
     redisUrl: '',
     redisPrefix: 'herald',
-    awsRegion: 'us-east-1',
-    awsAccountId: '000000000000',
-    awsCredentials: {},
-    snsPort: -1,
-    snsPublicUrl: '',
-    snsSigningKeyFile: '',
-    snsSigningCertFile: '',
+    // 4566 is where local AWS stand-ins (LocalStack) answer every service, so existing
+    // `AWS_ENDPOINT_URL=http://localhost:4566` setups reach Herald unchanged.
+    aws: {
+      port: 4566,
+      host: '',
+      credentials: {},
+      accountId: '000000000000',
+      region: 'us-east-1',
+      publicUrl: '',
+      snsSigningKeyFile: '',
+      snsSigningCertFile: '',
+    },
   };
 }
 
-export type ConfigOverrides = Partial<Omit<HeraldConfig, 'delivery'>> & {
+/** `id:secret,id2:secret2` (HERALD_AWS_CREDENTIALS) into id -> secret. */
+export function parseAwsCredentials(text: string, name = 'HERALD_AWS_CREDENTIALS'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    if (pair.trim() === '') continue;
+    const colon = pair.indexOf(':');
+    const id = pair.slice(0, colon).trim();
+    const secret = pair.slice(colon + 1).trim();
+    if (colon < 1 || !/^[A-Za-z0-9]{1,128}$/.test(id) || secret === '') {
+      throw new Error(`${name} must be a comma-separated list of accessKeyId:secret pairs`);
+    }
+    out[id] = secret;
+  }
+  return out;
+}
+
+function awsFromEnv(env: NodeJS.ProcessEnv): Partial<AwsConfig> {
+  const aws: Partial<AwsConfig> = {};
+  const port = env.HERALD_AWS_PORT;
+  if (port === 'off') aws.port = null;
+  else if (port !== undefined && port !== '') {
+    const n = Number(port);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      throw new Error(`HERALD_AWS_PORT must be a port number (0 picks a free one) or "off", got "${port}"`);
+    }
+    aws.port = n;
+  }
+  if (env.HERALD_AWS_HOST) aws.host = env.HERALD_AWS_HOST;
+  if (env.HERALD_AWS_ACCOUNT_ID) aws.accountId = env.HERALD_AWS_ACCOUNT_ID;
+  if (env.HERALD_AWS_REGION) aws.region = env.HERALD_AWS_REGION;
+  if (env.HERALD_AWS_PUBLIC_URL) aws.publicUrl = env.HERALD_AWS_PUBLIC_URL;
+  if (env.HERALD_SNS_SIGNING_KEY_FILE) aws.snsSigningKeyFile = env.HERALD_SNS_SIGNING_KEY_FILE;
+  if (env.HERALD_SNS_SIGNING_CERT_FILE) aws.snsSigningCertFile = env.HERALD_SNS_SIGNING_CERT_FILE;
+  const credentials = parseAwsCredentials(env.HERALD_AWS_CREDENTIALS ?? '');
+  const id = env.HERALD_AWS_ACCESS_KEY_ID;
+  const secret = env.HERALD_AWS_SECRET_ACCESS_KEY;
+  if (Boolean(id) !== Boolean(secret)) {
+    throw new Error('HERALD_AWS_ACCESS_KEY_ID and HERALD_AWS_SECRET_ACCESS_KEY must be set together');
+  }
+  if (id && secret) Object.assign(credentials, parseAwsCredentials(`${id}:${secret}`, 'HERALD_AWS_ACCESS_KEY_ID'));
+  if (Object.keys(credentials).length > 0) aws.credentials = credentials;
+  return aws;
+}
+
+export type ConfigOverrides = Partial<Omit<HeraldConfig, 'delivery' | 'aws'>> & {
   delivery?: Partial<Omit<DeliveryConfig, 'breaker'>> & { breaker?: Partial<BreakerConfig> };
+  aws?: Partial<AwsConfig>;
 };
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -139,23 +198,6 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
   return n;
-}
-
-function awsCredentialsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
-  const out: Record<string, string> = {};
-  if (env.HERALD_AWS_ACCESS_KEY_ID || env.HERALD_AWS_SECRET_ACCESS_KEY) {
-    if (!env.HERALD_AWS_ACCESS_KEY_ID || !env.HERALD_AWS_SECRET_ACCESS_KEY)
-      throw new Error('HERALD_AWS_ACCESS_KEY_ID and HERALD_AWS_SECRET_ACCESS_KEY must be set together');
-    out[env.HERALD_AWS_ACCESS_KEY_ID] = env.HERALD_AWS_SECRET_ACCESS_KEY;
-  }
-  for (const pair of (env.HERALD_AWS_CREDENTIALS ?? '').split(',')) {
-    if (!pair.trim()) continue;
-    const colon = pair.indexOf(':');
-    if (colon <= 0 || colon === pair.length - 1)
-      throw new Error('HERALD_AWS_CREDENTIALS must be "accessKeyId:secret" pairs separated by commas');
-    out[pair.slice(0, colon).trim()] = pair.slice(colon + 1).trim();
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Defaults, then HERALD_* environment variables, then explicit overrides (CLI flags, tests). */
@@ -174,13 +216,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     logLevel: env.HERALD_LOG_LEVEL || undefined,
     redisUrl: env.HERALD_REDIS_URL || undefined,
     redisPrefix: env.HERALD_REDIS_PREFIX || undefined,
-    awsRegion: env.HERALD_AWS_REGION || undefined,
-    awsAccountId: env.HERALD_AWS_ACCOUNT_ID || undefined,
-    awsCredentials: awsCredentialsFromEnv(env),
-    snsPort: env.HERALD_SNS_PORT ? intFromEnv(env, 'HERALD_SNS_PORT') : undefined,
-    snsPublicUrl: env.HERALD_SNS_PUBLIC_URL || undefined,
-    snsSigningKeyFile: env.HERALD_SNS_SIGNING_KEY_FILE || undefined,
-    snsSigningCertFile: env.HERALD_SNS_SIGNING_CERT_FILE || undefined,
+    aws: awsFromEnv(env),
   };
   const deliveryFromEnv = {
     pollIntervalMs: intFromEnv(env, 'HERALD_POLL_INTERVAL_MS'),
@@ -192,7 +228,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const merged: HeraldConfig = { ...base };
   for (const layer of [fromEnv, overrides]) {
     for (const [k, v] of Object.entries(layer)) {
-      if (v === undefined || k === 'delivery') continue;
+      if (v === undefined || k === 'delivery' || k === 'aws') continue;
       (merged as unknown as Record<string, unknown>)[k] = v;
     }
     if (layer.delivery) {
@@ -202,9 +238,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
         breaker: { ...merged.delivery.breaker, ...(layer.delivery.breaker ?? {}) },
       } as DeliveryConfig;
     }
-  }
-  if (!/^\d{12}$/.test(merged.awsAccountId)) {
-    throw new Error(`HERALD_AWS_ACCOUNT_ID must be 12 digits, got "${merged.awsAccountId}"`);
+    if (layer.aws) {
+      const given = Object.fromEntries(Object.entries(layer.aws).filter(([, v]) => v !== undefined));
+      merged.aws = { ...merged.aws, ...given };
+    }
   }
   if (!['all', 'api', 'delivery'].includes(merged.role)) {
     throw new Error(`role must be one of all, api, delivery; got "${merged.role}"`);
@@ -214,6 +251,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   }
   if (merged.maxMessageBytes < 1 || merged.maxMessageBytes > MAX_MESSAGE_BYTES_CEILING) {
     throw new Error(`HERALD_MAX_MESSAGE_BYTES must be between 1 and ${MAX_MESSAGE_BYTES_CEILING}`);
+  }
+  if (!/^\d{12}$/.test(merged.aws.accountId)) {
+    throw new Error(`HERALD_AWS_ACCOUNT_ID must be 12 digits, got "${merged.aws.accountId}"`);
+  }
+  if (!/^[a-z0-9-]{1,32}$/.test(merged.aws.region)) {
+    throw new Error(`HERALD_AWS_REGION must look like us-east-1, got "${merged.aws.region}"`);
   }
   if (!Number.isInteger(merged.databasePoolSize) || merged.databasePoolSize < 1) {
     throw new Error('HERALD_DATABASE_POOL_SIZE must be a whole number of at least 1');

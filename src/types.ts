@@ -124,11 +124,26 @@ export interface QueueConfig {
   /** Receives after which a message moves to `deadLetterQueue`; 0 = never. */
   maxReceiveCount: number;
   deadLetterQueue: string | null;
+  /** Largest message (body plus attributes) the queue accepts, bytes (SQS MaximumMessageSize). */
+  maxMessageBytes: number;
+  /** How long a receive that sets no wait long-polls, seconds (SQS ReceiveMessageWaitTimeSeconds). */
+  receiveWaitSeconds: number;
+  /**
+   * Which queues may name this one as their dead-letter queue: SQS RedriveAllowPolicy JSON
+   * (`{"redrivePermission":"allowAll"|"denyAll"|"byQueue","sourceQueueArns":[...]}`); null allows all.
+   */
+  redriveAllowPolicy: string | null;
 }
+
+/** Cost-allocation style labels on a queue (SQS queue tags): at most 50. */
+export type Tags = Record<string, string>;
 
 export interface Queue extends QueueConfig {
   name: string;
+  tags: Tags;
   createdAt: string;
+  /** Last change of configuration or tags. */
+  updatedAt: string;
 }
 
 export interface QueueStats {
@@ -144,9 +159,11 @@ export interface QueueStats {
 export interface MessageInput {
   body: string;
   attributes?: Attributes;
-  /** Data types of `attributes` that are not `String` (from the SNS API). */
-  attributeTypes?: Record<string, MessageAttributeDataType>;
-  /** SNS Subject. */
+  /** Typed attributes (SNS/SQS `MessageAttributes`); count towards the 10 with `attributes`. */
+  messageAttributes?: MessageAttributes;
+  /** X-Ray trace header (the SQS `AWSTraceHeader` system attribute). */
+  traceHeader?: string;
+  /** SNS Subject (from the SNS API). */
   subject?: string;
   delaySeconds?: number;
   idempotencyKey?: string;
@@ -160,6 +177,11 @@ export interface ReceivedMessage {
   receipt: string;
   receiveCount: number;
   sentAt: string;
+  /** When the message was first received (this receive, for a first receive). */
+  firstReceivedAt: string;
+  /** Typed attributes, when the sender gave any (Binary values as base64 text). */
+  messageAttributes?: MessageAttributes;
+  traceHeader?: string;
   /** For messages in a dead-letter queue: the queue they came from. */
   sourceQueue?: string;
   /** For messages a subscription dead-lettered: that subscription (and its topic). */
@@ -218,6 +240,27 @@ export interface Attempt {
   ok: boolean;
   errorClass: ErrorClass | null;
   error: string | null;
+}
+
+export type MoveTaskStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLING' | 'CANCELLED' | 'FAILED';
+
+/**
+ * A **message move task**: moves the messages of a dead-letter queue back to where they came
+ * from (or to one destination queue) in the background, at an optional rate, with progress.
+ */
+export interface MoveTask {
+  handle: string;
+  sourceQueue: string;
+  /** null: each message back to the queue it was dead-lettered from. */
+  destinationQueue: string | null;
+  /** Messages per second; null lets Herald pick (as fast as batches allow). */
+  maxPerSecond: number | null;
+  status: MoveTaskStatus;
+  moved: number;
+  /** Messages in the source queue when the task started. */
+  toMove: number;
+  failureReason: string | null;
+  startedAt: string;
 }
 
 /** A page of results with an opaque cursor for the next page (absent on the last page). */

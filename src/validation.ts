@@ -5,13 +5,14 @@
  */
 import { HeraldError, invalid } from './errors.js';
 import { parseFilterPolicy, parseFilterPolicyScope } from './topics/filter-policy/index.js';
+import { messageAttributesSize, validMessageAttributes } from './message-attributes.js';
 import type {
   Attributes,
   BackoffPolicy,
   DeliveryPolicy,
   DeliveryStyle,
   FilterPolicyScope,
-  MessageAttributeDataType,
+  MessageAttributes,
   MessageInput,
   Protocol,
   QueueConfig,
@@ -27,6 +28,8 @@ export const MAX_RECEIVE = 1000;
 export const MAX_WAIT_SECONDS = 20;
 export const MAX_VISIBILITY_SECONDS = 12 * 3600;
 export const MAX_RETENTION_SECONDS = 14 * 24 * 3600;
+/** Largest per-queue message size (SQS MaximumMessageSize allows up to 1 MiB). */
+export const MAX_QUEUE_MESSAGE_BYTES = 1024 * 1024;
 
 function checkName(kind: 'topic' | 'queue', name: unknown, pattern: RegExp, max: number): string {
   if (typeof name === 'string' && name.endsWith('.fifo')) {
@@ -88,8 +91,8 @@ export function messageSize(body: string, attrs: Attributes): number {
 export interface ValidMessage {
   body: string;
   attributes: Attributes;
-  /** Non-String data types of `attributes` (SNS API only). */
-  attributeTypes?: Record<string, MessageAttributeDataType>;
+  messageAttributes?: MessageAttributes;
+  traceHeader?: string;
   /** SNS Subject (SNS API only). */
   subject?: string;
   delaySeconds: number | undefined;
@@ -102,7 +105,15 @@ export function message(v: unknown, maxBytes: number, field = 'message'): ValidM
   const { body, delaySeconds, idempotencyKey } = v as Record<string, unknown>;
   if (typeof body !== 'string') throw invalid(`${prefix}body must be a string`);
   const attrs = attributes(v.attributes, `${prefix}attributes`);
-  const size = messageSize(body, attrs);
+  let typed: MessageAttributes | undefined;
+  if (v.messageAttributes !== undefined && v.messageAttributes !== null) {
+    if (!isObject(v.messageAttributes)) throw invalid(`${prefix}messageAttributes must be an object`);
+    typed = validMessageAttributes(v.messageAttributes as MessageAttributes, `${prefix}messageAttributes`);
+    if (Object.keys(typed).length + Object.keys(attrs).length > MAX_ATTRIBUTES) {
+      throw invalid(`${prefix}attributes and messageAttributes may hold at most ${MAX_ATTRIBUTES} entries together`);
+    }
+  }
+  const size = messageSize(body, attrs) + messageAttributesSize(typed);
   if (size > maxBytes) {
     throw new HeraldError(
       'message_too_large',
@@ -118,6 +129,7 @@ export function message(v: unknown, maxBytes: number, field = 'message'): ValidM
   return {
     body,
     attributes: attrs,
+    ...(typed ? { messageAttributes: typed } : {}),
     delaySeconds:
       delaySeconds === undefined ? undefined : number(`${prefix}delaySeconds`, delaySeconds, 0, MAX_DELAY_SECONDS),
     idempotencyKey: idempotencyKey as string | undefined,
@@ -252,6 +264,28 @@ export function queueConfig(v: unknown, base: QueueConfig): QueueConfig {
         : v.deadLetterQueue === null
           ? null
           : queueName(v.deadLetterQueue),
+    maxMessageBytes: optionalNumber(
+      'maxMessageBytes',
+      v.maxMessageBytes,
+      1024,
+      MAX_QUEUE_MESSAGE_BYTES,
+      base.maxMessageBytes,
+      true,
+    ),
+    receiveWaitSeconds: optionalNumber(
+      'receiveWaitSeconds',
+      v.receiveWaitSeconds,
+      0,
+      MAX_WAIT_SECONDS,
+      base.receiveWaitSeconds,
+      true,
+    ),
+    redriveAllowPolicy:
+      v.redriveAllowPolicy === undefined
+        ? base.redriveAllowPolicy
+        : v.redriveAllowPolicy === null
+          ? null
+          : redriveAllowPolicy(v.redriveAllowPolicy),
   };
   if (cfg.maxReceiveCount > 0 && !cfg.deadLetterQueue) {
     throw invalid('maxReceiveCount needs a deadLetterQueue to move messages to');
@@ -259,12 +293,50 @@ export function queueConfig(v: unknown, base: QueueConfig): QueueConfig {
   return cfg;
 }
 
-export function receiveOptions(v: unknown): { max: number; waitSeconds: number; visibilityTimeoutSeconds?: number } {
+export interface RedriveAllowPolicy {
+  redrivePermission: 'allowAll' | 'denyAll' | 'byQueue';
+  /** Queue names (from the ARNs) allowed with `byQueue`. */
+  sourceQueues: string[];
+}
+
+/** SQS RedriveAllowPolicy JSON; returns it unchanged when valid. */
+export function redriveAllowPolicy(v: unknown): string {
+  parseRedriveAllowPolicy(v);
+  return v as string;
+}
+
+export function parseRedriveAllowPolicy(v: unknown): RedriveAllowPolicy {
+  let parsed: unknown;
+  try {
+    parsed = typeof v === 'string' ? JSON.parse(v) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!isObject(parsed)) throw invalid('redriveAllowPolicy must be a JSON object text');
+  const permission = parsed.redrivePermission;
+  if (permission !== 'allowAll' && permission !== 'denyAll' && permission !== 'byQueue') {
+    throw invalid('redriveAllowPolicy.redrivePermission must be allowAll, denyAll or byQueue');
+  }
+  const arns = parsed.sourceQueueArns ?? [];
+  if (!Array.isArray(arns) || arns.some((a) => typeof a !== 'string') || arns.length > 10) {
+    throw invalid('redriveAllowPolicy.sourceQueueArns must be an array of at most 10 queue ARNs');
+  }
+  if (permission === 'byQueue' && arns.length === 0) {
+    throw invalid('redriveAllowPolicy.sourceQueueArns must name at least one queue with byQueue');
+  }
+  if (permission !== 'byQueue' && arns.length > 0) {
+    throw invalid('redriveAllowPolicy.sourceQueueArns is only allowed with redrivePermission byQueue');
+  }
+  return { redrivePermission: permission, sourceQueues: (arns as string[]).map((a) => a.split(':').pop() ?? a) };
+}
+
+export function receiveOptions(v: unknown): { max: number; waitSeconds?: number; visibilityTimeoutSeconds?: number } {
   const o = (v ?? {}) as Record<string, unknown>;
   if (!isObject(o)) throw invalid('receive options must be an object');
   return {
     max: optionalNumber('max', o.max, 1, MAX_RECEIVE, 1, true),
-    waitSeconds: optionalNumber('waitSeconds', o.waitSeconds, 0, MAX_WAIT_SECONDS, 0),
+    // Unset: the queue's receiveWaitSeconds applies.
+    waitSeconds: o.waitSeconds === undefined ? undefined : number('waitSeconds', o.waitSeconds, 0, MAX_WAIT_SECONDS),
     visibilityTimeoutSeconds:
       o.visibilityTimeoutSeconds === undefined
         ? undefined

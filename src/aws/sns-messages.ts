@@ -8,8 +8,7 @@
  * "2" (SHA256withRSA).
  */
 import { randomUUID } from 'node:crypto';
-import type { AttributeTypes } from '../store/attributes-codec.js';
-import type { Attributes, Subscription, Topic } from '../types.js';
+import type { Attributes, MessageAttributes, Subscription, Topic } from '../types.js';
 import { subscriptionArn, topicArn, type AwsNames } from './arns.js';
 import { signSnsMessage, type SignatureVersion, type SnsSignable } from './sns-signature.js';
 import type { SigningIdentity } from './sns-signing-key.js';
@@ -22,7 +21,7 @@ export interface SnsMessageInput {
   body: string;
   subject?: string;
   attributes: Attributes;
-  attributeTypes?: AttributeTypes;
+  messageAttributes?: MessageAttributes;
   publishedAtMs: number;
 }
 
@@ -82,12 +81,19 @@ export class SnsMessages {
       ...(await this.signature(topic, signable)),
       UnsubscribeURL: this.unsubscribeUrl(sub),
     };
-    const names = Object.keys(m.attributes);
-    if (names.length > 0) {
-      const attrs: Record<string, { Type: string; Value: string }> = {};
-      for (const k of names) attrs[k] = { Type: m.attributeTypes?.[k] ?? 'String', Value: m.attributes[k] };
-      doc.MessageAttributes = attrs;
+    const attrs: Record<string, { Type: string; Value: string }> = {};
+    for (const k in m.attributes) attrs[k] = { Type: 'String', Value: m.attributes[k] };
+    for (const k in m.messageAttributes) {
+      const { dataType, stringValue, binaryValue } = m.messageAttributes[k];
+      const value =
+        binaryValue === undefined
+          ? (stringValue ?? '')
+          : typeof binaryValue === 'string'
+            ? binaryValue
+            : Buffer.from(binaryValue).toString('base64');
+      attrs[k] = { Type: dataType, Value: value };
     }
+    if (Object.keys(attrs).length > 0) doc.MessageAttributes = attrs;
     return JSON.stringify(doc);
   }
 

@@ -23,13 +23,13 @@ import {
 export function signingIdentitySource(config: HeraldConfig, store: Store): () => Promise<SigningIdentity> {
   let identity: Promise<SigningIdentity> | null = null;
   const resolve = async (): Promise<SigningIdentity> => {
-    if (config.snsSigningKeyFile || config.snsSigningCertFile) {
-      if (!config.snsSigningKeyFile || !config.snsSigningCertFile)
+    if (config.aws.snsSigningKeyFile || config.aws.snsSigningCertFile) {
+      if (!config.aws.snsSigningKeyFile || !config.aws.snsSigningCertFile)
         throw new Error('HERALD_SNS_SIGNING_KEY_FILE and HERALD_SNS_SIGNING_CERT_FILE must be set together');
       return loadSigningIdentity(
-        readFileSync(config.snsSigningKeyFile, 'utf8'),
-        readFileSync(config.snsSigningCertFile, 'utf8'),
-        { key: config.snsSigningKeyFile, cert: config.snsSigningCertFile },
+        readFileSync(config.aws.snsSigningKeyFile, 'utf8'),
+        readFileSync(config.aws.snsSigningCertFile, 'utf8'),
+        { key: config.aws.snsSigningKeyFile, cert: config.aws.snsSigningCertFile },
       );
     }
     if (store.sharedSigningIdentity) {

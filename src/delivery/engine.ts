@@ -474,7 +474,7 @@ export class DeliveryEngine {
       body: d.body,
       subject: d.subject,
       attributes: d.attributes,
-      attributeTypes: d.attributeTypes,
+      messageAttributes: d.messageAttributes,
       publishedAtMs: d.publishedAtMs,
     });
     return { body, headers };

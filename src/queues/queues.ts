@@ -10,8 +10,9 @@ import { HeraldError } from '../errors.js';
 import { uuidv7 } from '../ids.js';
 import type { Metrics } from '../metrics.js';
 import type { Signals } from '../signals.js';
-import type { AcceptResult, AckResult, Store } from '../store/store.js';
-import type { Queue, QueueConfig, QueueStats, ReceivedMessage } from '../types.js';
+import { messageAttributesSize, messageTooLarge } from '../message-attributes.js';
+import type { AcceptResult, AckResult, SendEntry, Store } from '../store/store.js';
+import type { Queue, QueueConfig, QueueStats, ReceivedMessage, Tags } from '../types.js';
 import * as validate from '../validation.js';
 
 export const DEFAULT_QUEUE_CONFIG: QueueConfig = {
@@ -20,7 +21,13 @@ export const DEFAULT_QUEUE_CONFIG: QueueConfig = {
   retentionSeconds: 4 * 24 * 3600,
   maxReceiveCount: 0,
   deadLetterQueue: null,
+  maxMessageBytes: 256 * 1024,
+  receiveWaitSeconds: 0,
+  redriveAllowPolicy: null,
 };
+
+/** SQS allows 50 tags per queue, keys up to 128 and values up to 256 characters. */
+export const MAX_TAGS = 50;
 
 const CONFIG_KEYS = Object.keys(DEFAULT_QUEUE_CONFIG) as Array<keyof QueueConfig>;
 
@@ -58,7 +65,7 @@ export class Queues {
   }
 
   /** Create a queue; re-creating with the same settings is a no-op, with different ones a conflict. */
-  async create(name: string, input: unknown): Promise<{ queue: Queue; created: boolean }> {
+  async create(name: string, input: unknown, tags: Tags = {}): Promise<{ queue: Queue; created: boolean }> {
     validate.queueName(name);
     const cfg = validate.queueConfig(input, DEFAULT_QUEUE_CONFIG);
     await this.requireDeadLetterQueue(name, cfg);
@@ -74,16 +81,40 @@ export class Queues {
       }
       return { queue: existing, created: false };
     }
-    return this.store.createQueue({ name, ...cfg, createdAt: new Date().toISOString() });
+    const now = new Date().toISOString();
+    return this.store.createQueue({ name, ...cfg, tags: checkTags(tags), createdAt: now, updatedAt: now });
   }
 
   async update(name: string, input: unknown): Promise<Queue> {
     const existing = await this.require(name);
     const cfg = validate.queueConfig(input, existing);
     await this.requireDeadLetterQueue(name, cfg);
-    const next: Queue = { ...existing, ...cfg };
+    const next: Queue = { ...existing, ...cfg, updatedAt: new Date().toISOString() };
     await this.store.updateQueue(next);
     return next;
+  }
+
+  /** Add or replace tags. */
+  async tag(name: string, tags: Tags): Promise<Queue> {
+    const existing = await this.require(name);
+    const next: Queue = { ...existing, tags: checkTags({ ...existing.tags, ...tags }) };
+    await this.store.updateQueue(next);
+    return next;
+  }
+
+  async untag(name: string, keys: string[]): Promise<Queue> {
+    const existing = await this.require(name);
+    const tags = { ...existing.tags };
+    for (const k of keys) delete tags[k];
+    const next: Queue = { ...existing, tags };
+    await this.store.updateQueue(next);
+    return next;
+  }
+
+  /** Queues that name `name` as their dead-letter queue. */
+  async deadLetterSources(name: string): Promise<Queue[]> {
+    await this.require(name);
+    return (await this.store.listQueues()).filter((q) => q.deadLetterQueue === name);
   }
 
   async get(name: string): Promise<Queue & { stats: QueueStats }> {
@@ -103,28 +134,43 @@ export class Queues {
   async send(name: string, messages: validate.ValidMessage[]): Promise<AcceptResult[]> {
     const queue = await this.require(name);
     const now = Date.now();
-    const entries = messages.map((m) => ({
+    // A message over the queue's own size limit fails alone, as in a batch on SQS.
+    const sizes = messages.map(
+      (m) => validate.messageSize(m.body, m.attributes) + messageAttributesSize(m.messageAttributes),
+    );
+    const accepted = messages.filter((_, i) => sizes[i] <= queue.maxMessageBytes);
+    const entries: SendEntry[] = accepted.map((m) => ({
       id: uuidv7(now),
       body: m.body,
       attributes: m.attributes,
+      ...(m.messageAttributes ? { messageAttributes: m.messageAttributes } : {}),
+      ...(m.traceHeader ? { traceHeader: m.traceHeader } : {}),
       sentAtMs: now,
       visibleAtMs: now + Math.round((m.delaySeconds ?? queue.delaySeconds) * 1000),
       idempotencyKey: m.idempotencyKey,
     }));
-    const results = await this.store.sendToQueue(name, entries, this.config.idempotencyWindowSeconds * 1000, now);
-    this.metrics.queueSent.inc({ queue: name }, results.length);
-    this.signals.queueMessages.emit(name);
-    return results;
+    const stored =
+      entries.length > 0
+        ? await this.store.sendToQueue(name, entries, this.config.idempotencyWindowSeconds * 1000, now)
+        : [];
+    this.metrics.queueSent.inc({ queue: name }, stored.length);
+    if (stored.length > 0) this.signals.queueMessages.emit(name);
+    let next = 0;
+    return sizes.map((size): AcceptResult => {
+      if (size <= queue.maxMessageBytes) return stored[next++];
+      const error = messageTooLarge(size, queue.maxMessageBytes, `message for queue "${name}"`);
+      return { error: { code: error.code, message: error.message } };
+    });
   }
 
   async receive(
     name: string,
-    opts: { max: number; waitSeconds: number; visibilityTimeoutSeconds?: number },
+    opts: { max: number; waitSeconds?: number; visibilityTimeoutSeconds?: number },
     abort?: AbortSignal,
   ): Promise<ReceivedMessage[]> {
     const queue = await this.require(name);
     const visibilityMs = Math.round((opts.visibilityTimeoutSeconds ?? queue.visibilityTimeoutSeconds) * 1000);
-    const deadline = Date.now() + opts.waitSeconds * 1000;
+    const deadline = Date.now() + (opts.waitSeconds ?? queue.receiveWaitSeconds) * 1000;
     for (;;) {
       const now = Date.now();
       const generation = this.generations.get(name) ?? 0;
@@ -168,10 +214,14 @@ export class Queues {
     return this.store.purge(name);
   }
 
-  /** Move messages of a dead-letter queue back to the queues and subscriptions they came from. */
-  async redrive(name: string, max: number): Promise<number> {
+  /**
+   * Move messages of a dead-letter queue back to the queues and subscriptions they came from,
+   * or all of them to `destination`.
+   */
+  async redrive(name: string, max: number, destination?: string): Promise<number> {
     await this.require(name);
-    const result = await this.store.redrive(name, max, Date.now());
+    if (destination !== undefined) await this.require(destination);
+    const result = await this.store.redrive(name, max, Date.now(), destination);
     for (const q of result.queues) this.signals.queueMessages.emit(q);
     if (result.subscriptions.length > 0) this.signals.deliveriesDue.emit(result.subscriptions);
     return result.moved;
@@ -192,12 +242,30 @@ export class Queues {
   private async requireDeadLetterQueue(name: string, cfg: QueueConfig): Promise<void> {
     if (!cfg.deadLetterQueue) return;
     if (cfg.deadLetterQueue === name) throw validate.invalidField('deadLetterQueue', 'must name another queue');
-    if (!(await this.store.getQueue(cfg.deadLetterQueue))) {
+    const dlq = await this.store.getQueue(cfg.deadLetterQueue);
+    if (!dlq) {
       throw new HeraldError(
         'queue_not_found',
         `deadLetterQueue: queue "${cfg.deadLetterQueue}" does not exist; create it first`,
       );
     }
+    if (dlq.redriveAllowPolicy) {
+      const allow = validate.parseRedriveAllowPolicy(dlq.redriveAllowPolicy);
+      if (
+        allow.redrivePermission === 'denyAll' ||
+        (allow.redrivePermission === 'byQueue' && !allow.sourceQueues.includes(name))
+      ) {
+        throw validate.invalidField(
+          'deadLetterQueue',
+          `"${dlq.name}" does not allow queue "${name}" as a source (its redriveAllowPolicy)`,
+        );
+      }
+    }
+  }
+
+  /** Wake receives waiting on a queue (after a move task put messages into it). */
+  notify(name: string): void {
+    this.signals.queueMessages.emit(name);
   }
 
   private wake(name: string): void {
@@ -223,4 +291,17 @@ export class Queues {
       set.add(done);
     });
   }
+}
+
+function checkTags(tags: Tags): Tags {
+  const keys = Object.keys(tags);
+  if (keys.length > MAX_TAGS) throw validate.invalidField('tags', `may hold at most ${MAX_TAGS} entries`);
+  for (const k of keys) {
+    if (k.length < 1 || k.length > 128)
+      throw validate.invalidField('tags', `key "${k.slice(0, 40)}" must be 1-128 characters`);
+    if (typeof tags[k] !== 'string' || tags[k].length > 256) {
+      throw validate.invalidField(`tags.${k}`, 'must be a string of at most 256 characters');
+    }
+  }
+  return tags;
 }

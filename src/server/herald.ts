@@ -8,7 +8,8 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { hostname } from 'node:os';
 import { buildApp } from '../api/app.js';
-import { buildSnsApp } from '../api/aws/sns/app.js';
+import { resolveAwsCredentials } from '../api/aws/credentials.js';
+import { buildAwsApp } from '../api/aws/server.js';
 import { SnsMessages } from '../aws/sns-messages.js';
 import { signingIdentitySource } from '../aws/sns-signing-source.js';
 import { confirmationSender } from '../delivery/sns-confirmation.js';
@@ -18,6 +19,7 @@ import { loadConfig, type ConfigOverrides, type HeraldConfig } from '../config.j
 import { DeliveryEngine } from '../delivery/engine.js';
 import { randomToken } from '../ids.js';
 import { Metrics } from '../metrics.js';
+import { MoveTasks } from '../queues/move-tasks.js';
 import { Queues } from '../queues/queues.js';
 import { Signals } from '../signals.js';
 import { createStore } from '../store/open-store.js';
@@ -29,8 +31,6 @@ import { Topics } from '../topics/topics.js';
 export interface Herald {
   /** Base URL the API listens on, e.g. http://127.0.0.1:8080. */
   url: string;
-  /** Base URL of the SNS Query-protocol endpoint, when HERALD_SNS_PORT enables it. */
-  snsUrl: string | null;
   apiKey: string;
   /** True when this start generated the API key (print it once). */
   apiKeyGenerated: boolean;
@@ -42,6 +42,16 @@ export interface Herald {
   /** This process's id among the nodes of a cluster. */
   nodeId: string;
   app: FastifyInstance;
+  /** The AWS front door (SQS, SNS), when enabled. */
+  aws: {
+    url: string;
+    app: FastifyInstance;
+    /** One configured (or the generated) access key. */
+    accessKeyId: string;
+    secretAccessKey: string;
+    /** True when this start generated the keys (print them once). */
+    generated: boolean;
+  } | null;
   logger: Logger;
   close(): Promise<void>;
 }
@@ -91,17 +101,18 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   const catalog = new Catalog(store, signals, { ttlMs: shared ? (bus ? 5_000 : 1_000) : Infinity });
   const topics = new Topics(store, catalog, signals, config, metrics);
   const subscriptions = new Subscriptions(store, signals, config, logger.child({ part: 'subscriptions' }));
-  // SNS-style subscriptions: framed and signed as SNS does, with links to the SNS endpoint.
+  // SNS-style subscriptions: framed and signed as SNS does, with links to the AWS front door.
   const identity = signingIdentitySource(config, store);
-  let snsUrl: string | null = null;
+  let awsUrl = '';
   const sns = new SnsMessages({
-    names: { region: config.awsRegion, accountId: config.awsAccountId },
-    publicUrl: () => config.snsPublicUrl.replace(/\/+$/, '') || snsUrl || '',
+    names: { region: config.aws.region, accountId: config.aws.accountId },
+    publicUrl: () => config.aws.publicUrl.replace(/\/+$/, '') || awsUrl,
     identity,
   });
   topics.sns = sns;
-  const snsEndpoint = config.snsPort >= 0 && config.role !== 'delivery';
-  if (snsEndpoint) subscriptions.sendConfirmation = confirmationSender(store, sns);
+  // Confirmations link to the front door, so SNS-style subscriptions need it (or a public URL).
+  if ((config.aws.port !== null && config.role !== 'delivery') || config.aws.publicUrl)
+    subscriptions.sendConfirmation = confirmationSender(store, sns);
   const queues = new Queues(store, signals, config, metrics, {
     // Alone: every send is signalled in-process. Shared: a lost bus message costs at most
     // this long; without a live bus, this is how sends on other nodes are noticed.
@@ -136,25 +147,50 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   }
 
   let closing = false;
-  const app = buildApp(
-    { config, store, topics, subscriptions, queues, metrics, ready: () => !closing && store.healthy() },
-    logger,
+  const ctx = { config, store, topics, subscriptions, queues, metrics, ready: () => !closing && store.healthy() };
+  const app = buildApp(ctx, logger);
+  const moveTasks = new MoveTasks(store, queues, (error, task) =>
+    logger.error({ err: error, task: task.handle }, 'message move task failed'),
   );
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const urlOf = (p: number) => `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
 
-  let snsApp: FastifyInstance | null = null;
-  if (snsEndpoint) {
-    snsApp = buildSnsApp({ config, store, topics, subscriptions, sns }, logger.child({ part: 'sns' }), {
-      identity,
-      bodyLimitBytes: config.bodyLimitBytes,
-    });
-    await snsApp.listen({ host: config.host, port: config.snsPort });
-    const snsAddress = snsApp.server.address();
-    snsUrl = urlOf(typeof snsAddress === 'object' && snsAddress ? snsAddress.port : config.snsPort);
+  let aws: Herald['aws'] = null;
+  if (config.aws.port !== null && config.role !== 'delivery') {
+    const { credentials, generated } = resolveAwsCredentials(config);
+    const awsApp = buildAwsApp(
+      { ...ctx, aws: config.aws, moveTasks, sns, snsSigningIdentity: identity },
+      credentials,
+      logger.child({ part: 'aws' }),
+    );
+    const awsHost = config.aws.host || config.host;
+    try {
+      await awsApp.listen({ host: awsHost, port: config.aws.port });
+    } catch (error) {
+      await app.close();
+      await engine?.stop();
+      await bus?.stop();
+      await store.close();
+      throw new Error(
+        `cannot listen for the AWS front door on ${awsHost}:${config.aws.port} (HERALD_AWS_PORT; "off" disables it): ${String(error)}`,
+        { cause: error },
+      );
+    }
+    const awsAddress = awsApp.server.address();
+    const awsPort = typeof awsAddress === 'object' && awsAddress ? awsAddress.port : config.aws.port;
+    const shown = awsHost === '0.0.0.0' || awsHost === '::' ? '127.0.0.1' : awsHost;
+    const [accessKeyId, secretAccessKey] = Object.entries(credentials)[0];
+    aws = {
+      url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${awsPort}`,
+      app: awsApp,
+      accessKeyId,
+      secretAccessKey,
+      generated: generated !== null,
+    };
+    awsUrl = aws.url;
+    await moveTasks.resume();
   }
 
   const sweep = setInterval(() => {
@@ -173,16 +209,16 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
       closing = true;
       clearInterval(sweep);
       queues.close(); // answer long polls now so the server can drain
+      await aws?.app.close();
+      await moveTasks.close();
       await app.close();
-      await snsApp?.close();
       await engine?.stop();
       await bus?.stop();
       await store.close();
     })());
 
   return {
-    url: urlOf(port),
-    snsUrl,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     apiKey: key,
     apiKeyGenerated: generated,
     config,
@@ -191,6 +227,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
     bus,
     nodeId,
     app,
+    aws,
     logger,
     close,
   };

@@ -13,6 +13,16 @@ export async function runServe(overrides: ConfigOverrides): Promise<void> {
       `\nGenerated an API key (kept in ${config.dataDir}/api-key):\n\n  HERALD_API_KEY=${herald.apiKey}\n\n`,
     );
   }
+  if (herald.aws) {
+    logger.info({ url: herald.aws.url }, 'AWS front door (SQS) is listening');
+    if (herald.aws.generated) {
+      process.stdout.write(
+        `\nGenerated AWS access keys for the SQS endpoint (kept in ${config.dataDir}/aws-credentials):\n\n` +
+          `  AWS_ACCESS_KEY_ID=${herald.aws.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${herald.aws.secretAccessKey}\n` +
+          `  AWS_ENDPOINT_URL=${herald.aws.url}\n\n`,
+      );
+    }
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -15,6 +15,8 @@ import type {
   Attributes,
   Delivery,
   ErrorClass,
+  MessageAttributes,
+  MoveTask,
   Queue,
   QueueStats,
   ReceivedMessage,
@@ -28,6 +30,8 @@ export interface QueueCopy {
   queue: string;
   body: string;
   attributes: Attributes;
+  /** Typed attributes (raw copies of messages published through the SNS API). */
+  messageAttributes?: MessageAttributes;
   visibleAtMs: number;
 }
 
@@ -48,6 +52,8 @@ export interface SendEntry {
   id: string;
   body: string;
   attributes: Attributes;
+  messageAttributes?: MessageAttributes;
+  traceHeader?: string;
   sentAtMs: number;
   visibleAtMs: number;
   idempotencyKey?: string;
@@ -174,9 +180,16 @@ export interface Store {
   nextVisibleAt(queue: string): Promise<number | null>;
   /**
    * Move up to `max` messages out of a dead-letter queue back where they came from: a queue,
-   * or the subscription whose delivery was dead-lettered (as a fresh delivery).
+   * or the subscription whose delivery was dead-lettered (as a fresh delivery); with
+   * `destination`, every message goes to that queue instead.
    */
-  redrive(deadLetterQueue: string, max: number, nowMs: number): Promise<RedriveResult>;
+  redrive(deadLetterQueue: string, max: number, nowMs: number, destination?: string): Promise<RedriveResult>;
+
+  // Message move tasks (redrive in the background, with progress)
+  /** Insert or replace a task by its handle. */
+  saveMoveTask(task: MoveTask): Promise<void>;
+  /** Tasks of one source queue, newest first; every task when `sourceQueue` is omitted. */
+  listMoveTasks(sourceQueue?: string): Promise<MoveTask[]>;
 
   // Deliveries
   /** Lease due deliveries of one subscription until `leaseUntilMs`; nobody else gets them meanwhile. */

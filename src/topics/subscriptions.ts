@@ -56,7 +56,9 @@ export class Subscriptions {
     if (protocol === 'queue') await this.requireQueue(endpoint, 'endpoint');
     const style = validate.deliveryStyle(input.style);
     if (style === 'sns' && !this.sendConfirmation)
-      throw invalid('style "sns" needs the SNS endpoint, which signs and confirms: set HERALD_SNS_PORT');
+      throw invalid(
+        'style "sns" needs the SNS endpoint, which signs and confirms: keep the AWS front door on (HERALD_AWS_PORT) or set HERALD_AWS_PUBLIC_URL',
+      );
     const filterPolicyScope = validate.filterPolicyScope(input.filterPolicyScope);
     // SNS-style pushes wait for the endpoint to confirm; queues are Herald's own and need not.
     const confirm = style === 'sns' && protocol !== 'queue';

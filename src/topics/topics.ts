@@ -16,7 +16,7 @@ import type { Metrics } from '../metrics.js';
 import type { Signals } from '../signals.js';
 import type { AcceptResult, PublishEntry, Store } from '../store/store.js';
 import type { SnsMessages } from '../aws/sns-messages.js';
-import type { MessageAttributes, Subscription, Topic } from '../types.js';
+import type { Attributes, MessageAttributes, Subscription, Topic } from '../types.js';
 import * as validate from '../validation.js';
 import type { Catalog, TopicEntry } from './catalog.js';
 import { envelope } from './envelope.js';
@@ -98,14 +98,20 @@ export class Topics {
           attributes: m.attributes,
           publishedAtMs: now,
         });
-      queueCopies.push({ queue: s.endpoint, body, attributes: s.raw ? m.attributes : {}, visibleAtMs: due });
+      queueCopies.push({
+        queue: s.endpoint,
+        body,
+        attributes: s.raw ? m.attributes : {},
+        messageAttributes: s.raw ? m.messageAttributes : undefined,
+        visibleAtMs: due,
+      });
     }
     return {
       id,
       topic: entry.topic.name,
       body: m.body,
       attributes: m.attributes,
-      attributeTypes: m.attributeTypes,
+      messageAttributes: m.messageAttributes,
       subject: m.subject,
       createdAtMs: now,
       idempotencyKey: m.idempotencyKey,
@@ -121,7 +127,7 @@ export class Topics {
     return (s) => {
       const policy = entry.filters.get(s.id);
       if (!policy) return true;
-      prepared ??= prepareMessage({ attributes: typedAttributes(m), body: m.body });
+      prepared ??= prepareMessage({ attributes: filterable(m), body: m.body });
       return matchesFilterPolicy(policy, prepared);
     };
   }
@@ -138,7 +144,7 @@ export class Topics {
       body: m.body,
       subject: m.subject,
       attributes: m.attributes,
-      attributeTypes: m.attributeTypes,
+      messageAttributes: m.messageAttributes,
       publishedAtMs: now,
     });
   }
@@ -151,14 +157,13 @@ export class Topics {
   }
 }
 
-/** A message's attributes with their data types (plain native attributes are Strings). */
-export function typedAttributes(m: Pick<validate.ValidMessage, 'attributes' | 'attributeTypes'>): MessageAttributes {
+/** What a filter policy sees: plain attributes (Strings) and typed ones. */
+function filterable(m: validate.ValidMessage): Attributes | MessageAttributes {
+  return m.messageAttributes ? { ...typed(m.attributes), ...m.messageAttributes } : m.attributes;
+}
+
+function typed(attributes: Attributes): MessageAttributes {
   const out: MessageAttributes = {};
-  for (const k in m.attributes) {
-    const dataType = m.attributeTypes?.[k] ?? 'String';
-    out[k] = dataType.startsWith('Binary')
-      ? { dataType, binaryValue: m.attributes[k] }
-      : { dataType, stringValue: m.attributes[k] };
-  }
+  for (const k in attributes) out[k] = { dataType: 'String', stringValue: attributes[k] };
   return out;
 }

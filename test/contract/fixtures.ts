@@ -55,7 +55,12 @@ export function queue(name: string, over: Partial<Queue> = {}): Queue {
     retentionSeconds: 4 * 24 * 3600,
     maxReceiveCount: 0,
     deadLetterQueue: null,
+    maxMessageBytes: 256 * 1024,
+    receiveWaitSeconds: 0,
+    redriveAllowPolicy: null,
+    tags: {},
     createdAt: new Date(T0).toISOString(),
+    updatedAt: new Date(T0).toISOString(),
     ...over,
   };
 }

@@ -31,6 +31,7 @@ for (const kind of STORES) {
           receipt: expect.any(String),
           receiveCount: 1,
           sentAt: new Date(T0).toISOString(),
+          firstReceivedAt: new Date(T0).toISOString(),
         },
       ]);
       expect(await s.queueStats('jobs', T0)).toEqual({ visible: 1, inFlight: 1, delayed: 0 });
@@ -43,6 +44,24 @@ for (const kind of STORES) {
         [m1.id, 2],
         [m2.id, 2],
       ]);
+      // The first receive's time stays.
+      expect(again[0].firstReceivedAt).toBe(new Date(T0).toISOString());
+    });
+
+    it('keeps typed message attributes and the trace header', async () => {
+      const s = store();
+      const q = (await s.createQueue(queue('typed'))).queue;
+      const typed = {
+        price: { dataType: 'Number.float' as const, stringValue: '9.5' },
+        raw: { dataType: 'Binary' as const, binaryValue: Buffer.from([0, 255]).toString('base64') },
+      };
+      const m = { ...send({ body: 'b' }), messageAttributes: typed, traceHeader: 'Root=1-x' };
+      await s.sendToQueue('typed', [m, send({ body: 'plain' })], HOUR, T0);
+      const [got, plain] = await receiveAt(s, q, T0, 2);
+      expect(got.messageAttributes).toEqual(typed);
+      expect(got.traceHeader).toBe('Root=1-x');
+      expect(plain.messageAttributes).toBeUndefined();
+      expect(plain.traceHeader).toBeUndefined();
     });
 
     it('acks by the latest receipt only; a stale receipt neither acks nor changes visibility', async () => {

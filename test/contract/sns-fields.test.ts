@@ -5,6 +5,7 @@
  * HERALD_TEST_STORES.
  */
 import { describe, expect, it } from 'vitest';
+import type { MessageAttributes } from '../../src/types.js';
 import { STORES } from '../support/stores.js';
 import { entry, HOUR, subscription, T0, useStore } from './fixtures.js';
 
@@ -62,8 +63,13 @@ for (const kind of STORES) {
       await s.createSubscription(a);
       await s.createSubscription(b);
       const typed = {
-        attributes: { price: '12.5', tags: '["a","b"]', blob: 'AAEC', plain: 'x' },
-        attributeTypes: { price: 'Number', tags: 'String.Array', blob: 'Binary' } as const,
+        attributes: { plain: 'x' },
+        messageAttributes: {
+          price: { dataType: 'Number', stringValue: '12.5' },
+          tags: { dataType: 'String.Array', stringValue: '["a","b"]' },
+          blob: { dataType: 'Binary', binaryValue: 'AAEC' },
+          label: { dataType: 'String.custom', stringValue: 'x' },
+        } as MessageAttributes,
         subject: 'Hello',
       };
       await s.publish(
@@ -76,7 +82,7 @@ for (const kind of STORES) {
       const [shared, plain] = leased[0].subject ? leased : [leased[1], leased[0]];
       expect(shared).toMatchObject(typed);
       expect(plain.attributes).toEqual({ only: 'strings' });
-      expect(plain.attributeTypes).toBeUndefined();
+      expect(plain.messageAttributes).toBeUndefined();
       expect(plain.subject).toBeUndefined();
       const [inline] = await s.leaseDeliveries(b.id, T0 + 1, 10, T0 + HOUR);
       expect(inline).toMatchObject(typed);

@@ -82,6 +82,72 @@ for (const kind of STORES) {
       expect(await s.queueStats('jobs', T0)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     });
 
+    it('keeps the SQS queue settings, tags and change time', async () => {
+      const s = store();
+      const q = queue('sqs', {
+        maxMessageBytes: 2048,
+        receiveWaitSeconds: 5,
+        redriveAllowPolicy: '{"redrivePermission":"denyAll"}',
+        tags: { team: 'a', env: 'dev' },
+      });
+      expect((await s.createQueue(q)).queue).toEqual(q);
+      const later = {
+        ...q,
+        tags: { env: 'prod' },
+        maxMessageBytes: 4096,
+        updatedAt: new Date(T0 + 5000).toISOString(),
+      };
+      await s.updateQueue(later);
+      expect(await s.getQueue('sqs')).toEqual(later);
+      expect((await s.listQueues())[0]).toEqual(later);
+    });
+
+    it('redrives a dead-letter queue to one destination queue', async () => {
+      const s = store();
+      await s.createQueue(queue('dead'));
+      await s.createQueue(queue('elsewhere'));
+      await s.sendToQueue('dead', [send({ body: 'a' }), send({ body: 'b' }), send({ body: 'c' })], HOUR, T0);
+      expect(await s.redrive('dead', 2, T0, 'elsewhere')).toEqual({
+        moved: 2,
+        queues: ['elsewhere'],
+        subscriptions: [],
+      });
+      expect(await s.queueStats('elsewhere', T0)).toEqual({ visible: 2, inFlight: 0, delayed: 0 });
+      expect(await s.queueStats('dead', T0)).toEqual({ visible: 1, inFlight: 0, delayed: 0 });
+      await expect(s.redrive('dead', 2, T0, 'nope')).rejects.toMatchObject({ code: 'queue_not_found' });
+    });
+
+    it('saves message move tasks and lists them newest first', async () => {
+      const s = store();
+      const task = {
+        handle: 'dead:1',
+        sourceQueue: 'dead',
+        destinationQueue: null,
+        maxPerSecond: null,
+        status: 'RUNNING' as const,
+        moved: 0,
+        toMove: 10,
+        failureReason: null,
+        startedAt: new Date(T0).toISOString(),
+      };
+      const other = {
+        ...task,
+        handle: 'dead:2',
+        destinationQueue: 'x',
+        maxPerSecond: 5,
+        startedAt: new Date(T0 + 1000).toISOString(),
+      };
+      await s.saveMoveTask(task);
+      await s.saveMoveTask(other);
+      await s.saveMoveTask({ ...task, handle: 'other:1', sourceQueue: 'other' });
+      await s.saveMoveTask({ ...task, status: 'FAILED', moved: 4, failureReason: 'boom' });
+      expect(await s.listMoveTasks('dead')).toEqual([
+        other,
+        { ...task, status: 'FAILED', moved: 4, failureReason: 'boom' },
+      ]);
+      expect(await s.listMoveTasks()).toHaveLength(3);
+    });
+
     it('reports unknown queues as queue_not_found', async () => {
       const s = store();
       const notFound = { code: 'queue_not_found' };

@@ -37,6 +37,7 @@ export async function spawnHerald(opts: {
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     HERALD_LOG_LEVEL: 'warn',
+    HERALD_AWS_PORT: '0', // a free port: children of parallel tests must not collide on 4566
     ...(databaseUrl ? { HERALD_DATABASE_URL: databaseUrl } : {}),
     ...opts.env,
   };

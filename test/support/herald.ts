@@ -16,6 +16,9 @@ import { freshPostgresUrl } from './stores.js';
 /** Which store integration tests run on: HERALD_TEST_STORE=postgres, else SQLite. */
 export const TEST_STORE = process.env.HERALD_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 
+/** The access key test servers accept on their AWS front door. */
+export const TEST_AWS = { accessKeyId: 'AKIAHERALDTEST', secretAccessKey: 'herald-test-secret' };
+
 const databases = new Map<string, Promise<string>>();
 
 /** The PostgreSQL URL that stands for `dataDir` when testing on PostgreSQL (else undefined). */
@@ -56,6 +59,8 @@ export async function startTestHerald(overrides: ConfigOverrides = {}, dataDir =
     logger: pino({ level: process.env.HERALD_TEST_LOG ?? 'silent' }),
     ...overrides,
     delivery: { pollIntervalMs: 100, ...overrides.delivery },
+    // A free port per server: test files run in parallel.
+    aws: { port: 0, credentials: { [TEST_AWS.accessKeyId]: TEST_AWS.secretAccessKey }, ...overrides.aws },
   });
   const client = new HeraldClient({ url: herald.url, apiKey: herald.apiKey });
   const api: TestHerald['api'] = async (method, path, body, headers = {}) => {

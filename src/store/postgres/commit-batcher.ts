@@ -18,6 +18,7 @@ import { HeraldError } from '../../errors.js';
 import type { AcceptResult, PublishEntry, SendEntry } from '../store.js';
 import { statement, type Client, type Database } from './database.js';
 import { createDeliveries, type NewDeliveries } from './deliveries.js';
+import { encodeMessageAttributes } from '../../message-attributes.js';
 import { insertQueueMessages, type NewQueueMessage } from './queue-messages.js';
 import { encodeAttributes, hasNul, ms, NUL_ERROR } from './rows.js';
 
@@ -206,6 +207,8 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
           id: s.id,
           body: s.body,
           attributes: encodeAttributes(s.attributes),
+          messageAttributes: encodeMessageAttributes(s.messageAttributes),
+          traceHeader: s.traceHeader ?? null,
           sentAtMs: s.sentAtMs,
           visibleAtMs: s.visibleAtMs,
           source: null,
@@ -227,6 +230,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
           id: p.id,
           body: copy.body,
           attributes: encodeAttributes(copy.attributes),
+          messageAttributes: encodeMessageAttributes(copy.messageAttributes),
           sentAtMs: call.nowMs,
           visibleAtMs: copy.visibleAtMs,
           source: null,

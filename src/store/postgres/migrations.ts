@@ -130,7 +130,36 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
     `,
   },
-  // 2 and 3 are FIFO and SQS (other branches); numbers are applied in order once merged.
+  {
+    version: 3,
+    name: 'aws-sqs',
+    // SQS queue settings and tags, typed message attributes, first-receive time, and message
+    // move tasks (background redrive with progress, kept so their status survives a restart).
+    sql: `
+      ALTER TABLE queues ADD COLUMN max_message_bytes INTEGER NOT NULL DEFAULT 262144;
+      ALTER TABLE queues ADD COLUMN receive_wait_ms BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE queues ADD COLUMN redrive_allow_policy TEXT;
+      ALTER TABLE queues ADD COLUMN tags TEXT;
+      ALTER TABLE queues ADD COLUMN updated_at BIGINT;
+      ALTER TABLE queue_messages ADD COLUMN message_attributes TEXT;
+      ALTER TABLE queue_messages ADD COLUMN trace_header TEXT;
+      ALTER TABLE queue_messages ADD COLUMN first_received_at BIGINT;
+
+      CREATE TABLE message_move_tasks (
+        handle TEXT PRIMARY KEY,
+        source_queue TEXT NOT NULL,
+        destination_queue TEXT,
+        max_per_second INTEGER,
+        status TEXT NOT NULL,
+        moved BIGINT NOT NULL,
+        to_move BIGINT NOT NULL,
+        failure_reason TEXT,
+        started_at BIGINT NOT NULL
+      );
+      CREATE INDEX message_move_tasks_source ON message_move_tasks(source_queue, started_at);
+    `,
+  },
+  // 2 is FIFO (another branch); numbers are applied in order once merged.
   {
     version: 4,
     name: 'sns',

@@ -13,7 +13,7 @@
  * whose holder died runs out and its rows are due again (see deliveries.ts).
  */
 import { HeraldError } from '../../errors.js';
-import type { Queue, QueueStats, ReceivedMessage, Subscription, Topic } from '../../types.js';
+import type { MoveTask, Queue, QueueStats, ReceivedMessage, Subscription, Topic } from '../../types.js';
 import type {
   AcceptResult,
   AckResult,
@@ -32,13 +32,16 @@ import * as dl from './deliveries.js';
 import { migrate } from './migrations.js';
 import * as qm from './queue-messages.js';
 import {
+  moveTaskValues,
   ms,
   queueValues,
   jsonObject,
   subscriptionValues,
+  toMoveTask,
   toQueue,
   toSubscription,
   toTopic,
+  type MoveTaskRow,
   type QueueRow,
   type SubscriptionRow,
   type TopicRow,
@@ -241,8 +244,9 @@ export class PostgresStore implements Store {
 
   async createQueue(queue: Queue): Promise<{ queue: Queue; created: boolean }> {
     const inserted = await this.db.query(
-      `INSERT INTO queues (name, visibility_timeout_ms, delay_ms, retention_ms, max_receive_count, dead_letter_queue, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING RETURNING qid`,
+      `INSERT INTO queues (name, visibility_timeout_ms, delay_ms, retention_ms, max_receive_count, dead_letter_queue, created_at,
+         max_message_bytes, receive_wait_ms, redrive_allow_policy, tags, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO NOTHING RETURNING qid`,
       queueValues(queue),
     );
     const row = await this.queueRow(queue.name);
@@ -259,11 +263,13 @@ export class PostgresStore implements Store {
   }
 
   async updateQueue(queue: Queue): Promise<void> {
-    const [name, visibility, delay, retention, maxReceive, dlq] = queueValues(queue);
+    const [name, visibility, delay, retention, maxReceive, dlq, , maxBytes, wait, allow, tags, updated] =
+      queueValues(queue);
     await this.db.query(
       `UPDATE queues SET visibility_timeout_ms = $2, delay_ms = $3, retention_ms = $4, max_receive_count = $5,
-       dead_letter_queue = $6 WHERE name = $1`,
-      [name, visibility, delay, retention, maxReceive, dlq],
+       dead_letter_queue = $6, max_message_bytes = $7, receive_wait_ms = $8, redrive_allow_policy = $9, tags = $10,
+       updated_at = $11 WHERE name = $1`,
+      [name, visibility, delay, retention, maxReceive, dlq, maxBytes, wait, allow, tags, updated],
     );
   }
 
@@ -324,16 +330,20 @@ export class PostgresStore implements Store {
     return qm.nextVisibleAt(this.db, await this.qid(queue));
   }
 
-  redrive(deadLetterQueue: string, max: number, nowMs: number): Promise<RedriveResult> {
+  redrive(deadLetterQueue: string, max: number, nowMs: number, destination?: string): Promise<RedriveResult> {
     return this.db.tx(async (c) => {
       const dlq = (await c.query('SELECT qid FROM queues WHERE name = $1', [deadLetterQueue])).rows[0];
       if (!dlq) throw queueNotFound(deadLetterQueue);
+      if (destination !== undefined && !(await c.query('SELECT 1 FROM queues WHERE name = $1', [destination])).rows[0])
+        throw queueNotFound(destination);
       const toQueue = new Map<string, number[]>();
       const toSubscription: dl.NewDeliveries[] = [];
       const dropped: number[] = [];
       const subscriptions = new Set<string>();
       for (const r of await qm.oldest(c, dlq.qid, max)) {
-        if (r.source?.startsWith('queue:')) {
+        if (destination !== undefined) {
+          toQueue.set(destination, [...(toQueue.get(destination) ?? []), r.seq]);
+        } else if (r.source?.startsWith('queue:')) {
           const name = r.source.slice(6);
           toQueue.set(name, [...(toQueue.get(name) ?? []), r.seq]);
         } else if (r.source?.startsWith('subscription:')) {
@@ -367,6 +377,26 @@ export class PostgresStore implements Store {
       if (dropped.length > 0) await qm.remove(c, dropped);
       return { moved, queues, subscriptions: [...subscriptions] };
     });
+  }
+
+  async saveMoveTask(task: MoveTask): Promise<void> {
+    await this.db.query(
+      `INSERT INTO message_move_tasks VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (handle) DO UPDATE SET status = EXCLUDED.status, moved = EXCLUDED.moved,
+         to_move = EXCLUDED.to_move, failure_reason = EXCLUDED.failure_reason`,
+      moveTaskValues(task),
+    );
+  }
+
+  async listMoveTasks(sourceQueue?: string): Promise<MoveTask[]> {
+    const rows =
+      sourceQueue === undefined
+        ? await this.db.query<MoveTaskRow>('SELECT * FROM message_move_tasks ORDER BY started_at DESC, handle DESC')
+        : await this.db.query<MoveTaskRow>(
+            'SELECT * FROM message_move_tasks WHERE source_queue = $1 ORDER BY started_at DESC, handle DESC',
+            [sourceQueue],
+          );
+    return rows.map(toMoveTask);
   }
 
   // --- Deliveries -----------------------------------------------------------------------

@@ -10,6 +10,7 @@
  */
 import type { QueueStats, ReceivedMessage } from '../../types.js';
 import type { AckResult } from '../store.js';
+import { decodeMessageAttributes } from '../../message-attributes.js';
 import { statement, type Client, type Database } from './database.js';
 import { decodeAttributes, formatReceipt, iso, ms, parseReceipt } from './rows.js';
 
@@ -18,6 +19,9 @@ export interface NewQueueMessage {
   id: string;
   body: string;
   attributes: string | null;
+  /** Typed attributes as stored JSON (sends only). */
+  messageAttributes?: string | null;
+  traceHeader?: string | null;
   sentAtMs: number;
   visibleAtMs: number;
   source: string | null;
@@ -27,18 +31,30 @@ export interface NewQueueMessage {
 
 const insertStmt = statement(
   'herald_insert_queue_messages',
-  `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, source, topic, last_error)
-   SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[])`,
+  `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, source, topic, last_error,
+     message_attributes, trace_header)
+   SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[],
+     $9::text[], $10::text[], $11::text[])`,
 );
 
 /** One multi-row insert for any number of messages (sends, topic copies, dead letters). */
 export async function insertQueueMessages(client: Client, rows: NewQueueMessage[]): Promise<void> {
   if (rows.length === 0) return;
-  const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
   for (const r of rows) {
-    [r.qid, r.id, r.body, r.attributes, r.sentAtMs, r.visibleAtMs, r.source, r.topic, r.lastError].forEach((v, i) =>
-      cols[i].push(v),
-    );
+    [
+      r.qid,
+      r.id,
+      r.body,
+      r.attributes,
+      r.sentAtMs,
+      r.visibleAtMs,
+      r.source,
+      r.topic,
+      r.lastError,
+      r.messageAttributes ?? null,
+      r.traceHeader ?? null,
+    ].forEach((v, i) => cols[i].push(v));
   }
   await client.query(insertStmt(cols));
 }
@@ -61,12 +77,13 @@ const receiveStmt = statement(
      FROM picked p WHERE m.seq = p.seq AND p.dead RETURNING m.seq, p.visible_at AS ord),
    got AS (
      UPDATE queue_messages m SET visible_at = $4, receive_count = m.receive_count + 1,
-            receipt = 1 + floor(random() * 4503599627370495)::bigint
+            receipt = 1 + floor(random() * 4503599627370495)::bigint,
+            first_received_at = COALESCE(m.first_received_at, $2)
      FROM picked p WHERE m.seq = p.seq AND NOT p.dead
      RETURNING p.visible_at AS ord, m.seq, m.id, m.body, m.attributes, m.sent_at, m.receive_count, m.receipt,
-               m.source, m.topic, m.last_error)
+               m.source, m.topic, m.last_error, m.message_attributes, m.trace_header, m.first_received_at)
    SELECT false AS dead, got.* FROM got
-   UNION ALL SELECT true, ord, seq, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM moved
+   UNION ALL SELECT true, ord, seq, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM moved
    ORDER BY ord, seq`,
 );
 
@@ -82,6 +99,9 @@ interface ReceivedRow {
   source: string | null;
   topic: string | null;
   last_error: string | null;
+  message_attributes: string | null;
+  trace_header: string | null;
+  first_received_at: number;
 }
 
 export async function receive(
@@ -118,7 +138,11 @@ function toReceived(r: ReceivedRow): ReceivedMessage {
     receipt: formatReceipt(r.seq, r.receipt),
     receiveCount: r.receive_count,
     sentAt: iso(r.sent_at),
+    firstReceivedAt: iso(r.first_received_at),
   };
+  const typed = decodeMessageAttributes(r.message_attributes);
+  if (typed) m.messageAttributes = typed;
+  if (r.trace_header) m.traceHeader = r.trace_header;
   if (r.source?.startsWith('queue:')) m.sourceQueue = r.source.slice(6);
   else if (r.source?.startsWith('subscription:')) m.sourceSubscription = r.source.slice(13);
   if (r.topic) m.topic = r.topic;

@@ -7,10 +7,13 @@ import type {
   DeliveryStyle,
   FilterPolicyScope,
   ErrorClass,
+  MoveTask,
+  MoveTaskStatus,
   Protocol,
   Queue,
   Subscription,
   SubscriptionStatus,
+  Tags,
   Topic,
 } from '../../types.js';
 
@@ -120,7 +123,12 @@ export interface QueueRow {
   retention_ms: number;
   max_receive_count: number;
   dead_letter_queue: string | null;
+  max_message_bytes: number;
+  receive_wait_ms: number;
+  redrive_allow_policy: string | null;
+  tags: string | null;
   created_at: number;
+  updated_at: number | null;
 }
 
 export const toQueue = (r: QueueRow): Queue => ({
@@ -130,8 +138,50 @@ export const toQueue = (r: QueueRow): Queue => ({
   retentionSeconds: r.retention_ms / 1000,
   maxReceiveCount: r.max_receive_count,
   deadLetterQueue: r.dead_letter_queue,
+  maxMessageBytes: r.max_message_bytes,
+  receiveWaitSeconds: r.receive_wait_ms / 1000,
+  redriveAllowPolicy: r.redrive_allow_policy,
+  tags: r.tags ? (JSON.parse(r.tags) as Tags) : {},
   createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at ?? r.created_at),
 });
+
+export interface MoveTaskRow {
+  handle: string;
+  source_queue: string;
+  destination_queue: string | null;
+  max_per_second: number | null;
+  status: string;
+  moved: number;
+  to_move: number;
+  failure_reason: string | null;
+  started_at: number;
+}
+
+export const toMoveTask = (r: MoveTaskRow): MoveTask => ({
+  handle: r.handle,
+  sourceQueue: r.source_queue,
+  destinationQueue: r.destination_queue,
+  maxPerSecond: r.max_per_second,
+  status: r.status as MoveTaskStatus,
+  moved: r.moved,
+  toMove: r.to_move,
+  failureReason: r.failure_reason,
+  startedAt: iso(r.started_at),
+});
+
+/** Positional parameters in the column order of the message_move_tasks table. */
+export const moveTaskValues = (t: MoveTask) => [
+  t.handle,
+  t.sourceQueue,
+  t.destinationQueue,
+  t.maxPerSecond,
+  t.status,
+  t.moved,
+  t.toMove,
+  t.failureReason,
+  Date.parse(t.startedAt),
+];
 
 /** Positional parameters in the column order of the queues table (after qid). */
 export const queueValues = (q: Queue) => [
@@ -142,6 +192,11 @@ export const queueValues = (q: Queue) => [
   q.maxReceiveCount,
   q.deadLetterQueue,
   Date.parse(q.createdAt),
+  q.maxMessageBytes,
+  Math.round(q.receiveWaitSeconds * 1000),
+  q.redriveAllowPolicy,
+  Object.keys(q.tags).length > 0 ? JSON.stringify(q.tags) : null,
+  Date.parse(q.updatedAt),
 ];
 
 export interface AttemptRow {

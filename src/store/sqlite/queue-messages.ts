@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { Queue, QueueStats, ReceivedMessage } from '../../types.js';
 import type { AckResult, SendEntry } from '../store.js';
+import { decodeMessageAttributes, encodeMessageAttributes } from '../../message-attributes.js';
 import { decodeAttributes, encodeAttributes, formatReceipt, iso, newNonce, parseReceipt } from './rows.js';
 
 interface VisibleRow {
@@ -13,7 +14,10 @@ interface VisibleRow {
   id: string;
   body: string;
   attributes: string | null;
+  message_attributes: string | null;
+  trace_header: string | null;
   sent_at: number;
+  first_received_at: number | null;
   receive_count: number;
   source: string | null;
   topic: string | null;
@@ -37,16 +41,19 @@ export class QueueMessages {
 
   constructor(db: Database.Database) {
     this.insertStmt = db.prepare(
-      `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, source, topic, last_error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, source, topic, last_error,
+         message_attributes, trace_header)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // Oldest-visible first; ties keep insertion order because index entries end with the rowid.
     this.selectVisibleStmt = db.prepare(
-      `SELECT seq, id, body, attributes, sent_at, receive_count, source, topic, last_error
+      `SELECT seq, id, body, attributes, message_attributes, trace_header, sent_at, first_received_at, receive_count,
+         source, topic, last_error
        FROM queue_messages WHERE qid = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?`,
     );
     this.markReceivedStmt = db.prepare(
-      'UPDATE queue_messages SET visible_at = ?, receive_count = receive_count + 1, receipt = ? WHERE seq = ?',
+      `UPDATE queue_messages SET visible_at = ?, receive_count = receive_count + 1, receipt = ?,
+       first_received_at = COALESCE(first_received_at, ?) WHERE seq = ?`,
     );
     this.moveStmt = db.prepare(
       `UPDATE queue_messages SET qid = ?, visible_at = ?, receive_count = 0, receipt = 0, source = ?, last_error = ?
@@ -65,14 +72,27 @@ export class QueueMessages {
     );
     this.expireStmt = db.prepare('DELETE FROM queue_messages WHERE qid = ? AND sent_at < ?');
     this.oldestDeadStmt = db.prepare(
-      `SELECT seq, id, body, attributes, sent_at, receive_count, source, topic, last_error
+      `SELECT seq, id, body, attributes, message_attributes, trace_header, sent_at, first_received_at, receive_count,
+         source, topic, last_error
        FROM queue_messages WHERE qid = ? ORDER BY seq LIMIT ?`,
     );
     this.deleteSeqStmt = db.prepare('DELETE FROM queue_messages WHERE seq = ?');
   }
 
   insert(qid: number, e: SendEntry): void {
-    this.insertStmt.run(qid, e.id, e.body, encodeAttributes(e.attributes), e.sentAtMs, e.visibleAtMs, null, null, null);
+    this.insertStmt.run(
+      qid,
+      e.id,
+      e.body,
+      encodeAttributes(e.attributes),
+      e.sentAtMs,
+      e.visibleAtMs,
+      null,
+      null,
+      null,
+      encodeMessageAttributes(e.messageAttributes),
+      e.traceHeader ?? null,
+    );
   }
 
   /** Insert a dead letter (or a copy from a topic) with its provenance. */
@@ -82,8 +102,21 @@ export class QueueMessages {
     source: string | null,
     topic: string | null,
     lastError: string | null,
+    messageAttributes: string | null = null,
   ): void {
-    this.insertStmt.run(qid, m.id, m.body, m.attributes, m.sentAtMs, m.visibleAtMs, source, topic, lastError);
+    this.insertStmt.run(
+      qid,
+      m.id,
+      m.body,
+      m.attributes,
+      m.sentAtMs,
+      m.visibleAtMs,
+      source,
+      topic,
+      lastError,
+      messageAttributes,
+      null,
+    );
   }
 
   receive(
@@ -106,8 +139,8 @@ export class QueueMessages {
           continue;
         }
         const nonce = newNonce();
-        this.markReceivedStmt.run(nowMs + visibilityMs, nonce, r.seq);
-        out.push(toReceived(r, nonce));
+        this.markReceivedStmt.run(nowMs + visibilityMs, nonce, nowMs, r.seq);
+        out.push(toReceived(r, nonce, nowMs));
       }
     }
     return out;
@@ -169,7 +202,7 @@ export class QueueMessages {
   }
 }
 
-function toReceived(r: VisibleRow, nonce: number): ReceivedMessage {
+function toReceived(r: VisibleRow, nonce: number, nowMs: number): ReceivedMessage {
   const m: ReceivedMessage = {
     id: r.id,
     body: r.body,
@@ -177,7 +210,11 @@ function toReceived(r: VisibleRow, nonce: number): ReceivedMessage {
     receipt: formatReceipt(r.seq, nonce),
     receiveCount: r.receive_count + 1,
     sentAt: iso(r.sent_at),
+    firstReceivedAt: iso(r.first_received_at ?? nowMs),
   };
+  const typed = decodeMessageAttributes(r.message_attributes);
+  if (typed) m.messageAttributes = typed;
+  if (r.trace_header) m.traceHeader = r.trace_header;
   if (r.source?.startsWith('queue:')) m.sourceQueue = r.source.slice(6);
   else if (r.source?.startsWith('subscription:')) m.sourceSubscription = r.source.slice(13);
   if (r.topic) m.topic = r.topic;

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HeraldError } from '../../errors.js';
-import type { Queue, QueueStats, ReceivedMessage, Subscription, Topic } from '../../types.js';
+import type { MoveTask, Queue, QueueStats, ReceivedMessage, Subscription, Topic } from '../../types.js';
 import type {
   AcceptResult,
   AckResult,
@@ -25,16 +25,20 @@ import type {
 import { Checkpointer } from './checkpointer.js';
 import { CommitQueue } from './commit-queue.js';
 import { Deliveries } from './deliveries.js';
+import { encodeMessageAttributes } from '../../message-attributes.js';
 import { migrate } from './migrations.js';
 import { QueueMessages } from './queue-messages.js';
 import {
   encodeAttributes,
   jsonObject,
+  moveTaskValues,
   queueParams,
   subscriptionParams,
+  toMoveTask,
   toQueue,
   toSubscription,
   toTopic,
+  type MoveTaskRow,
   type QueueRow,
   type SubscriptionRow,
   type TopicRow,
@@ -273,6 +277,7 @@ export class SqliteStore implements Store {
               null,
               null,
               null,
+              encodeMessageAttributes(copy.messageAttributes),
             );
           }
           return { id: e.id, duplicate: false };
@@ -334,14 +339,19 @@ export class SqliteStore implements Store {
     return this.qm.nextVisibleAt(this.qid(queue));
   }
 
-  redrive(deadLetterQueue: string, max: number, nowMs: number): Promise<RedriveResult> {
+  redrive(deadLetterQueue: string, max: number, nowMs: number, destination?: string): Promise<RedriveResult> {
     return this.writes.enqueue(() => {
       const dlq = this.qid(deadLetterQueue);
       let moved = 0;
       const queues = new Set<string>();
       const subscriptions = new Set<string>();
+      const to = destination === undefined ? undefined : this.qid(destination);
       for (const r of this.qm.oldest(dlq, max)) {
-        if (r.source?.startsWith('queue:')) {
+        if (to !== undefined) {
+          this.qm.moveTo(r.seq, to, nowMs);
+          queues.add(destination!);
+          moved++;
+        } else if (r.source?.startsWith('queue:')) {
           const target = this.queues.get(r.source.slice(6));
           if (!target) continue;
           this.qm.moveTo(r.seq, target.qid, nowMs);
@@ -363,6 +373,19 @@ export class SqliteStore implements Store {
       }
       return { moved, queues: [...queues], subscriptions: [...subscriptions] };
     }, true);
+  }
+
+  saveMoveTask(task: MoveTask): Promise<void> {
+    return this.writes.enqueue(() => {
+      this.stmts.saveMoveTask.run(...moveTaskValues(task));
+    }, true);
+  }
+
+  async listMoveTasks(sourceQueue?: string): Promise<MoveTask[]> {
+    const rows = (
+      sourceQueue === undefined ? this.stmts.allMoveTasks.all() : this.stmts.moveTasksOf.all(sourceQueue)
+    ) as MoveTaskRow[];
+    return rows.map(toMoveTask);
   }
 
   // --- Deliveries -----------------------------------------------------------------------
@@ -510,12 +533,16 @@ function prepareMetadata(db: Database.Database) {
     deleteSubscription: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
     subscriptionOfDelivery: db.prepare('SELECT subscription_id FROM deliveries WHERE seq = ?'),
     insertQueue: db.prepare(
-      `INSERT OR IGNORE INTO queues (name, visibility_timeout_ms, delay_ms, retention_ms, max_receive_count, dead_letter_queue, created_at)
-       VALUES (@name, @visibility_timeout_ms, @delay_ms, @retention_ms, @max_receive_count, @dead_letter_queue, @created_at)`,
+      `INSERT OR IGNORE INTO queues (name, visibility_timeout_ms, delay_ms, retention_ms, max_receive_count, dead_letter_queue,
+         max_message_bytes, receive_wait_ms, redrive_allow_policy, tags, created_at, updated_at)
+       VALUES (@name, @visibility_timeout_ms, @delay_ms, @retention_ms, @max_receive_count, @dead_letter_queue,
+         @max_message_bytes, @receive_wait_ms, @redrive_allow_policy, @tags, @created_at, @updated_at)`,
     ),
     updateQueue: db.prepare(
       `UPDATE queues SET visibility_timeout_ms = @visibility_timeout_ms, delay_ms = @delay_ms, retention_ms = @retention_ms,
-       max_receive_count = @max_receive_count, dead_letter_queue = @dead_letter_queue WHERE name = @name`,
+       max_receive_count = @max_receive_count, dead_letter_queue = @dead_letter_queue, max_message_bytes = @max_message_bytes,
+       receive_wait_ms = @receive_wait_ms, redrive_allow_policy = @redrive_allow_policy, tags = @tags, updated_at = @updated_at
+       WHERE name = @name`,
     ),
     getQueue: db.prepare('SELECT * FROM queues WHERE name = ?'),
     allQueues: db.prepare('SELECT * FROM queues'),
@@ -527,5 +554,10 @@ function prepareMetadata(db: Database.Database) {
       'INSERT OR REPLACE INTO idempotency_keys (scope, key, message_id, created_at) VALUES (?, ?, ?, ?)',
     ),
     expireIdempotencyKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
+    saveMoveTask: db.prepare('INSERT OR REPLACE INTO message_move_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    moveTasksOf: db.prepare(
+      'SELECT * FROM message_move_tasks WHERE source_queue = ? ORDER BY started_at DESC, handle DESC',
+    ),
+    allMoveTasks: db.prepare('SELECT * FROM message_move_tasks ORDER BY started_at DESC, handle DESC'),
   };
 }

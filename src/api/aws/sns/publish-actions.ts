@@ -5,7 +5,8 @@
  * `MessageStructure=json`: the message is a JSON object with a `default` text; Herald
  * delivers `default` to every protocol for now (per-protocol texts are not applied yet).
  */
-import type { MessageAttributeDataType } from '../../../types.js';
+import { messageAttributesSize, validMessageAttributes } from '../../../message-attributes.js';
+import type { MessageAttributeDataType, MessageAttributes, MessageAttributeValue } from '../../../types.js';
 import * as validate from '../../../validation.js';
 import type { SnsAction, SnsContext } from './context.js';
 import { invalidParameter, SnsError } from './errors.js';
@@ -15,56 +16,36 @@ import type { XmlObject } from './xml.js';
 
 const MAX_BATCH = 10;
 const MAX_ATTRIBUTES = 10;
-const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
-const DATA_TYPE = /^(String|Number|Binary)(\.[A-Za-z0-9_.-]{1,250})?$|^String\.Array$/;
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const BATCH_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
-function messageAttributes(p: Params): Pick<validate.ValidMessage, 'attributes' | 'attributeTypes'> {
-  const attributes: Record<string, string> = {};
-  let attributeTypes: Record<string, MessageAttributeDataType> | undefined;
+/** `MessageAttributes.entry.N.Name` / `.Value.DataType` / `.Value.StringValue` / `.Value.BinaryValue`. */
+function messageAttributes(p: Params): MessageAttributes | undefined {
   const list = indexes(p, 'MessageAttributes.entry');
+  if (list.length === 0) return undefined;
   if (list.length > MAX_ATTRIBUTES)
     throw invalidParameter(`MessageAttributes: at most ${MAX_ATTRIBUTES} message attributes`);
+  const raw: MessageAttributes = {};
   for (const i of list) {
     const at = `MessageAttributes.entry.${i}`;
     const name = p[`${at}.Name`] ?? '';
-    if (!ATTRIBUTE_NAME.test(name) || name.startsWith('.') || name.endsWith('.') || name.includes('..'))
-      throw invalidParameter(`MessageAttributes: invalid attribute name ${JSON.stringify(name.slice(0, 60))}`);
-    if (/^(aws|amazon)\./i.test(name)) throw invalidParameter(`MessageAttributes: attribute name ${name} is reserved`);
-    const type = p[`${at}.Value.DataType`] ?? '';
-    if (!DATA_TYPE.test(type))
-      throw invalidParameter(
-        `The message attribute '${name}' has an invalid message attribute type ${JSON.stringify(type)}`,
-      );
-    const stringValue = p[`${at}.Value.StringValue`];
-    const binaryValue = p[`${at}.Value.BinaryValue`];
-    let value: string;
-    if (type.startsWith('Binary')) {
-      if (binaryValue === undefined)
-        throw invalidParameter(`The message attribute '${name}' must contain a BinaryValue`);
-      value = binaryValue; // base64, as the Query protocol carries it
-    } else {
-      if (stringValue === undefined || stringValue === '')
-        throw invalidParameter(`The message attribute '${name}' must contain non-empty message attribute value`);
-      if (type.startsWith('Number') && (!NUMBER.test(stringValue) || !Number.isFinite(Number(stringValue))))
-        throw invalidParameter(`The message attribute '${name}' with type 'Number' must be a valid number`);
-      if (type === 'String.Array') {
-        let ok = false;
-        try {
-          ok = Array.isArray(JSON.parse(stringValue));
-        } catch {
-          /* reported below */
-        }
-        if (!ok)
-          throw invalidParameter(`The message attribute '${name}' with type 'String.Array' must be a JSON array`);
-      }
-      value = stringValue;
-    }
-    attributes[name] = value;
-    if (type !== 'String') (attributeTypes ??= {})[name] = type as MessageAttributeDataType;
+    const value: MessageAttributeValue = { dataType: (p[`${at}.Value.DataType`] ?? '') as MessageAttributeDataType };
+    if (p[`${at}.Value.StringValue`] !== undefined) value.stringValue = p[`${at}.Value.StringValue`];
+    if (p[`${at}.Value.BinaryValue`] !== undefined) value.binaryValue = p[`${at}.Value.BinaryValue`];
+    raw[name] = value;
   }
-  return { attributes, attributeTypes };
+  // The same checks as the SQS adapter's; then what SNS adds for String.Array.
+  const checked = validMessageAttributes(raw, 'MessageAttributes');
+  for (const [name, a] of Object.entries(checked)) {
+    if (a.dataType !== 'String.Array') continue;
+    let ok = false;
+    try {
+      ok = Array.isArray(JSON.parse(a.stringValue ?? ''));
+    } catch {
+      /* reported below */
+    }
+    if (!ok) throw invalidParameter(`The message attribute '${name}' with type 'String.Array' must be a JSON array`);
+  }
+  return checked;
 }
 
 /** One message of a Publish or a batch entry, validated as SNS does. */
@@ -94,11 +75,18 @@ function message(ctx: SnsContext, p: Params): validate.ValidMessage {
   const subject = p.Subject;
   if (subject !== undefined && (subject.length === 0 || subject.length > 100 || !/^[\x20-\x7e]*$/.test(subject)))
     throw invalidParameter('Subject: must be 1-100 printable ASCII characters, without line breaks');
-  const attrs = messageAttributes(p);
-  const size = validate.messageSize(body, attrs.attributes);
+  const typed = messageAttributes(p);
+  const size = Buffer.byteLength(body) + messageAttributesSize(typed);
   if (size > ctx.config.maxMessageBytes)
     throw invalidParameter(`Message too long: ${size} bytes; the limit is ${ctx.config.maxMessageBytes}`);
-  return { body, ...attrs, subject, delaySeconds: undefined, idempotencyKey: undefined };
+  return {
+    body,
+    attributes: {},
+    messageAttributes: typed,
+    subject,
+    delaySeconds: undefined,
+    idempotencyKey: undefined,
+  };
 }
 
 const publish: SnsAction = async (ctx, p) => {

@@ -148,7 +148,7 @@ const unsubscribe: SnsAction = async (ctx, p) => {
 function member(ctx: SnsContext, s: Subscription): XmlObject {
   return {
     SubscriptionArn: shownArn(ctx, s),
-    Owner: ctx.config.awsAccountId,
+    Owner: ctx.config.aws.accountId,
     Protocol: snsProtocol(s),
     Endpoint: snsEndpoint(ctx, s),
     TopicArn: ctx.sns.topicArn(s.topic),
@@ -177,7 +177,7 @@ const getSubscriptionAttributes: SnsAction = async (ctx, p) => {
   const attrs: Record<string, string> = {
     SubscriptionArn: ctx.sns.subscriptionArn(s),
     TopicArn: ctx.sns.topicArn(s.topic),
-    Owner: ctx.config.awsAccountId,
+    Owner: ctx.config.aws.accountId,
     Protocol: snsProtocol(s),
     Endpoint: snsEndpoint(ctx, s),
     PendingConfirmation: String(pending),

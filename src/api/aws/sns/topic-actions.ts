@@ -87,7 +87,7 @@ function defaultPolicy(ctx: SnsContext, arn: string): string {
           'SNS:Publish',
         ],
         Resource: arn,
-        Condition: { StringEquals: { 'AWS:SourceOwner': ctx.config.awsAccountId } },
+        Condition: { StringEquals: { 'AWS:SourceOwner': ctx.config.aws.accountId } },
       },
     ],
   });
@@ -149,7 +149,7 @@ const getTopicAttributes: SnsAction = async (ctx, p) => {
   const pending = subs.filter((s) => s.status === 'pending_confirmation').length;
   const attrs: Record<string, string> = {
     TopicArn: arn,
-    Owner: ctx.config.awsAccountId,
+    Owner: ctx.config.aws.accountId,
     Policy: defaultPolicy(ctx, arn),
     DisplayName: '',
     SubscriptionsConfirmed: String(subs.length - pending),
