@@ -9,7 +9,7 @@ import { messageAttributesSize, validMessageAttributes } from '../../../message-
 import type { MessageAttributeDataType, MessageAttributes, MessageAttributeValue } from '../../../types.js';
 import * as validate from '../../../validation.js';
 import type { SnsAction, SnsContext } from './context.js';
-import { invalidParameter, SnsError } from './errors.js';
+import { invalidParameter, SnsError, toSnsError } from './errors.js';
 import { indexes, memberRecords, required, type Params } from './params.js';
 import { topicByArn } from './resources.js';
 import type { XmlObject } from './xml.js';
@@ -125,8 +125,9 @@ const publishBatch: SnsAction = async (ctx, p) => {
     try {
       valid.push({ id: r.Id, m: message(ctx, r) });
     } catch (error) {
-      if (!(error instanceof SnsError)) throw error;
-      failed.push({ Id: r.Id, Code: error.code, Message: error.message, SenderFault: true });
+      const sns = toSnsError(error);
+      if (!sns) throw error;
+      failed.push({ Id: r.Id, Code: sns.code, Message: sns.message, SenderFault: true });
     }
   }
   const successful: XmlObject[] = [];
