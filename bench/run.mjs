@@ -39,12 +39,13 @@ const SCENARIOS = {
   backlog: '1,000,000 queued messages: RSS, deep vs near-empty receive+ack',
   'sqlite-raw': "fsync'd SQLite commits (1 row, 1,000 rows) beside Herald's durable publish rates",
   engine: 'delivery engine alone, HTTP stubbed (in-process): deliveries/s, CPU per delivery',
+  'aws-sqs': 'SQS API through the AWS SDK v3 vs the native API, same server: batches of 10 send, receive + delete',
   rabbit: 'RabbitMQ queue alone (the peer of `queue`)',
   'raw-http': 'raw undici POSTs alone (the peer of `webhook`)',
   'sqlite-raw-only': "fsync'd SQLite commits alone, no Herald",
 };
 const GROUPS = {
-  all: ['queue', 'webhook', 'publish-latency', 'fanout', 'backlog', 'sqlite-raw', 'engine'],
+  all: ['queue', 'webhook', 'publish-latency', 'fanout', 'backlog', 'sqlite-raw', 'engine', 'aws-sqs'],
   baselines: ['rabbit', 'raw-http', 'sqlite-raw-only'],
   'rabbit-baseline': ['rabbit'],
   latency: ['publish-latency'],
@@ -557,6 +558,36 @@ await scenario('sqlite-raw-only', async () => {
   const s = sqliteRaw();
   raw.sqliteRaw = { sqlite: s };
   await sqliteRows(s);
+});
+
+await scenario('aws-sqs', async () => {
+  const { compareSqsPaths, SHAPE } = await import('./scenarios/aws-sqs.mjs');
+  const n = quick ? 5000 : 20_000;
+  const rounds = quick ? 1 : 3;
+  log(
+    `aws-sqs: ${n} x 256 B per round, native and AWS SDK alternating, ${rounds} rounds, shape ${JSON.stringify(SHAPE)}`,
+  );
+  const { native, aws } = await compareSqsPaths({ n, rounds });
+  raw['aws-sqs'] = { native, aws };
+  const ratio = aws.msgsPerSec / native.msgsPerSec;
+  add(
+    'aws-sqs',
+    `msgs/s, ${fmt(n)} x 256 B (batch 10 send, receive 10 + delete batch), median of ${rounds}`,
+    fmt(aws.msgsPerSec),
+    `native ${fmt(native.msgsPerSec)}`,
+    times(ratio),
+    '>= 0.5x native',
+    ratio >= 0.5 && aws.duplicates === 0 && native.duplicates === 0,
+  );
+  add(
+    'aws-sqs',
+    'server CPU µs per message (median)',
+    fmt(aws.serverCpuMicrosPerMsg, 1),
+    `native ${fmt(native.serverCpuMicrosPerMsg, 1)}`,
+    times(aws.serverCpuMicrosPerMsg / native.serverCpuMicrosPerMsg),
+    '',
+    undefined,
+  );
 });
 
 await scenario('engine', async () => {

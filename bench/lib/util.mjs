@@ -13,6 +13,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const now = () => performance.timeOrigin + performance.now();
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const API_KEY = 'bench-key';
+/** The access key bench servers accept on their AWS front door. */
+export const AWS_KEY = { accessKeyId: 'AKIAHERALDBENCH', secretAccessKey: 'bench-secret' };
 
 /** Exact nearest-rank percentile of an ascending array. */
 export function percentile(sorted, p) {
@@ -140,6 +142,7 @@ async function stopProcess(proc, graceMs = 5000) {
 export async function startHerald({ env = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
   const port = await freePort();
+  const awsPort = await freePort();
   const proc = track(
     spawn(
       process.execPath,
@@ -156,7 +159,15 @@ export async function startHerald({ env = {} } = {}) {
         dataDir,
       ],
       {
-        env: { ...process.env, HERALD_API_KEY: API_KEY, HERALD_LOG_LEVEL: 'warn', ...env },
+        env: {
+          ...process.env,
+          HERALD_API_KEY: API_KEY,
+          HERALD_LOG_LEVEL: 'warn',
+          HERALD_AWS_PORT: String(awsPort),
+          HERALD_AWS_ACCESS_KEY_ID: AWS_KEY.accessKeyId,
+          HERALD_AWS_SECRET_ACCESS_KEY: AWS_KEY.secretAccessKey,
+          ...env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     ),
@@ -208,6 +219,8 @@ export async function startHerald({ env = {} } = {}) {
   };
   return {
     url,
+    /** The AWS front door (SQS), signed with AWS_KEY. */
+    awsUrl: `http://127.0.0.1:${awsPort}`,
     pid: proc.pid,
     api,
     agent,

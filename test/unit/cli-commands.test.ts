@@ -572,19 +572,24 @@ describe('herald serve', () => {
     expect((await herald([...all, '--log-level', 'warn'], { serve })).code).toBe(0);
     const pg = 'postgres://herald@db:5432/herald?schema=h';
     expect((await herald(['serve', '--database-url', pg], { serve })).code).toBe(0);
+    expect((await herald(['serve', '--aws-port', '9324'], { serve })).code).toBe(0);
+    expect((await herald(['serve', '--aws-port', 'off'], { serve })).code).toBe(0);
     expect(calls).toEqual([
       {},
       { port: 9000, host: '127.0.0.1', dataDir: '/tmp/h', role: 'api', logLevel: 'warn' },
       { databaseUrl: pg },
+      { aws: { port: 9324 } },
+      { aws: { port: null } },
     ]);
     for (const bad of [
       ['serve', '--role', 'worker'],
       ['serve', '--port', 'http'],
       ['serve', '--port', '70000'],
+      ['serve', '--aws-port', 'sqs'],
     ]) {
       expect((await herald(bad, { serve })).code).toBe(2);
     }
-    expect(calls).toHaveLength(3);
+    expect(calls).toHaveLength(5);
   });
 
   it('reports a server that fails to start and exits 1', async () => {

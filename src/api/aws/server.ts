@@ -15,7 +15,14 @@ import { verifySigV4 } from '../../aws/sigv4.js';
 import { HeraldError } from '../../errors.js';
 import { AwsError, fromHeraldError } from './errors.js';
 import { fieldTree, toInput } from './query-protocol.js';
-import { AWS_SERVICES, type AwsCall, type AwsContext, type AwsService } from './services.js';
+import {
+  AWS_SERVICES,
+  type AwsAnswer,
+  type AwsCall,
+  type AwsContext,
+  type AwsService,
+  type AwsServiceFactory,
+} from './services.js';
 import { queryError, queryResponse } from './xml.js';
 
 const JSON_TYPE = 'application/x-amz-json-1.0';
@@ -27,7 +34,12 @@ interface Route {
   service: AwsService | undefined;
 }
 
-export function buildAwsApp(ctx: AwsContext, credentials: Record<string, string>, logger: Logger): FastifyInstance {
+export function buildAwsApp(
+  ctx: AwsContext,
+  credentials: Record<string, string>,
+  logger: Logger,
+  registry: Record<string, AwsServiceFactory> = AWS_SERVICES,
+): FastifyInstance {
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -37,7 +49,7 @@ export function buildAwsApp(ctx: AwsContext, credentials: Record<string, string>
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
-  const services = new Map(Object.entries(AWS_SERVICES).map(([name, make]) => [name, make(ctx)]));
+  const services = new Map(Object.entries(registry).map(([name, make]) => [name, make(ctx)]));
   // The signature covers the exact body bytes: keep them as they came, whatever the type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -55,21 +67,19 @@ export function buildAwsApp(ctx: AwsContext, credentials: Record<string, string>
       const target = headerOf(req, 'x-amz-target');
       let route: Route = { protocol: target ? 'json' : 'query', service: undefined };
       try {
-        if (!target && !isSigned(req, query)) {
-          for (const service of services.values()) {
-            const answer = await service.unsigned?.({ method: req.method, path, query });
-            if (!answer) continue;
-            route = { protocol: 'query', service };
-            if ('body' in answer) return reply.code(answer.status).type(answer.contentType).send(answer.body);
-            const output = await answer.run();
-            const inner = service.renderQuery(answer.action, output);
-            return reply.type('text/xml').send(queryResponse(answer.action, service.xmlNamespace, inner, requestId));
-          }
-        }
+        // headersDistinct keeps repeated headers apart, as the signature needs; injected
+        // requests (tests without a port) only have the merged headers.
         const auth = verifySigV4(
-          { method: req.method, path, query, headers: req.raw.headersDistinct, body },
+          { method: req.method, path, query, headers: req.raw.headersDistinct ?? req.headers, body },
           { nowMs: Date.now(), lookupSecret },
         );
+        if (!auth.ok && auth.code === 'MissingAuthenticationToken') {
+          const taken = takeUnsigned(services, req, path, query, body);
+          if (taken) {
+            const answer = await taken;
+            return reply.code(answer.status).type(answer.contentType).send(answer.body);
+          }
+        }
         route = pickService(services, target, auth.ok ? auth.service : undefined);
         if (!auth.ok) throw new AwsError(auth.code, auth.message, auth.status);
         if (!route.service) {
@@ -86,6 +96,10 @@ export function buildAwsApp(ctx: AwsContext, credentials: Record<string, string>
         req.raw.socket?.once('close', onClose);
         call.signal = abort.signal;
         try {
+          if (route.service.answer) {
+            const answer = await route.service.answer(call);
+            return reply.code(answer.status).type(answer.contentType).send(answer.body);
+          }
           const output = await route.service.handle(call);
           if (route.protocol === 'json') return reply.type(JSON_TYPE).send(JSON.stringify(output));
           const xml = queryResponse(
@@ -107,9 +121,31 @@ export function buildAwsApp(ctx: AwsContext, credentials: Record<string, string>
   return app;
 }
 
-/** Carries a signature (header or presigned query), so it is verified whatever it asks for. */
-const isSigned = (req: FastifyRequest, query: string) =>
-  req.headers.authorization !== undefined || /(^|&)X-Amz-Algorithm=/.test(query);
+function formParams(req: FastifyRequest, query: string, body: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(query)) out[k] = v;
+  const type = headerOf(req, 'content-type') ?? '';
+  if (req.method === 'POST' && type.startsWith('application/x-www-form-urlencoded')) {
+    for (const [k, v] of new URLSearchParams(body.toString('utf8'))) out[k] = v;
+  }
+  return out;
+}
+
+/** The first service that takes an unsigned request (SNS links), if any. */
+function takeUnsigned(
+  services: Map<string, AwsService>,
+  req: FastifyRequest,
+  path: string,
+  query: string,
+  body: Buffer,
+): Promise<AwsAnswer> | null {
+  const request = { method: req.method, path, params: formParams(req, query, body) };
+  for (const service of services.values()) {
+    const taken = service.unsigned?.(request);
+    if (taken) return taken;
+  }
+  return null;
+}
 
 function headerOf(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
@@ -160,6 +196,7 @@ function buildCall(
       action: target.slice(target.indexOf('.') + 1),
       input: input as Record<string, unknown>,
       form: null,
+      params: {},
     };
   }
   const contentType = headerOf(req, 'content-type') ?? '';
@@ -171,7 +208,7 @@ function buildCall(
   const action = form.get('Action');
   if (!action) throw new AwsError('MissingAction', 'The request must contain the parameter Action.');
   const input = toInput(fieldTree(form, isSigningField), route.service?.queryFields ?? {});
-  return { ...base, protocol: 'query', action, input, form };
+  return { ...base, protocol: 'query', action, input, form, params: formParams(req, query, body) };
 }
 
 function toAwsError(error: unknown, req: FastifyRequest): AwsError {

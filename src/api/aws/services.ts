@@ -11,6 +11,15 @@
  * - Query requests (form `Action=...`, POST body or GET query) reach the service named by
  *   the credential scope; form fields become `input` through `queryFields` (the raw form is
  *   in `call.form` too), and `renderQuery(action, output)` writes the `<ActionResult>` body.
+ * - A service that writes whole answers itself (SNS's `handleSnsRequest(ctx, params)`)
+ *   implements `answer(call)` instead of `handle`/`renderQuery`; `call.params` holds the form
+ *   fields as one record, `Action` included.
+ * - Requests without a signature are refused, unless a service's `unsigned(request)` takes
+ *   them (SNS: GET SubscribeURL / UnsubscribeURL links, the signing certificate); it returns
+ *   null to decline.
+ *
+ * SNS (sns/service.ts) uses `handle`/`renderQuery` for signed calls and `unsigned` for the
+ * SubscribeURL / UnsubscribeURL links and the signing certificate.
  */
 import type { AwsConfig } from '../../config.js';
 import type { MoveTasks } from '../../queues/move-tasks.js';
@@ -29,15 +38,6 @@ export interface AwsContext extends ApiContext {
   snsSigningIdentity: () => Promise<SigningIdentity>;
 }
 
-/**
- * What a service answers to an unsigned request it accepts (SNS: the SubscribeURL and
- * UnsubscribeURL links and the signing certificate): a ready document, or an action to run
- * and render like a signed Query call.
- */
-export type UnsignedAnswer =
-  | { status: number; contentType: string; body: string }
-  | { action: string; run: () => Promise<Record<string, unknown>> };
-
 export interface AwsCall {
   /** Service name from the credential scope (`sqs`, `sns`). */
   service: string;
@@ -47,6 +47,8 @@ export interface AwsCall {
   input: Record<string, unknown>;
   /** Query requests only: the form fields as sent. */
   form: URLSearchParams | null;
+  /** Query requests only: the form fields as one record (a repeated name keeps its last value). */
+  params: Record<string, string>;
   /** Scheme, host and port the client addressed, e.g. `http://localhost:4566` (for queue URLs). */
   origin: string;
   /** The request path (Query clients may address a queue by its URL path). */
@@ -69,8 +71,23 @@ export interface AwsService {
   handle(call: AwsCall): Promise<Record<string, unknown>>;
   /** Query protocol: the inner XML of `<ActionResult>` for an output. */
   renderQuery(action: string, output: Record<string, unknown>): string;
-  /** Requests without any signature this service takes (null: not one of them, verify as usual). */
-  unsigned?(req: { method: string; path: string; query: string }): Promise<UnsignedAnswer | null>;
+  /** Answer the whole response instead of `handle` + rendering (see above). */
+  answer?(call: AwsCall): Promise<AwsAnswer>;
+  /** Take an unsigned request, or return null to let the front door refuse it. */
+  unsigned?(request: UnsignedRequest): Promise<AwsAnswer> | null;
+}
+
+export interface AwsAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export interface UnsignedRequest {
+  method: string;
+  path: string;
+  /** Query string and form body fields. */
+  params: Record<string, string>;
 }
 
 export type AwsServiceFactory = (ctx: AwsContext) => AwsService;

@@ -12,6 +12,7 @@ interface ServeFlags {
   role?: Role;
   logLevel?: string;
   redisUrl?: string;
+  awsPort?: number | 'off';
 }
 
 /** Only the flags the user gave, so HERALD_* environment variables still apply to the rest. */
@@ -24,8 +25,12 @@ export function serveOverrides(o: ServeFlags): ConfigOverrides {
   if (o.role !== undefined) overrides.role = o.role;
   if (o.logLevel !== undefined) overrides.logLevel = o.logLevel;
   if (o.redisUrl !== undefined) overrides.redisUrl = o.redisUrl;
+  if (o.awsPort !== undefined) overrides.aws = { port: o.awsPort === 'off' ? null : o.awsPort };
   return overrides;
 }
+
+const portArg = numberArg('--aws-port', { integer: true, max: 65535 });
+const awsPortArg = (value: string): number | 'off' => (value === 'off' ? 'off' : portArg(value));
 
 export function serveCommand(app: App): Command {
   return new Command('serve')
@@ -50,6 +55,11 @@ export function serveCommand(app: App): Command {
         'delivery',
       ]),
     )
+    .option(
+      '--aws-port <n>',
+      'port of the AWS-compatible SQS endpoint (env HERALD_AWS_PORT, default 4566; 0 picks a free port, "off" disables it)',
+      awsPortArg,
+    )
     .option('--redis-url <url>', 'Redis for signals between nodes (env HERALD_REDIS_URL; optional)')
     .addOption(
       new Option('--log-level <level>', 'log level (env HERALD_LOG_LEVEL, default info)').choices([
@@ -68,6 +78,7 @@ export function serveCommand(app: App): Command {
         'herald serve',
         'herald serve --port 9000 --data-dir /var/lib/herald',
         'herald serve --database-url postgres://herald@db:5432/herald',
+        'herald serve --aws-port 9324',
         'HERALD_API_KEY=secret herald serve --role api',
       ),
     )

@@ -5,9 +5,11 @@
  * links (which work by their token or ARN alone, as on AWS) and the signing certificate at
  * SigningCertURL.
  */
+import { randomUUID } from 'node:crypto';
 import { SIGNING_CERT_PATH } from '../../../aws/sns-messages.js';
 import { AwsError } from '../errors.js';
-import type { AwsContext, AwsService, UnsignedAnswer } from '../services.js';
+import type { AwsAnswer, AwsContext, AwsService } from '../services.js';
+import { queryError, queryResponse } from '../xml.js';
 import { SNS_ACTIONS } from './actions.js';
 import type { SnsContext } from './context.js';
 import { toSnsError } from './errors.js';
@@ -43,17 +45,36 @@ export function snsService(ctx: AwsContext): AwsService {
 
   return {
     xmlNamespace: SNS_XMLNS,
-    handle: (call) => run(call.action, Object.fromEntries(call.form ?? [])),
+    handle: (call) => run(call.action, call.params),
     renderQuery: (_action, output) => toXml((output.result ?? null) as XmlObject | null),
-    async unsigned(req): Promise<UnsignedAnswer | null> {
+    unsigned(req): Promise<AwsAnswer> | null {
       if (req.method !== 'GET') return null;
-      if (req.path === SIGNING_CERT_PATH) {
-        const identity = await ctx.snsSigningIdentity();
-        return { status: 200, contentType: 'application/x-pem-file', body: identity.certificatePem };
-      }
-      const params = Object.fromEntries(new URLSearchParams(req.query));
-      if (req.path !== '/' || !LINK_ACTIONS.has(params.Action ?? '')) return null;
-      return { action: params.Action, run: () => run(params.Action, params) };
+      if (req.path === SIGNING_CERT_PATH)
+        return ctx.snsSigningIdentity().then((identity) => ({
+          status: 200,
+          contentType: 'application/x-pem-file',
+          body: identity.certificatePem,
+        }));
+      const action = req.params.Action ?? '';
+      if (req.path !== '/' || !LINK_ACTIONS.has(action)) return null;
+      return link(action, req.params);
     },
   };
+
+  /** A link's action, answered as the signed call would be (errors as SNS ErrorResponse). */
+  async function link(action: string, params: Params): Promise<AwsAnswer> {
+    const requestId = randomUUID();
+    try {
+      const output = await run(action, params);
+      const inner = toXml((output.result ?? null) as XmlObject | null);
+      return { status: 200, contentType: 'text/xml', body: queryResponse(action, SNS_XMLNS, inner, requestId) };
+    } catch (error) {
+      if (!(error instanceof AwsError)) throw error;
+      return {
+        status: error.status,
+        contentType: 'text/xml',
+        body: queryError(SNS_XMLNS, error.fault, error.queryCode, error.message, requestId),
+      };
+    }
+  }
 }

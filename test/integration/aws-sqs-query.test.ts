@@ -1,0 +1,188 @@
+/**
+ * The SQS Query protocol (form-encoded requests, XML answers) as older SDKs and tools send it:
+ * flattened lists and maps (`AttributeName.1`, `Attribute.1.Name`, `MessageAttribute.1.Value.StringValue`,
+ * `SendMessageBatchRequestEntry.1.Id`) and wrapped ones (`Entries.member.1.Id`). Requests are
+ * signed with the AWS SDK's own SigV4 signer (@smithy/signature-v4).
+ */
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { md5OfMessageAttributes, md5OfMessageBody } from '../../src/aws/sqs-md5.js';
+import { removeDir, startTestHerald, TEST_AWS, type TestHerald } from '../support/herald.js';
+
+let h: TestHerald;
+
+beforeAll(async () => {
+  h = await startTestHerald();
+});
+afterAll(async () => {
+  await h.close();
+  removeDir(h.dataDir);
+});
+
+async function query(
+  params: Record<string, string>,
+  opts: { secret?: string; method?: 'GET' | 'POST'; path?: string } = {},
+): Promise<{ status: number; xml: string }> {
+  const url = new URL(h.herald.aws!.url);
+  const form = new URLSearchParams({ Version: '2012-11-05', ...params }).toString();
+  const method = opts.method ?? 'POST';
+  const signer = new SignatureV4({
+    service: 'sqs',
+    region: 'us-east-1',
+    credentials: { accessKeyId: TEST_AWS.accessKeyId, secretAccessKey: opts.secret ?? TEST_AWS.secretAccessKey },
+    sha256: Sha256,
+  });
+  const queryParams: Record<string, string> = {};
+  if (method === 'GET') for (const [k, v] of new URLSearchParams(form)) queryParams[k] = v;
+  const signed = await signer.sign({
+    method,
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: opts.path ?? '/',
+    query: queryParams,
+    headers: {
+      host: url.host,
+      ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' } : {}),
+    },
+    body: method === 'POST' ? form : undefined,
+  });
+  const target = `${h.herald.aws!.url}${opts.path ?? '/'}${method === 'GET' ? `?${form}` : ''}`;
+  const res = await fetch(target, { method, headers: signed.headers, body: method === 'POST' ? form : undefined });
+  return { status: res.status, xml: await res.text() };
+}
+
+/** Text of every `<name>` element, in order. */
+const all = (xml: string, name: string) =>
+  [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g'))].map((m) =>
+    m[1]
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&apos;/g, "'")
+      .replace(/&amp;/g, '&'),
+  );
+const one = (xml: string, name: string) => all(xml, name)[0];
+
+describe('SQS Query protocol', () => {
+  it('creates a queue with flattened attributes and answers in the SQS namespace', async () => {
+    const r = await query({
+      Action: 'CreateQueue',
+      QueueName: 'q-orders',
+      'Attribute.1.Name': 'VisibilityTimeout',
+      'Attribute.1.Value': '40',
+      'Tag.1.Key': 'team',
+      'Tag.1.Value': 'a',
+    });
+    expect(r.status).toBe(200);
+    expect(r.xml).toContain('<CreateQueueResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/">');
+    expect(one(r.xml, 'QueueUrl')).toBe(`${h.herald.aws!.url}/000000000000/q-orders`);
+    expect(one(r.xml, 'RequestId')).toMatch(/^[0-9a-f-]{36}$/);
+    const attrs = await query({
+      Action: 'GetQueueAttributes',
+      QueueUrl: one(r.xml, 'QueueUrl'),
+      'AttributeName.1': 'VisibilityTimeout',
+      'AttributeName.2': 'QueueArn',
+    });
+    expect(all(attrs.xml, 'Name')).toEqual(['VisibilityTimeout', 'QueueArn']);
+    expect(all(attrs.xml, 'Value')).toEqual(['40', 'arn:aws:sqs:us-east-1:000000000000:q-orders']);
+    const tags = await query({ Action: 'ListQueueTags', QueueUrl: one(r.xml, 'QueueUrl') });
+    expect(tags.xml).toContain('<Tag><Key>team</Key><Value>a</Value></Tag>');
+    const list = await query({ Action: 'ListQueues', QueueNamePrefix: 'q-' });
+    expect(all(list.xml, 'QueueUrl')).toEqual([one(r.xml, 'QueueUrl')]);
+  });
+
+  it('sends with typed attributes, receives them with their MD5s, and deletes in a wrapped batch', async () => {
+    const url = one((await query({ Action: 'CreateQueue', QueueName: 'q-msgs' })).xml, 'QueueUrl');
+    const sent = await query({
+      Action: 'SendMessage',
+      QueueUrl: url,
+      MessageBody: 'a <b> & "c"',
+      'MessageAttribute.1.Name': 'colour',
+      'MessageAttribute.1.Value.DataType': 'String',
+      'MessageAttribute.1.Value.StringValue': 'blue',
+      'MessageAttribute.2.Name': 'bytes',
+      'MessageAttribute.2.Value.DataType': 'Binary',
+      'MessageAttribute.2.Value.BinaryValue': Buffer.from([1, 2, 3]).toString('base64'),
+    });
+    expect(sent.status).toBe(200);
+    const expectedMd5 = md5OfMessageAttributes({
+      colour: { DataType: 'String', StringValue: 'blue' },
+      bytes: { DataType: 'Binary', BinaryValue: Uint8Array.of(1, 2, 3) },
+    });
+    expect(one(sent.xml, 'MD5OfMessageBody')).toBe(md5OfMessageBody('a <b> & "c"'));
+    expect(one(sent.xml, 'MD5OfMessageAttributes')).toBe(expectedMd5);
+
+    const batch = await query({
+      Action: 'SendMessageBatch',
+      QueueUrl: url,
+      'SendMessageBatchRequestEntry.1.Id': 'one',
+      'SendMessageBatchRequestEntry.1.MessageBody': 'first',
+      'SendMessageBatchRequestEntry.2.Id': 'two',
+      'SendMessageBatchRequestEntry.2.MessageBody': 'second',
+      'SendMessageBatchRequestEntry.2.DelaySeconds': '0',
+    });
+    expect(all(batch.xml, 'Id')).toEqual(['one', 'two']);
+    expect(batch.xml).toContain('<SendMessageBatchResultEntry>');
+
+    const got = await query({
+      Action: 'ReceiveMessage',
+      QueueUrl: url,
+      MaxNumberOfMessages: '10',
+      'AttributeName.1': 'All',
+      'MessageAttributeName.1': 'All',
+    });
+    expect(all(got.xml, 'Body')).toEqual(['a <b> & "c"', 'first', 'second']);
+
+    expect(all(got.xml, 'MD5OfMessageAttributes')).toEqual([expectedMd5]);
+    expect(got.xml).toContain(
+      '<MessageAttribute><Name>bytes</Name><Value><DataType>Binary</DataType><BinaryValue>AQID</BinaryValue></Value></MessageAttribute>',
+    );
+    expect(got.xml).toContain('<Attribute><Name>ApproximateReceiveCount</Name><Value>1</Value></Attribute>');
+    const receipts = all(got.xml, 'ReceiptHandle');
+    expect(receipts).toHaveLength(3);
+
+    const del = await query({
+      Action: 'DeleteMessageBatch',
+      QueueUrl: url,
+      ...Object.fromEntries(
+        receipts.flatMap((r, i) => [
+          [`Entries.member.${i + 1}.Id`, `d${i}`],
+          [`Entries.member.${i + 1}.ReceiptHandle`, r],
+        ]),
+      ),
+    });
+    expect(del.xml.match(/<DeleteMessageBatchResultEntry>/g)).toHaveLength(3);
+    const counts = await query({ Action: 'GetQueueAttributes', QueueUrl: url, 'AttributeName.1': 'All' });
+    expect(counts.xml).toContain(
+      '<Attribute><Name>ApproximateNumberOfMessagesNotVisible</Name><Value>0</Value></Attribute>',
+    );
+  });
+
+  it('accepts GET requests and a queue addressed by its URL path', async () => {
+    await query({ Action: 'CreateQueue', QueueName: 'q-get' });
+    const sent = await query({ Action: 'SendMessage', MessageBody: 'via path' }, { path: '/000000000000/q-get' });
+    expect(sent.status).toBe(200);
+    const got = await query(
+      { Action: 'ReceiveMessage', QueueUrl: `${h.herald.aws!.url}/000000000000/q-get` },
+      { method: 'GET' },
+    );
+    expect(one(got.xml, 'Body')).toBe('via path');
+  });
+
+  it('answers errors as an ErrorResponse with the legacy codes', async () => {
+    const missing = await query({ Action: 'GetQueueUrl', QueueName: 'nope' });
+    expect(missing.status).toBe(400);
+    expect(missing.xml).toContain('<ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/">');
+    expect(one(missing.xml, 'Code')).toBe('AWS.SimpleQueueService.NonExistentQueue');
+    expect(one(missing.xml, 'Type')).toBe('Sender');
+    const wrong = await query({ Action: 'ListQueues' }, { secret: 'wrong' });
+    expect(wrong.status).toBe(403);
+    expect(one(wrong.xml, 'Code')).toBe('SignatureDoesNotMatch');
+    const unknown = await query({ Action: 'Nope' });
+    expect(one(unknown.xml, 'Code')).toBe('InvalidAction');
+    const batch = await query({ Action: 'DeleteMessageBatch', QueueUrl: `${h.herald.aws!.url}/000000000000/q-orders` });
+    expect(one(batch.xml, 'Code')).toBe('AWS.SimpleQueueService.EmptyBatchRequest');
+  });
+});
