@@ -66,7 +66,8 @@ async function round(n, send, receiveAndDelete) {
 
 function nativePath(h, queue) {
   return {
-    send: (bodies) => h.api('POST', `/v1/queues/${queue}/messages/batch`, { messages: bodies.map((b) => ({ body: b })) }),
+    send: (bodies) =>
+      h.api('POST', `/v1/queues/${queue}/messages/batch`, { messages: bodies.map((b) => ({ body: b })) }),
     async receiveAndDelete() {
       const { messages } = await h.api('POST', `/v1/queues/${queue}/receive`, { max: BATCH, waitSeconds: 1 });
       if (messages.length > 0)
