@@ -152,6 +152,14 @@ describe('SNS HTTP subscriptions', () => {
     const { doc } = await subscribeHttp(arn, '/v2');
     expect(doc.SignatureVersion).toBe('2');
     await verified(JSON.stringify(doc));
+    // Subscribing the pending endpoint again sends the confirmation again (same token).
+    await sns.send(new SubscribeCommand({ TopicArn: arn, Protocol: 'http', Endpoint: `${rx.url}/v2` }));
+    await waitFor(
+      () => rx.requests.filter(ofType('SubscriptionConfirmation')).length === 2,
+      5000,
+      'second confirmation',
+    );
+    expect(JSON.parse(rx.requests.filter(ofType('SubscriptionConfirmation'))[1].body).Token).toBe(doc.Token);
     const { SubscriptionArn } = await sns.send(new ConfirmSubscriptionCommand({ TopicArn: arn, Token: doc.Token }));
     const attrs = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn }));
     expect(attrs.Attributes?.PendingConfirmation).toBe('false');

@@ -110,6 +110,8 @@ const subscribe: SnsAction = async (ctx, p) => {
   const existing = (await ctx.store.listSubscriptions(topic.name)).find(
     (s) => s.protocol === heraldProtocol && s.endpoint === normalise(heraldProtocol, endpoint),
   );
+  // A pending one is sent its confirmation again, as SNS does.
+  if (existing?.status === 'pending_confirmation') ctx.subscriptions.requestConfirmation(existing);
   const sub = existing ?? (await ctx.subscriptions.subscribe(topic.name, input));
   const returnArn = bool('ReturnSubscriptionArn', p.ReturnSubscriptionArn, false);
   return {
