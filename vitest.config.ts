@@ -30,7 +30,7 @@ export default defineConfig({
               test: {
                 name: 'postgres',
                 include: [
-                  'test/integration/{delivery,queues,api,aws-sqs,aws-sqs-auth,aws-sqs-move-tasks}.test.ts',
+                  'test/integration/{delivery,queues,api,fifo,aws-sqs,aws-sqs-auth,aws-sqs-move-tasks,aws-sqs-fifo}.test.ts',
                   'test/integration/{filter-policies,aws-sns,aws-sns-http}.test.ts',
                 ],
                 env: { HERALD_TEST_STORE: 'postgres' },

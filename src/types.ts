@@ -19,6 +19,17 @@
  *   receive, and only the latest one acks or changes visibility.
  * - **dead-letter queue (DLQ)**: a Herald queue that takes messages a queue could not get
  *   processed (too many receives) or a subscription could not deliver (attempts exhausted).
+ * - **FIFO topic / FIFO queue**: one whose name ends in `.fifo`. Every message carries a
+ *   message group; within a group messages are delivered strictly in order, and a group
+ *   blocks while its head message is in flight. Different groups proceed independently.
+ * - **message group**: the `messageGroupId` of a message: the unit of ordering on FIFO
+ *   queues. (On standard queues it is only carried along, as SQS fair queues do.)
+ * - **deduplication id**: the key under which a message is accepted once per topic or queue
+ *   within the idempotency window (5 minutes by default). `idempotencyKey` and
+ *   `messageDeduplicationId` are two names for the same key; with content-based deduplication
+ *   a FIFO topic or queue uses the SHA-256 of the body when no id is given.
+ * - **sequence number**: the position of a message in its queue, increasing in the order
+ *   messages were accepted (a 20-digit decimal string, as SQS returns `SequenceNumber`).
  */
 
 export type Protocol = 'http' | 'https' | 'queue';
@@ -46,7 +57,14 @@ export interface MessageAttributeValue {
 /** Typed message attributes by name. */
 export type MessageAttributes = Record<string, MessageAttributeValue>;
 
-export interface Topic {
+/** Settings of a topic; FIFO-ness comes from the name (`.fifo`) and never changes. */
+export interface TopicConfig {
+  fifo: boolean;
+  /** FIFO only: deduplicate by the SHA-256 of the body when no deduplication id is given. */
+  contentBasedDeduplication: boolean;
+}
+
+export interface Topic extends TopicConfig {
   name: string;
   createdAt: string; // ISO 8601
   /** Settings set through the SNS API (SignatureVersion, DisplayName, ...): name -> text. */
@@ -133,6 +151,10 @@ export interface QueueConfig {
    * (`{"redrivePermission":"allowAll"|"denyAll"|"byQueue","sourceQueueArns":[...]}`); null allows all.
    */
   redriveAllowPolicy: string | null;
+  /** From the name (`.fifo`); never changes. */
+  fifo: boolean;
+  /** FIFO only: deduplicate by the SHA-256 of the body when no deduplication id is given. */
+  contentBasedDeduplication: boolean;
 }
 
 /** Cost-allocation style labels on a queue (SQS queue tags): at most 50. */
@@ -167,6 +189,10 @@ export interface MessageInput {
   subject?: string;
   delaySeconds?: number;
   idempotencyKey?: string;
+  /** The message group: required on FIFO topics and queues; carried along on standard ones. */
+  messageGroupId?: string;
+  /** FIFO only: the deduplication id, the same key as `idempotencyKey` (see the glossary). */
+  messageDeduplicationId?: string;
 }
 
 /** A received queue message. */
@@ -189,6 +215,12 @@ export interface ReceivedMessage {
   topic?: string;
   /** For messages dead-lettered by a subscription: why the last attempt failed. */
   lastError?: string;
+  /** The message's group, when it has one (always on FIFO queues). */
+  messageGroupId?: string;
+  /** FIFO queues: the deduplication id the message was accepted under. */
+  messageDeduplicationId?: string;
+  /** FIFO queues: 20-digit decimal, increasing in the order the queue accepted messages. */
+  sequenceNumber?: string;
 }
 
 /** The JSON envelope pushed to non-raw subscriptions and copied into non-raw queues. */

@@ -3,6 +3,7 @@
  * throws a HeraldError whose message names the field, so every front door (REST today,
  * the AWS adapters later) rejects the same things the same way.
  */
+import { createHash } from 'node:crypto';
 import { HeraldError, invalid } from './errors.js';
 import { parseFilterPolicy, parseFilterPolicyScope } from './topics/filter-policy/index.js';
 import { messageAttributesSize, validMessageAttributes } from './message-attributes.js';
@@ -16,6 +17,7 @@ import type {
   MessageInput,
   Protocol,
   QueueConfig,
+  TopicConfig,
 } from './types.js';
 
 const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$/;
@@ -31,12 +33,19 @@ export const MAX_RETENTION_SECONDS = 14 * 24 * 3600;
 /** Largest per-queue message size (SQS MaximumMessageSize allows up to 1 MiB). */
 export const MAX_QUEUE_MESSAGE_BYTES = 1024 * 1024;
 
+const FIFO_SUFFIX = '.fifo';
+/** SQS and SNS: message group and deduplication ids are 1-128 alphanumerics and punctuation. */
+const MESSAGE_ID_TOKEN = /^[\x21-\x7e]{1,128}$/;
+
+/** FIFO topics and queues are the ones whose name ends in `.fifo`. */
+export const isFifoName = (name: string) => name.endsWith(FIFO_SUFFIX);
+
 function checkName(kind: 'topic' | 'queue', name: unknown, pattern: RegExp, max: number): string {
-  if (typeof name === 'string' && name.endsWith('.fifo')) {
-    throw invalid(`${kind} name "${name}": FIFO ${kind}s (.fifo) are not supported yet`);
-  }
-  if (typeof name !== 'string' || !pattern.test(name)) {
-    throw invalid(`${kind} name must be 1-${max} characters of letters, digits, "-" and "_"`);
+  const base = typeof name === 'string' && isFifoName(name) ? name.slice(0, -FIFO_SUFFIX.length) : name;
+  if (typeof name !== 'string' || typeof base !== 'string' || !pattern.test(base) || name.length > max) {
+    throw invalid(
+      `${kind} name must be 1-${max} characters of letters, digits, "-" and "_", optionally ending in "${FIFO_SUFFIX}" (a FIFO ${kind})`,
+    );
   }
   return name;
 }
@@ -97,12 +106,24 @@ export interface ValidMessage {
   subject?: string;
   delaySeconds: number | undefined;
   idempotencyKey: string | undefined;
+  /** `messageGroupId` in the API. */
+  groupId: string | undefined;
+  /** `messageDeduplicationId` in the API. */
+  deduplicationId: string | undefined;
+}
+
+function messageToken(field: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !MESSAGE_ID_TOKEN.test(v)) {
+    throw invalid(`${field} must be 1-128 characters of letters, digits and punctuation`);
+  }
+  return v;
 }
 
 export function message(v: unknown, maxBytes: number, field = 'message'): ValidMessage {
   if (!isObject(v)) throw invalid(`${field} must be an object with a "body"`);
   const prefix = field === 'message' ? '' : `${field}.`;
-  const { body, delaySeconds, idempotencyKey } = v as Record<string, unknown>;
+  const { body, delaySeconds, idempotencyKey, messageGroupId, messageDeduplicationId } = v as Record<string, unknown>;
   if (typeof body !== 'string') throw invalid(`${prefix}body must be a string`);
   const attrs = attributes(v.attributes, `${prefix}attributes`);
   let typed: MessageAttributes | undefined;
@@ -133,7 +154,60 @@ export function message(v: unknown, maxBytes: number, field = 'message'): ValidM
     delaySeconds:
       delaySeconds === undefined ? undefined : number(`${prefix}delaySeconds`, delaySeconds, 0, MAX_DELAY_SECONDS),
     idempotencyKey: idempotencyKey as string | undefined,
+    groupId: messageToken(`${prefix}messageGroupId`, messageGroupId),
+    deduplicationId: messageToken(`${prefix}messageDeduplicationId`, messageDeduplicationId),
   };
+}
+
+/** Where a message goes, as far as the FIFO rules care. */
+export interface Destination {
+  kind: 'topic' | 'queue';
+  name: string;
+  fifo: boolean;
+  contentBasedDeduplication: boolean;
+}
+
+/**
+ * Apply the FIFO rules to a validated message for `to`, and return its deduplication key.
+ *
+ * FIFO: `messageGroupId` is required; per-message `delaySeconds` is refused (only a queue's
+ * own delay applies, as in SQS); the deduplication key is `messageDeduplicationId` (or its
+ * older name `idempotencyKey`; giving both with different values is refused), else the
+ * body's SHA-256 when content-based deduplication is on, else the message is refused.
+ * Standard: `messageDeduplicationId` is refused (use `idempotencyKey`); `messageGroupId` is
+ * accepted and carried along, as SQS has done for standard queues since fair queues (2025).
+ */
+export function fifoRules(
+  m: ValidMessage,
+  to: Destination,
+  field = 'message',
+): { idempotencyKey: string | undefined; deduplicationId: string | undefined } {
+  const prefix = field === 'message' ? '' : `${field}.`;
+  const what = `${to.fifo ? 'FIFO' : 'standard'} ${to.kind} "${to.name}"`;
+  if (!to.fifo) {
+    if (m.deduplicationId !== undefined) {
+      throw invalid(`${prefix}messageDeduplicationId applies to FIFO ${to.kind}s only; on ${what} use idempotencyKey`);
+    }
+    return { idempotencyKey: m.idempotencyKey, deduplicationId: undefined };
+  }
+  if (m.groupId === undefined) throw invalid(`${prefix}messageGroupId is required on ${what}`);
+  if (m.delaySeconds !== undefined && m.delaySeconds !== 0) {
+    throw invalid(
+      `${prefix}delaySeconds is not allowed on ${what}: FIFO messages cannot be delayed one by one${to.kind === 'queue' ? "; set the queue's delaySeconds" : ''}`,
+    );
+  }
+  if (m.deduplicationId !== undefined && m.idempotencyKey !== undefined && m.deduplicationId !== m.idempotencyKey) {
+    throw invalid(`${prefix}messageDeduplicationId and idempotencyKey name the same key; give one, or the same value`);
+  }
+  const explicit = m.deduplicationId ?? m.idempotencyKey;
+  if (explicit !== undefined) return { idempotencyKey: explicit, deduplicationId: explicit };
+  if (!to.contentBasedDeduplication) {
+    throw invalid(
+      `${prefix}messageDeduplicationId is required on ${what}, which does not have contentBasedDeduplication`,
+    );
+  }
+  const hash = createHash('sha256').update(m.body).digest('hex');
+  return { idempotencyKey: hash, deduplicationId: hash };
 }
 
 /** A batch: returns per-entry results so one bad entry does not fail the others. */
@@ -238,6 +312,25 @@ export function deliveryPolicy(v: unknown, base: DeliveryPolicy): DeliveryPolicy
   };
 }
 
+/** `fifo` may be given but must agree with the name; content-based deduplication is FIFO-only. */
+function fifoConfig(kind: 'topic' | 'queue', v: Record<string, unknown>, base: TopicConfig): TopicConfig {
+  if (v.fifo !== undefined && v.fifo !== base.fifo) {
+    throw invalid(`fifo must be ${base.fifo}: a ${kind} is FIFO exactly when its name ends in "${FIFO_SUFFIX}"`);
+  }
+  const cbd = v.contentBasedDeduplication;
+  if (cbd !== undefined && typeof cbd !== 'boolean') throw invalid('contentBasedDeduplication must be true or false');
+  if (cbd === true && !base.fifo) {
+    throw invalid(`contentBasedDeduplication applies to FIFO ${kind}s only (names ending in "${FIFO_SUFFIX}")`);
+  }
+  return { fifo: base.fifo, contentBasedDeduplication: cbd ?? base.contentBasedDeduplication };
+}
+
+export function topicConfig(v: unknown, base: TopicConfig): TopicConfig {
+  if (v === undefined || v === null) return base;
+  if (!isObject(v)) throw invalid('topic configuration must be an object');
+  return fifoConfig('topic', v, base);
+}
+
 export function queueConfig(v: unknown, base: QueueConfig): QueueConfig {
   if (v === undefined || v === null) return base;
   if (!isObject(v)) throw invalid('queue configuration must be an object');
@@ -286,6 +379,7 @@ export function queueConfig(v: unknown, base: QueueConfig): QueueConfig {
         : v.redriveAllowPolicy === null
           ? null
           : redriveAllowPolicy(v.redriveAllowPolicy),
+    ...fifoConfig('queue', v, base),
   };
   if (cfg.maxReceiveCount > 0 && !cfg.deadLetterQueue) {
     throw invalid('maxReceiveCount needs a deadLetterQueue to move messages to');

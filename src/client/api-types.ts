@@ -56,6 +56,8 @@ export interface PublishResult {
   id: string;
   /** True when the idempotency key was seen within the window: the earlier message's id. */
   duplicate?: boolean;
+  /** FIFO queues: the message's place in the queue (20-digit decimal). */
+  sequenceNumber?: string;
 }
 
 /** One entry of a batch answer, in the order of the request. */

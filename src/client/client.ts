@@ -77,9 +77,9 @@ export class HeraldClient {
 
   // Topics
 
-  /** Create a topic; an existing topic is returned as it is. */
-  createTopic(name: string): Promise<Topic> {
-    return this.request('PUT', `/v1/topics/${enc(name)}`);
+  /** Create a topic (FIFO when the name ends in `.fifo`); an existing topic is returned as it is. */
+  createTopic(name: string, config: { contentBasedDeduplication?: boolean } = {}): Promise<Topic> {
+    return this.request('PUT', `/v1/topics/${enc(name)}`, Object.keys(config).length > 0 ? config : undefined);
   }
 
   getTopic(name: string): Promise<TopicDetail> {

@@ -3,6 +3,10 @@
  * batches, at an optional rate, with progress kept in the store so its status survives a
  * restart. One task per source queue runs at a time (as on SQS). A task that was running
  * when the process stopped resumes when the next one starts.
+ *
+ * With several nodes on one PostgreSQL store, the store is the authority: a task RUNNING
+ * there blocks a second one for the same queue whichever node asks, and a cancel on any node
+ * marks it CANCELLING, which the node running it sees before its next step.
  */
 import { HeraldError } from '../errors.js';
 import { randomToken } from '../ids.js';
@@ -36,7 +40,8 @@ export class MoveTasks {
   async start(sourceQueue: string, destinationQueue: string | null, maxPerSecond: number | null): Promise<MoveTask> {
     const source = await this.queues.get(sourceQueue);
     if (destinationQueue !== null) await this.queues.get(destinationQueue);
-    if (this.running.has(sourceQueue)) {
+    const stored = await this.store.listMoveTasks(sourceQueue);
+    if (this.running.has(sourceQueue) || stored.some((t) => t.status === 'RUNNING' || t.status === 'CANCELLING')) {
       throw new HeraldError('conflict', `queue "${sourceQueue}" already has a running message move task`);
     }
     const task: MoveTask = {
@@ -58,12 +63,20 @@ export class MoveTasks {
   /** Stop a running task; resolves with the task as it stopped. */
   async cancel(handle: string): Promise<MoveTask> {
     const entry = [...this.running.values()].find((r) => r.task.handle === handle);
-    if (!entry) {
+    if (entry) {
+      entry.cancel = true;
+      await entry.done;
+      return entry.task;
+    }
+    // Running on another node: mark it; that node stops before its next step.
+    const source = handle.slice(0, handle.lastIndexOf(':'));
+    const task = (await this.store.listMoveTasks(source)).find((t) => t.handle === handle);
+    if (!task || task.status !== 'RUNNING') {
       throw new HeraldError('not_found', `message move task "${handle}" is not running (it finished or never existed)`);
     }
-    entry.cancel = true;
-    await entry.done;
-    return entry.task;
+    const cancelling: MoveTask = { ...task, status: 'CANCELLING' };
+    await this.store.saveMoveTask(cancelling);
+    return cancelling;
   }
 
   /** Tasks of a source queue, newest first, with live progress for a running one. */
@@ -80,6 +93,11 @@ export class MoveTasks {
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
+  private async cancelledElsewhere(task: MoveTask): Promise<boolean> {
+    const stored = (await this.store.listMoveTasks(task.sourceQueue)).find((t) => t.handle === task.handle);
+    return stored?.status === 'CANCELLING';
+  }
+
   private run(task: MoveTask): void {
     const entry = { task, cancel: false, done: Promise.resolve() };
     this.running.set(task.sourceQueue, entry);
@@ -93,7 +111,7 @@ export class MoveTasks {
     try {
       for (;;) {
         if (this.closed) return;
-        if (entry.cancel) {
+        if (entry.cancel || (await this.cancelledElsewhere(task))) {
           task.status = 'CANCELLED';
           break;
         }

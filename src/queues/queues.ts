@@ -24,6 +24,8 @@ export const DEFAULT_QUEUE_CONFIG: QueueConfig = {
   maxMessageBytes: 256 * 1024,
   receiveWaitSeconds: 0,
   redriveAllowPolicy: null,
+  fifo: false,
+  contentBasedDeduplication: false,
 };
 
 /** SQS allows 50 tags per queue, keys up to 128 and values up to 256 characters. */
@@ -67,7 +69,7 @@ export class Queues {
   /** Create a queue; re-creating with the same settings is a no-op, with different ones a conflict. */
   async create(name: string, input: unknown, tags: Tags = {}): Promise<{ queue: Queue; created: boolean }> {
     validate.queueName(name);
-    const cfg = validate.queueConfig(input, DEFAULT_QUEUE_CONFIG);
+    const cfg = validate.queueConfig(input, { ...DEFAULT_QUEUE_CONFIG, fifo: validate.isFifoName(name) });
     await this.requireDeadLetterQueue(name, cfg);
     const existing = await this.store.getQueue(name);
     if (existing) {
@@ -131,36 +133,51 @@ export class Queues {
     this.wake(name);
   }
 
+  /**
+   * Send validated messages; results are per message, in order. A message breaking the FIFO
+   * rules (validate.fifoRules) gets an error result and the others are still sent.
+   */
   async send(name: string, messages: validate.ValidMessage[]): Promise<AcceptResult[]> {
     const queue = await this.require(name);
     const now = Date.now();
-    // A message over the queue's own size limit fails alone, as in a batch on SQS.
-    const sizes = messages.map(
-      (m) => validate.messageSize(m.body, m.attributes) + messageAttributesSize(m.messageAttributes),
-    );
-    const accepted = messages.filter((_, i) => sizes[i] <= queue.maxMessageBytes);
-    const entries: SendEntry[] = accepted.map((m) => ({
-      id: uuidv7(now),
-      body: m.body,
-      attributes: m.attributes,
-      ...(m.messageAttributes ? { messageAttributes: m.messageAttributes } : {}),
-      ...(m.traceHeader ? { traceHeader: m.traceHeader } : {}),
-      sentAtMs: now,
-      visibleAtMs: now + Math.round((m.delaySeconds ?? queue.delaySeconds) * 1000),
-      idempotencyKey: m.idempotencyKey,
-    }));
+    const to = { kind: 'queue' as const, ...queue };
+    // A message over the queue's own size limit, or breaking the FIFO rules, fails alone.
+    const planned = messages.map((m, i): SendEntry | AcceptResult => {
+      const size = validate.messageSize(m.body, m.attributes) + messageAttributesSize(m.messageAttributes);
+      if (size > queue.maxMessageBytes) {
+        const error = messageTooLarge(size, queue.maxMessageBytes, `message for queue "${name}"`);
+        return { error: { code: error.code, message: error.message } };
+      }
+      let dedup: ReturnType<typeof validate.fifoRules>;
+      try {
+        dedup = validate.fifoRules(m, to, messages.length > 1 ? `messages[${i}]` : 'message');
+      } catch (error) {
+        if (error instanceof HeraldError) return { error: { code: error.code, message: error.message } };
+        throw error;
+      }
+      return {
+        id: uuidv7(now),
+        body: m.body,
+        attributes: m.attributes,
+        ...(m.messageAttributes ? { messageAttributes: m.messageAttributes } : {}),
+        ...(m.traceHeader ? { traceHeader: m.traceHeader } : {}),
+        sentAtMs: now,
+        visibleAtMs: now + Math.round((m.delaySeconds ?? queue.delaySeconds) * 1000),
+        idempotencyKey: dedup.idempotencyKey,
+        groupId: m.groupId,
+        deduplicationId: dedup.deduplicationId,
+      };
+    });
+    const entries = planned.filter((p): p is SendEntry => 'body' in p);
     const stored =
       entries.length > 0
         ? await this.store.sendToQueue(name, entries, this.config.idempotencyWindowSeconds * 1000, now)
         : [];
-    this.metrics.queueSent.inc({ queue: name }, stored.length);
-    if (stored.length > 0) this.signals.queueMessages.emit(name);
     let next = 0;
-    return sizes.map((size): AcceptResult => {
-      if (size <= queue.maxMessageBytes) return stored[next++];
-      const error = messageTooLarge(size, queue.maxMessageBytes, `message for queue "${name}"`);
-      return { error: { code: error.code, message: error.message } };
-    });
+    const results = planned.map((p) => ('body' in p ? stored[next++] : p));
+    this.metrics.queueSent.inc({ queue: name }, entries.length);
+    if (entries.length > 0) this.signals.queueMessages.emit(name);
+    return results;
   }
 
   async receive(
@@ -191,14 +208,16 @@ export class Queues {
   }
 
   async ack(name: string, receipts: string[]): Promise<AckResult> {
-    await this.require(name);
+    const queue = await this.require(name);
     const result = await this.store.ack(name, receipts);
     this.metrics.queueAcked.inc({ queue: name }, result.acked);
+    // On a FIFO queue an ack can unblock the message's group: wake waiting receives.
+    if (queue.fifo && result.acked > 0) this.signals.queueMessages.emit(name);
     return result;
   }
 
   async changeVisibility(name: string, receipt: string, seconds: number): Promise<void> {
-    await this.require(name);
+    const queue = await this.require(name);
     const ok = await this.store.changeVisibility(name, receipt, Date.now() + Math.round(seconds * 1000));
     if (!ok) {
       throw new HeraldError(
@@ -206,7 +225,8 @@ export class Queues {
         'receipt is unknown, was already acked, or was replaced by a later receive',
       );
     }
-    if (seconds === 0) this.wake(name);
+    // Released now, or (FIFO) its group may be servable at another time: waiting receives re-plan.
+    if (seconds === 0 || queue.fifo) this.wake(name);
   }
 
   async purge(name: string): Promise<number> {
@@ -260,6 +280,13 @@ export class Queues {
           `"${dlq.name}" does not allow queue "${name}" as a source (its redriveAllowPolicy)`,
         );
       }
+    }
+    // As in SQS: dead letters keep their kind (a FIFO dead letter keeps its group and order).
+    if (dlq.fifo !== cfg.fifo) {
+      throw validate.invalidField(
+        'deadLetterQueue',
+        `must be a ${cfg.fifo ? 'FIFO' : 'standard'} queue like "${name}"; "${dlq.name}" is ${dlq.fifo ? 'FIFO' : 'standard'}`,
+      );
     }
   }
 

@@ -22,6 +22,7 @@ import type {
   ReceivedMessage,
   Subscription,
   Topic,
+  TopicConfig,
 } from '../types.js';
 import type { MessageExtras } from './attributes-codec.js';
 
@@ -33,6 +34,9 @@ export interface QueueCopy {
   /** Typed attributes (raw copies of messages published through the SNS API). */
   messageAttributes?: MessageAttributes;
   visibleAtMs: number;
+  /** The message's group (required when `queue` is FIFO) and deduplication id, carried along. */
+  groupId?: string;
+  deduplicationId?: string;
 }
 
 export interface PublishEntry extends MessageExtras {
@@ -41,6 +45,10 @@ export interface PublishEntry extends MessageExtras {
   body: string;
   attributes: Attributes;
   createdAtMs: number;
+  /**
+   * Deduplication key, claimed per topic for the window (FIFO topics: the deduplication id or
+   * the body's SHA-256). The store does not dedupe the queue copies again.
+   */
   idempotencyKey?: string;
   /** Push subscriptions owed this message, first attempt due at `dueAtMs`. */
   deliveries: Array<{ subscriptionId: string; dueAtMs: number }>;
@@ -56,11 +64,20 @@ export interface SendEntry {
   traceHeader?: string;
   sentAtMs: number;
   visibleAtMs: number;
+  /** Deduplication key, claimed per queue for the window (see PublishEntry.idempotencyKey). */
   idempotencyKey?: string;
+  /** Required on a FIFO queue: messages of one group are received in order, one run at a time. */
+  groupId?: string;
+  /** Stored and returned to receivers as `messageDeduplicationId` (FIFO queues). */
+  deduplicationId?: string;
 }
 
-/** Outcome of accepting one message; `duplicate` when an idempotency key matched. */
-export type AcceptResult = { id: string; duplicate: boolean } | { error: { code: string; message: string } };
+/**
+ * Outcome of accepting one message; `duplicate` when an idempotency key matched.
+ * `sequenceNumber` is set for a message newly accepted into a FIFO queue (sendToQueue only).
+ */
+export type AcceptResult =
+  { id: string; duplicate: boolean; sequenceNumber?: string } | { error: { code: string; message: string } };
 
 /** A delivery handed to the delivery engine, with what it needs to send it. */
 export interface LeasedDelivery extends MessageExtras {
@@ -135,11 +152,14 @@ export interface Store {
   healthy(): boolean;
 
   // Topics
-  createTopic(name: string, nowMs: number): Promise<{ topic: Topic; created: boolean }>;
+  /** `config` defaults to a standard topic (the domain derives `fifo` from the name). */
+  createTopic(name: string, nowMs: number, config?: TopicConfig): Promise<{ topic: Topic; created: boolean }>;
+  /** Change a topic's settings (`fifo` is ignored: it never changes). False when it does not exist. */
+  updateTopic(name: string, config: TopicConfig): Promise<boolean>;
   getTopic(name: string): Promise<Topic | null>;
   listTopics(limit: number, after?: string): Promise<Topic[]>;
-  /** Replace a topic's attributes and tags; false when it does not exist. */
-  updateTopic(topic: Topic): Promise<boolean>;
+  /** Replace a topic's SNS attributes and tags; false when it does not exist. */
+  updateTopicSettings(topic: Topic): Promise<boolean>;
   /** Deletes the topic, its subscriptions and their pending deliveries. */
   deleteTopic(name: string): Promise<boolean>;
 
@@ -170,6 +190,11 @@ export interface Store {
   /**
    * Receive up to `max` visible messages, hiding them for `visibilityMs`. Messages already
    * received `queue.maxReceiveCount` times move to `queue.deadLetterQueue` instead.
+   *
+   * FIFO queues (`queue.fifo`): a group's messages come out in sequence order, and only while
+   * no message of the group is in flight or delayed: a receive takes a run of visible messages
+   * from the head of each available group (several from one group, in order, before the next
+   * group). No two receivers, on any node, hold messages of one group at once.
    */
   receive(queue: Queue, opts: ReceiveOptions): Promise<ReceivedMessage[]>;
   ack(queue: string, receipts: string[]): Promise<AckResult>;
@@ -186,7 +211,7 @@ export interface Store {
   redrive(deadLetterQueue: string, max: number, nowMs: number, destination?: string): Promise<RedriveResult>;
 
   // Message move tasks (redrive in the background, with progress)
-  /** Insert or replace a task by its handle. */
+  /** Insert or update a task by its handle; a RUNNING update leaves a CANCELLING task cancelling. */
   saveMoveTask(task: MoveTask): Promise<void>;
   /** Tasks of one source queue, newest first; every task when `sourceQueue` is omitted. */
   listMoveTasks(sourceQueue?: string): Promise<MoveTask[]>;

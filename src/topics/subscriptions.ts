@@ -4,7 +4,7 @@ import { HeraldError, invalid } from '../errors.js';
 import { generateSecret } from '../delivery/signing.js';
 import type { Signals } from '../signals.js';
 import type { Store } from '../store/store.js';
-import type { Subscription } from '../types.js';
+import type { Protocol, Queue, Subscription, Topic } from '../types.js';
 import * as validate from '../validation.js';
 import { topicNotFound } from './topics.js';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -50,10 +50,11 @@ export class Subscriptions {
   ) {}
 
   async subscribe(topic: string, input: SubscribeInput): Promise<Subscription> {
-    if (!(await this.store.getTopic(topic))) throw topicNotFound(topic);
+    const found = await this.store.getTopic(topic);
+    if (!found) throw topicNotFound(topic);
     const protocol = validate.protocol(input.protocol);
     const endpoint = validate.endpoint(protocol, input.endpoint);
-    if (protocol === 'queue') await this.requireQueue(endpoint, 'endpoint');
+    await this.requireEndpoint(found, protocol, endpoint);
     const style = validate.deliveryStyle(input.style);
     if (style === 'sns' && !this.sendConfirmation)
       throw invalid(
@@ -125,7 +126,9 @@ export class Subscriptions {
     const next: Subscription = { ...sub };
     if (patch.endpoint !== undefined) {
       next.endpoint = validate.endpoint(sub.protocol, patch.endpoint);
-      if (sub.protocol === 'queue') await this.requireQueue(next.endpoint, 'endpoint');
+      const topic = await this.store.getTopic(sub.topic);
+      if (!topic) throw topicNotFound(sub.topic);
+      await this.requireEndpoint(topic, sub.protocol, next.endpoint);
     }
     next.raw = this.bool('raw', patch.raw, sub.raw);
     next.deliveryPolicy = validate.deliveryPolicy(patch.deliveryPolicy, sub.deliveryPolicy);
@@ -189,13 +192,42 @@ export class Subscriptions {
     if (v === undefined) return fallback;
     if (v === null) return null;
     const name = validate.queueName(v);
-    await this.requireQueue(name, 'deadLetterQueue');
+    const queue = await this.requireQueue(name, 'deadLetterQueue');
+    // Dead letters of deliveries carry no message group.
+    if (queue.fifo) throw invalid(`deadLetterQueue: "${name}" is a FIFO queue; a subscription's must be standard`);
     return name;
   }
 
-  private async requireQueue(name: string, field: string): Promise<void> {
-    if (!(await this.store.getQueue(name))) {
+  /**
+   * As SNS: a FIFO topic delivers only to FIFO queues (its order and groups would be lost on a
+   * webhook or a standard queue), and a standard topic cannot feed a FIFO queue (its messages
+   * have no message group).
+   */
+  private async requireEndpoint(topic: Topic, protocol: Protocol, endpoint: string): Promise<void> {
+    if (protocol !== 'queue') {
+      if (topic.fifo) {
+        throw invalid(
+          `protocol: FIFO topic "${topic.name}" delivers only to FIFO queues (protocol "queue" and a queue name ending in ".fifo"), not to ${protocol} endpoints`,
+        );
+      }
+      return;
+    }
+    const queue = await this.requireQueue(endpoint, 'endpoint');
+    if (topic.fifo && !queue.fifo) {
+      throw invalid(`endpoint: FIFO topic "${topic.name}" can subscribe only FIFO queues; "${queue.name}" is standard`);
+    }
+    if (!topic.fifo && queue.fifo) {
+      throw invalid(
+        `endpoint: "${queue.name}" is a FIFO queue; only a FIFO topic (name ending in ".fifo") can feed it`,
+      );
+    }
+  }
+
+  private async requireQueue(name: string, field: string): Promise<Queue> {
+    const queue = await this.store.getQueue(name);
+    if (!queue) {
       throw new HeraldError('queue_not_found', `${field}: queue "${name}" does not exist; create it first`);
     }
+    return queue;
   }
 }

@@ -16,13 +16,15 @@ import type { Metrics } from '../metrics.js';
 import type { Signals } from '../signals.js';
 import type { AcceptResult, PublishEntry, Store } from '../store/store.js';
 import type { SnsMessages } from '../aws/sns-messages.js';
-import type { Attributes, MessageAttributes, Subscription, Topic } from '../types.js';
+import type { Attributes, MessageAttributes, Subscription, Topic, TopicConfig } from '../types.js';
 import * as validate from '../validation.js';
 import type { Catalog, TopicEntry } from './catalog.js';
 import { envelope } from './envelope.js';
 import { matchesFilterPolicy, prepareMessage, type PreparedMessage } from './filter-policy/index.js';
 
 export const topicNotFound = (name: string) => new HeraldError('topic_not_found', `topic "${name}" does not exist`);
+
+type Dedup = { idempotencyKey: string | undefined; deduplicationId: string | undefined };
 
 export class Topics {
   /** SNS framing for `sns`-style queue subscriptions (set by the composition root). */
@@ -36,11 +38,37 @@ export class Topics {
     private readonly metrics: Metrics,
   ) {}
 
-  async create(name: string): Promise<{ topic: Topic; created: boolean }> {
+  /** Create a topic; re-creating with the same settings is a no-op, with different ones a conflict. */
+  async create(name: string, input?: unknown): Promise<{ topic: Topic; created: boolean }> {
     validate.topicName(name);
-    const result = await this.store.createTopic(name, Date.now());
+    const cfg = validate.topicConfig(input, { fifo: validate.isFifoName(name), contentBasedDeduplication: false });
+    const existing = await this.store.getTopic(name);
+    if (existing) {
+      const given = (input ?? {}) as Partial<TopicConfig>;
+      if (
+        given.contentBasedDeduplication !== undefined &&
+        given.contentBasedDeduplication !== existing.contentBasedDeduplication
+      ) {
+        throw new HeraldError(
+          'conflict',
+          `topic "${name}" exists with different contentBasedDeduplication; use PATCH to change it`,
+        );
+      }
+      return { topic: existing, created: false };
+    }
+    const result = await this.store.createTopic(name, Date.now(), cfg);
     if (result.created) this.signals.topicChanged.emit(name);
     return result;
+  }
+
+  /** Change a topic's settings (today: contentBasedDeduplication of a FIFO topic). */
+  async update(name: string, input: unknown): Promise<Topic> {
+    const topic = await this.store.getTopic(name);
+    if (!topic) throw topicNotFound(name);
+    const cfg = validate.topicConfig(input, topic);
+    if (!(await this.store.updateTopic(name, cfg))) throw topicNotFound(name);
+    this.signals.topicChanged.emit(name);
+    return { ...topic, ...cfg };
   }
 
   async get(name: string): Promise<Topic & { subscriptions: number }> {
@@ -54,8 +82,8 @@ export class Topics {
   }
 
   /** Replace a topic's attributes and tags (set through the SNS API). */
-  async update(topic: Topic): Promise<Topic> {
-    if (!(await this.store.updateTopic(topic))) throw topicNotFound(topic.name);
+  async updateSettings(topic: Topic): Promise<Topic> {
+    if (!(await this.store.updateTopicSettings(topic))) throw topicNotFound(topic.name);
     this.signals.topicChanged.emit(topic.name);
     return topic;
   }
@@ -67,19 +95,42 @@ export class Topics {
     for (const s of subs) this.signals.subscriptionChanged.emit(s.id);
   }
 
-  /** Publish validated messages; results are per message, in order. */
+  /**
+   * Publish validated messages; results are per message, in order. A message breaking the
+   * FIFO rules (validate.fifoRules) gets an error result and the others are still published.
+   * The batch is one store call, so every queue's copies keep the batch's order.
+   */
   async publish(name: string, messages: validate.ValidMessage[]): Promise<AcceptResult[]> {
     const entry = await this.catalog.topic(name);
     if (!entry) throw topicNotFound(name);
     const now = Date.now();
-    const entries = await Promise.all(messages.map((m) => this.plan(entry, m, now)));
-    const results = await this.store.publish(entries, this.config.idempotencyWindowSeconds * 1000, now);
-    this.announce(entry, results);
-    this.metrics.published.inc({ topic: name }, results.length);
+    const to = { kind: 'topic' as const, ...entry.topic };
+    type Checked = { m: validate.ValidMessage; dedup: Dedup } | { error: { code: string; message: string } };
+    const checked = messages.map((m, i): Checked => {
+      try {
+        const dedup = validate.fifoRules(m, to, messages.length > 1 ? `messages[${i}]` : 'message');
+        return { m, dedup };
+      } catch (error) {
+        if (error instanceof HeraldError) return { error: { code: error.code, message: error.message } };
+        throw error;
+      }
+    });
+    const planned = await Promise.all(
+      checked.map((c): Promise<PublishEntry> | AcceptResult =>
+        'error' in c ? c : this.plan(entry, c.m, c.dedup, now),
+      ),
+    );
+    const entries = planned.filter((p): p is PublishEntry => 'queueCopies' in p);
+    const stored =
+      entries.length > 0 ? await this.store.publish(entries, this.config.idempotencyWindowSeconds * 1000, now) : [];
+    let next = 0;
+    const results = planned.map((p) => ('queueCopies' in p ? stored[next++] : p));
+    this.announce(entry, stored);
+    this.metrics.published.inc({ topic: name }, entries.length);
     return results;
   }
 
-  private async plan(entry: TopicEntry, m: validate.ValidMessage, now: number): Promise<PublishEntry> {
+  private async plan(entry: TopicEntry, m: validate.ValidMessage, dedup: Dedup, now: number): Promise<PublishEntry> {
     const id = uuidv7(now);
     const due = now + Math.round((m.delaySeconds ?? 0) * 1000);
     const takes = this.filterFor(entry, m);
@@ -104,6 +155,8 @@ export class Topics {
         attributes: s.raw ? m.attributes : {},
         messageAttributes: s.raw ? m.messageAttributes : undefined,
         visibleAtMs: due,
+        groupId: m.groupId,
+        deduplicationId: dedup.deduplicationId,
       });
     }
     return {
@@ -114,7 +167,7 @@ export class Topics {
       messageAttributes: m.messageAttributes,
       subject: m.subject,
       createdAtMs: now,
-      idempotencyKey: m.idempotencyKey,
+      idempotencyKey: dedup.idempotencyKey,
       deliveries: entry.push.filter(takes).map((s) => ({ subscriptionId: s.id, dueAtMs: due })),
       queueCopies,
     };

@@ -59,6 +59,8 @@ export function queue(name: string, over: Partial<Queue> = {}): Queue {
     receiveWaitSeconds: 0,
     redriveAllowPolicy: null,
     tags: {},
+    fifo: name.endsWith('.fifo'),
+    contentBasedDeduplication: false,
     createdAt: new Date(T0).toISOString(),
     updatedAt: new Date(T0).toISOString(),
     ...over,

@@ -152,7 +152,11 @@ describe('postgres store shared by several nodes', () => {
     const db = await freshPostgresUrl();
     await nodes(3, { together: true, url: db.url });
     cleanups.push(async (failed) => void (failed || (await db.drop())));
-    const ledger = await admin(`SELECT version, name FROM ${db.schema}.herald_migrations`, [], 'herald_test');
+    const ledger = await admin(
+      `SELECT version, name FROM ${db.schema}.herald_migrations ORDER BY version`,
+      [],
+      'herald_test',
+    );
     expect(ledger).toEqual(MIGRATIONS.map(({ version, name }) => ({ version, name })));
   });
 

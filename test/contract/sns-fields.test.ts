@@ -19,16 +19,18 @@ for (const kind of STORES) {
       expect(await s.getTopic('t')).toMatchObject({ attributes: {}, tags: {} });
       const updated = {
         name: 't',
+        fifo: false,
+        contentBasedDeduplication: false,
         createdAt: new Date(T0).toISOString(),
         attributes: { SignatureVersion: '2', DisplayName: 'Orders' },
         tags: { team: 'core', 'cost-center': '42' },
       };
-      expect(await s.updateTopic(updated)).toBe(true);
+      expect(await s.updateTopicSettings(updated)).toBe(true);
       expect(await s.getTopic('t')).toEqual(updated);
       expect((await s.listTopics(10))[0]).toEqual(updated);
-      expect(await s.updateTopic({ ...updated, attributes: {}, tags: {} })).toBe(true);
+      expect(await s.updateTopicSettings({ ...updated, attributes: {}, tags: {} })).toBe(true);
       expect(await s.getTopic('t')).toMatchObject({ attributes: {}, tags: {} });
-      expect(await s.updateTopic({ ...updated, name: 'missing' })).toBe(false);
+      expect(await s.updateTopicSettings({ ...updated, name: 'missing' })).toBe(false);
     });
 
     it('stores filter policies, style and confirmation token, and updates them', async () => {

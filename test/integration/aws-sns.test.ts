@@ -154,11 +154,41 @@ describe('topics', () => {
     ).rejects.toBeInstanceOf(InvalidParameterException);
   });
 
-  it('refuses FIFO topics clearly (FIFO is not available yet)', async () => {
-    await expect(createTopic('jobs.fifo', { FifoTopic: 'true' })).rejects.toThrow(/FIFO/);
-    await expect(createTopic('jobs', { FifoTopic: 'true' })).rejects.toBeInstanceOf(InvalidParameterException);
-    const arn = await createTopic('plain', { FifoTopic: 'false' });
-    await expect(sns.send(new PublishCommand({ TopicArn: arn, Message: 'm', MessageGroupId: 'g' }))).rejects.toThrow(
+  it('FIFO topics: group order into a FIFO queue, deduplication, and the rules', async () => {
+    const arn = await createTopic('jobs.fifo', { FifoTopic: 'true', ContentBasedDeduplication: 'true' });
+    expect(arn).toBe(topicArn('jobs.fifo'));
+    const attrs = (await sns.send(new GetTopicAttributesCommand({ TopicArn: arn }))).Attributes!;
+    expect(attrs).toMatchObject({ FifoTopic: 'true', ContentBasedDeduplication: 'true' });
+    const url = (
+      await sqs.send(new CreateQueueCommand({ QueueName: 'jobs-q.fifo', Attributes: { FifoQueue: 'true' } }))
+    ).QueueUrl!;
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: arn,
+        Protocol: 'sqs',
+        Endpoint: queueArn('jobs-q.fifo'),
+        Attributes: { RawMessageDelivery: 'true' },
+      }),
+    );
+    const sent: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await sns.send(new PublishCommand({ TopicArn: arn, Message: `job-${i}`, MessageGroupId: 'g1' }));
+      sent.push(r.MessageId!);
+    }
+    // The same body again within the window (content-based deduplication): the original id.
+    const again = await sns.send(new PublishCommand({ TopicArn: arn, Message: 'job-0', MessageGroupId: 'g1' }));
+    expect(again.MessageId).toBe(sent[0]);
+    const bodies: string[] = [];
+    for (const m of await drain(url)) bodies.push(m.Body);
+    expect(bodies).toEqual(['job-0', 'job-1', 'job-2', 'job-3', 'job-4']);
+
+    await expect(sns.send(new PublishCommand({ TopicArn: arn, Message: 'no group' }))).rejects.toThrow(
+      /messageGroupId is required/,
+    );
+    await expect(createTopic('jobs', { FifoTopic: 'true' })).rejects.toThrow(/must end with .fifo/);
+    await expect(createTopic('other.fifo')).rejects.toBeInstanceOf(InvalidParameterException);
+    const plain = await createTopic('plain', { FifoTopic: 'false' });
+    await expect(sns.send(new PublishCommand({ TopicArn: plain, Message: 'm', MessageGroupId: 'g' }))).rejects.toThrow(
       /MessageGroupId/,
     );
   });

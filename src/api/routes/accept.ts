@@ -10,11 +10,16 @@ import type { AcceptResult } from '../../store/store.js';
 import * as validate from '../../validation.js';
 import type { ApiContext } from '../context.js';
 
-type Accepted = { id: string; duplicate?: boolean } | { error: { code: string; message: string } };
+type Accepted =
+  { id: string; duplicate?: boolean; sequenceNumber?: string } | { error: { code: string; message: string } };
 type Accept = (name: string, messages: validate.ValidMessage[]) => Promise<AcceptResult[]>;
 
-const answer = (r: { id: string; duplicate: boolean }): Accepted =>
-  r.duplicate ? { id: r.id, duplicate: true } : { id: r.id };
+const answer = (r: { id: string; duplicate: boolean; sequenceNumber?: string }): Accepted =>
+  r.duplicate
+    ? { id: r.id, duplicate: true }
+    : r.sequenceNumber
+      ? { id: r.id, sequenceNumber: r.sequenceNumber }
+      : { id: r.id };
 
 export function acceptRoutes(app: FastifyInstance, ctx: ApiContext, base: string, param: string, accept: Accept): void {
   app.post<{ Params: Record<string, string> }>(`${base}/messages`, async (req, reply) => {

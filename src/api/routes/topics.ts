@@ -5,9 +5,15 @@ import { acceptRoutes } from './accept.js';
 
 export function topicRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.put<Params<'topic'>>('/v1/topics/:topic', async (req, reply) => {
-    const { topic, created } = await ctx.topics.create(req.params.topic);
+    const { topic, created } = await ctx.topics.create(req.params.topic, req.body);
     if (created) audit(req, 'topic.create', topic.name);
     return reply.code(created ? 201 : 200).send(topic);
+  });
+
+  app.patch<Params<'topic'>>('/v1/topics/:topic', async (req) => {
+    const topic = await ctx.topics.update(req.params.topic, req.body);
+    audit(req, 'topic.update', topic.name);
+    return topic;
   });
 
   app.get<{ Querystring: { limit?: string; cursor?: string } }>('/v1/topics', async (req) => {

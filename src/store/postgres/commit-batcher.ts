@@ -20,7 +20,8 @@ import { statement, type Client, type Database } from './database.js';
 import { createDeliveries, type NewDeliveries } from './deliveries.js';
 import { encodeMessageAttributes } from '../../message-attributes.js';
 import { insertQueueMessages, type NewQueueMessage } from './queue-messages.js';
-import { encodeAttributes, hasNul, ms, NUL_ERROR } from './rows.js';
+import * as groups from './fifo-groups.js';
+import { encodeAttributes, hasNul, ms, NUL_ERROR, sequenceNumber } from './rows.js';
 
 type Call = ({ kind: 'publish'; entries: PublishEntry[] } | { kind: 'send'; queue: string; entries: SendEntry[] }) & {
   windowMs: number;
@@ -46,7 +47,15 @@ const MAX_GROUP_ENTRIES = 10_000;
 const queuesByName = statement(
   'herald_queues_by_name',
   // FOR KEY SHARE: a concurrent deleteQueue waits for this commit instead of breaking it.
-  'SELECT qid, name FROM queues WHERE name = ANY($1::text[]) ORDER BY qid FOR KEY SHARE',
+  'SELECT qid, name, fifo FROM queues WHERE name = ANY($1::text[]) ORDER BY qid FOR KEY SHARE',
+);
+
+// FIFO queues: hold the row until COMMIT, so sends to one FIFO queue commit one group at a
+// time and take sequence numbers in commit order (see fifo-groups.ts). KEY SHARE, taken
+// above, does not conflict with this lock, so upgrading it cannot deadlock two senders.
+const lockFifoQueues = statement(
+  'herald_lock_fifo_queues',
+  'SELECT qid FROM queues WHERE qid = ANY($1::int[]) ORDER BY qid FOR NO KEY UPDATE',
 );
 
 // Claim keys not seen within the window; a key seen within it is left alone (no row returned).
@@ -154,8 +163,13 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
     else for (const e of call.entries) for (const c of e.queueCopies) names.add(c.queue);
   }
   const qids = new Map<string, number>();
+  const fifo = new Set<number>();
   if (names.size > 0) {
-    for (const r of (await client.query(queuesByName([[...names]]))).rows) qids.set(r.name, r.qid);
+    for (const r of (await client.query(queuesByName([[...names]]))).rows) {
+      qids.set(r.name, r.qid);
+      if (r.fifo) fifo.add(r.qid);
+    }
+    if (fifo.size > 0) await client.query(lockFifoQueues([[...fifo]]));
   }
 
   // Per call and entry: a result already decided (NUL characters), or the keyed claim to make.
@@ -186,6 +200,8 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
 
   const deliveries: NewDeliveries[] = [];
   const copies: NewQueueMessage[] = [];
+  /** For each copy sent to a FIFO queue by sendToQueue: the result to give its sequence number. */
+  const sends = new Map<number, { id: string; duplicate: boolean; sequenceNumber?: string }>();
   group.forEach((call, c) => {
     const out = results[c];
     if (out instanceof HeraldError) return;
@@ -199,9 +215,11 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
         out.push({ id: dup, duplicate: true });
         return;
       }
-      out.push({ id: e.id, duplicate: false });
+      const accepted: { id: string; duplicate: boolean; sequenceNumber?: string } = { id: e.id, duplicate: false };
+      out.push(accepted);
       if (call.kind === 'send') {
         const s = e as SendEntry;
+        if (fifo.has(qids.get(call.queue)!)) sends.set(copies.length, accepted);
         copies.push({
           qid: qids.get(call.queue)!,
           id: s.id,
@@ -214,6 +232,8 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
           source: null,
           topic: null,
           lastError: null,
+          groupId: s.groupId,
+          dedupId: s.deduplicationId,
         });
         return;
       }
@@ -236,12 +256,22 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
           source: null,
           topic: null,
           lastError: null,
+          groupId: copy.groupId,
+          dedupId: copy.deduplicationId,
         });
       }
     });
   });
   await createDeliveries(client, deliveries);
-  await insertQueueMessages(client, copies);
+  const seqs = await insertQueueMessages(client, copies);
+  for (const [i, accepted] of sends) accepted.sequenceNumber = sequenceNumber(seqs[i]);
+  // After the messages: a receive that drops an empty group's row cannot miss them.
+  const grouped = copies.filter((c) => fifo.has(c.qid) && c.groupId);
+  await groups.sent(
+    client,
+    grouped.map((c) => ({ qid: c.qid, groupId: c.groupId!, atMs: c.visibleAtMs })),
+    Math.max(...group.map((c) => c.nowMs)),
+  );
   return results;
 }
 

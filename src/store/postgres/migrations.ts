@@ -10,6 +10,7 @@
  * type parser), so rows read the same as the SQLite store's.
  */
 import type { PoolClient } from 'pg';
+import { unknownVersions } from '../migration-versions.js';
 
 export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   {
@@ -131,6 +132,32 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
     `,
   },
   {
+    version: 2,
+    name: 'fifo',
+    sql: `
+      ALTER TABLE topics ADD COLUMN fifo BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE topics ADD COLUMN content_based_dedup BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE queues ADD COLUMN fifo BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE queues ADD COLUMN content_based_dedup BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE queue_messages ADD COLUMN group_id TEXT;
+      ALTER TABLE queue_messages ADD COLUMN dedup_id TEXT;
+      -- A group's messages in sequence order: the head of a group in one probe.
+      CREATE INDEX queue_messages_group ON queue_messages(qid, group_id, seq) WHERE group_id IS NOT NULL;
+
+      -- One row per message group of a FIFO queue (see fifo-groups.ts). The row is also the
+      -- group's lock: a receive claims groups with FOR UPDATE SKIP LOCKED, so two nodes never
+      -- hand out messages of one group at once. available_at is a hint never later than the
+      -- moment the group's head can be received; (qid, available_at) finds servable groups.
+      CREATE TABLE fifo_groups (
+        qid INTEGER NOT NULL REFERENCES queues(qid) ON DELETE CASCADE,
+        group_id TEXT NOT NULL,
+        available_at BIGINT NOT NULL,
+        PRIMARY KEY (qid, group_id)
+      );
+      CREATE INDEX fifo_groups_available ON fifo_groups(qid, available_at);
+    `,
+  },
+  {
     version: 3,
     name: 'aws-sqs',
     // SQS queue settings and tags, typed message attributes, first-receive time, and message
@@ -195,18 +222,19 @@ export async function migrate(client: PoolClient, schema: string): Promise<void>
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${quoteIdent(schema)}.herald_migrations (
       version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
-    const { rows } = await client.query<{ v: number | null }>(
-      `SELECT MAX(version) AS v FROM ${quoteIdent(schema)}.herald_migrations`,
+    const { rows } = await client.query<{ version: number }>(
+      `SELECT version FROM ${quoteIdent(schema)}.herald_migrations`,
     );
-    const current = rows[0].v ?? 0;
-    const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
-    if (current > latest) {
+    const applied = new Set(rows.map((r) => r.version));
+    const unknown = unknownVersions(applied, MIGRATIONS);
+    if (unknown.length > 0) {
       throw new Error(
-        `the database schema "${schema}" was written by a newer Herald (schema ${current}, this build knows up to ${latest}); upgrade Herald`,
+        `the database schema "${schema}" was written by a newer Herald (schema ${unknown.join(', ')}, this build knows ${MIGRATIONS.map((m) => m.version).join(', ')}); upgrade Herald`,
       );
     }
-    for (const m of MIGRATIONS) {
-      if (m.version <= current) continue;
+    // Gaps are allowed (features numbered apart): apply every known version not yet applied.
+    for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+      if (applied.has(m.version)) continue;
       await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
       await client.query(m.sql);
       await client.query(

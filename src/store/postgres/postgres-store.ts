@@ -13,7 +13,7 @@
  * whose holder died runs out and its rows are due again (see deliveries.ts).
  */
 import { HeraldError } from '../../errors.js';
-import type { MoveTask, Queue, QueueStats, ReceivedMessage, Subscription, Topic } from '../../types.js';
+import type { MoveTask, Queue, QueueStats, ReceivedMessage, Subscription, Topic, TopicConfig } from '../../types.js';
 import type {
   AcceptResult,
   AckResult,
@@ -30,6 +30,7 @@ import { CommitBatcher } from './commit-batcher.js';
 import { Database, statement } from './database.js';
 import * as dl from './deliveries.js';
 import { migrate } from './migrations.js';
+import * as groups from './fifo-groups.js';
 import * as qm from './queue-messages.js';
 import {
   moveTaskValues,
@@ -73,10 +74,7 @@ export function parseDatabaseUrl(url: string): { connectionString: string; schem
 const queueNotFound = (name: string) => new HeraldError('queue_not_found', `queue "${name}" does not exist`);
 
 const getQueueStmt = statement('herald_get_queue', 'SELECT * FROM queues WHERE name = $1');
-const getTopicStmt = statement(
-  'herald_get_topic',
-  'SELECT name, created_at, attributes, tags FROM topics WHERE name = $1',
-);
+const getTopicStmt = statement('herald_get_topic', 'SELECT * FROM topics WHERE name = $1');
 const subscriptionsOfTopic = statement(
   'herald_subscriptions_of_topic',
   'SELECT * FROM subscriptions WHERE topic = $1 ORDER BY created_at, id',
@@ -142,13 +140,22 @@ export class PostgresStore implements Store {
 
   // --- Topics ---------------------------------------------------------------------------
 
-  async createTopic(name: string, nowMs: number): Promise<{ topic: Topic; created: boolean }> {
+  async createTopic(name: string, nowMs: number, config?: TopicConfig): Promise<{ topic: Topic; created: boolean }> {
     const inserted = await this.db.query(
-      'INSERT INTO topics (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING name',
-      [name, ms(nowMs)],
+      `INSERT INTO topics (name, created_at, fifo, content_based_dedup) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING name`,
+      [name, ms(nowMs), config?.fifo ?? false, config?.contentBasedDeduplication ?? false],
     );
     const [row] = await this.db.query<TopicRow>(getTopicStmt([name]));
     return { topic: toTopic(row), created: inserted.length === 1 };
+  }
+
+  async updateTopic(name: string, config: TopicConfig): Promise<boolean> {
+    const rows = await this.db.query('UPDATE topics SET content_based_dedup = $2 WHERE name = $1 RETURNING name', [
+      name,
+      config.contentBasedDeduplication,
+    ]);
+    return rows.length === 1;
   }
 
   async getTopic(name: string): Promise<Topic | null> {
@@ -158,13 +165,13 @@ export class PostgresStore implements Store {
 
   async listTopics(limit: number, after = ''): Promise<Topic[]> {
     const rows = await this.db.query<TopicRow>(
-      'SELECT name, created_at, attributes, tags FROM topics WHERE name COLLATE "C" > $1 ORDER BY name COLLATE "C" LIMIT $2',
+      'SELECT * FROM topics WHERE name COLLATE "C" > $1 ORDER BY name COLLATE "C" LIMIT $2',
       [after, limit],
     );
     return rows.map(toTopic);
   }
 
-  async updateTopic(topic: Topic): Promise<boolean> {
+  async updateTopicSettings(topic: Topic): Promise<boolean> {
     const rows = await this.db.query('UPDATE topics SET attributes = $2, tags = $3 WHERE name = $1 RETURNING name', [
       topic.name,
       jsonObject(topic.attributes),
@@ -245,8 +252,8 @@ export class PostgresStore implements Store {
   async createQueue(queue: Queue): Promise<{ queue: Queue; created: boolean }> {
     const inserted = await this.db.query(
       `INSERT INTO queues (name, visibility_timeout_ms, delay_ms, retention_ms, max_receive_count, dead_letter_queue, created_at,
-         max_message_bytes, receive_wait_ms, redrive_allow_policy, tags, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (name) DO NOTHING RETURNING qid`,
+         max_message_bytes, receive_wait_ms, redrive_allow_policy, tags, updated_at, fifo, content_based_dedup)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (name) DO NOTHING RETURNING qid`,
       queueValues(queue),
     );
     const row = await this.queueRow(queue.name);
@@ -263,13 +270,13 @@ export class PostgresStore implements Store {
   }
 
   async updateQueue(queue: Queue): Promise<void> {
-    const [name, visibility, delay, retention, maxReceive, dlq, , maxBytes, wait, allow, tags, updated] =
+    const [name, visibility, delay, retention, maxReceive, dlq, , maxBytes, wait, allow, tags, updated, , cbd] =
       queueValues(queue);
     await this.db.query(
       `UPDATE queues SET visibility_timeout_ms = $2, delay_ms = $3, retention_ms = $4, max_receive_count = $5,
        dead_letter_queue = $6, max_message_bytes = $7, receive_wait_ms = $8, redrive_allow_policy = $9, tags = $10,
-       updated_at = $11 WHERE name = $1`,
-      [name, visibility, delay, retention, maxReceive, dlq, maxBytes, wait, allow, tags, updated],
+       updated_at = $11, content_based_dedup = $12 WHERE name = $1`,
+      [name, visibility, delay, retention, maxReceive, dlq, maxBytes, wait, allow, tags, updated, cbd],
     );
   }
 
@@ -304,7 +311,9 @@ export class PostgresStore implements Store {
   // --- Consuming queues -----------------------------------------------------------------
 
   async receive(queue: Queue, opts: ReceiveOptions): Promise<ReceivedMessage[]> {
-    const got = await qm.receive(this.db, queue, opts.max, opts.visibilityMs, opts.nowMs);
+    const got = queue.fifo
+      ? await groups.receive(this.db, queue, opts.max, opts.visibilityMs, opts.nowMs)
+      : await qm.receive(this.db, queue, opts.max, opts.visibilityMs, opts.nowMs);
     if (got.length === 0) await this.qid(queue.name); // an unknown queue is an error, not empty
     return got;
   }
@@ -321,13 +330,21 @@ export class PostgresStore implements Store {
     return false;
   }
 
-  async purge(queue: string): Promise<number> {
-    const qid = await this.qid(queue);
-    return (await this.db.query('DELETE FROM queue_messages WHERE qid = $1 RETURNING seq', [qid])).length;
+  purge(queue: string): Promise<number> {
+    return this.db.tx(async (c) => {
+      // The queue row, as FIFO sends hold it: no send commits between the two deletes.
+      const row = (await c.query('SELECT qid FROM queues WHERE name = $1 FOR NO KEY UPDATE', [queue])).rows[0];
+      if (!row) throw queueNotFound(queue);
+      await c.query('DELETE FROM fifo_groups WHERE qid = $1', [row.qid]);
+      return (await c.query('DELETE FROM queue_messages WHERE qid = $1', [row.qid])).rowCount ?? 0;
+    });
   }
 
   async nextVisibleAt(queue: string): Promise<number | null> {
-    return qm.nextVisibleAt(this.db, await this.qid(queue));
+    const row = await this.queueRow(queue);
+    if (!row) throw queueNotFound(queue);
+    // A FIFO queue's visible messages may all wait behind in-flight heads: its groups say when.
+    return row.fifo ? groups.nextAvailableAt(this.db, row.qid) : qm.nextVisibleAt(this.db, row.qid);
   }
 
   redrive(deadLetterQueue: string, max: number, nowMs: number, destination?: string): Promise<RedriveResult> {
@@ -336,16 +353,16 @@ export class PostgresStore implements Store {
       if (!dlq) throw queueNotFound(deadLetterQueue);
       if (destination !== undefined && !(await c.query('SELECT 1 FROM queues WHERE name = $1', [destination])).rows[0])
         throw queueNotFound(destination);
-      const toQueue = new Map<string, number[]>();
+      const toQueue = new Map<string, qm.DeadRow[]>();
       const toSubscription: dl.NewDeliveries[] = [];
       const dropped: number[] = [];
       const subscriptions = new Set<string>();
       for (const r of await qm.oldest(c, dlq.qid, max)) {
         if (destination !== undefined) {
-          toQueue.set(destination, [...(toQueue.get(destination) ?? []), r.seq]);
+          toQueue.set(destination, [...(toQueue.get(destination) ?? []), r]);
         } else if (r.source?.startsWith('queue:')) {
           const name = r.source.slice(6);
-          toQueue.set(name, [...(toQueue.get(name) ?? []), r.seq]);
+          toQueue.set(name, [...(toQueue.get(name) ?? []), r]);
         } else if (r.source?.startsWith('subscription:')) {
           const sub = (await c.query('SELECT id, topic FROM subscriptions WHERE id = $1', [r.source.slice(13)]))
             .rows[0];
@@ -366,12 +383,12 @@ export class PostgresStore implements Store {
       }
       let moved = toSubscription.length;
       const queues: string[] = [];
-      for (const [name, seqs] of toQueue) {
-        const target = (await c.query('SELECT qid FROM queues WHERE name = $1 FOR KEY SHARE', [name])).rows[0];
+      for (const [name, rows] of toQueue) {
+        const target = (await c.query('SELECT qid, fifo FROM queues WHERE name = $1 FOR KEY SHARE', [name])).rows[0];
         if (!target) continue;
-        await qm.moveTo(c, seqs, target.qid, nowMs);
+        await qm.moveTo(c, rows, dlq.qid, target, nowMs);
         queues.push(name);
-        moved += seqs.length;
+        moved += rows.length;
       }
       await dl.createDeliveries(c, toSubscription);
       if (dropped.length > 0) await qm.remove(c, dropped);
@@ -382,8 +399,11 @@ export class PostgresStore implements Store {
   async saveMoveTask(task: MoveTask): Promise<void> {
     await this.db.query(
       `INSERT INTO message_move_tasks VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (handle) DO UPDATE SET status = EXCLUDED.status, moved = EXCLUDED.moved,
-         to_move = EXCLUDED.to_move, failure_reason = EXCLUDED.failure_reason`,
+       ON CONFLICT (handle) DO UPDATE SET moved = EXCLUDED.moved, to_move = EXCLUDED.to_move,
+         failure_reason = EXCLUDED.failure_reason,
+         -- A progress update from the running node must not undo a cancel from another one.
+         status = CASE WHEN message_move_tasks.status = 'CANCELLING' AND EXCLUDED.status = 'RUNNING'
+                       THEN 'CANCELLING' ELSE EXCLUDED.status END`,
       moveTaskValues(task),
     );
   }

@@ -12,7 +12,8 @@ import type { QueueStats, ReceivedMessage } from '../../types.js';
 import type { AckResult } from '../store.js';
 import { decodeMessageAttributes } from '../../message-attributes.js';
 import { statement, type Client, type Database } from './database.js';
-import { decodeAttributes, formatReceipt, iso, ms, parseReceipt } from './rows.js';
+import * as groups from './fifo-groups.js';
+import { decodeAttributes, formatReceipt, iso, ms, parseReceipt, sequenceNumber } from './rows.js';
 
 export interface NewQueueMessage {
   qid: number;
@@ -27,20 +28,33 @@ export interface NewQueueMessage {
   source: string | null;
   topic: string | null;
   lastError: string | null;
+  groupId?: string | null;
+  dedupId?: string | null;
 }
 
+// Rows are inserted, and take their sequence numbers, in array order (WITH ORDINALITY and
+// ORDER BY make that explicit): a batch keeps its order within every queue and group.
 const insertStmt = statement(
   'herald_insert_queue_messages',
   `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, source, topic, last_error,
-     message_attributes, trace_header)
-   SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[],
-     $9::text[], $10::text[], $11::text[])`,
+     message_attributes, trace_header, group_id, dedup_id)
+   SELECT qid, id, body, attributes, sent_at, visible_at, source, topic, last_error,
+     message_attributes, trace_header, group_id, dedup_id
+   FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[],
+               $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+        WITH ORDINALITY AS x(qid, id, body, attributes, sent_at, visible_at, source, topic, last_error,
+          message_attributes, trace_header, group_id, dedup_id, ord)
+   ORDER BY ord
+   RETURNING seq`,
 );
 
-/** One multi-row insert for any number of messages (sends, topic copies, dead letters). */
-export async function insertQueueMessages(client: Client, rows: NewQueueMessage[]): Promise<void> {
-  if (rows.length === 0) return;
-  const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
+/**
+ * One multi-row insert for any number of messages (sends, topic copies, dead letters).
+ * Returns their sequence numbers, in the order of `rows`.
+ */
+export async function insertQueueMessages(client: Client, rows: NewQueueMessage[]): Promise<number[]> {
+  if (rows.length === 0) return [];
+  const cols: unknown[][] = Array.from({ length: 13 }, () => []);
   for (const r of rows) {
     [
       r.qid,
@@ -54,9 +68,13 @@ export async function insertQueueMessages(client: Client, rows: NewQueueMessage[
       r.lastError,
       r.messageAttributes ?? null,
       r.traceHeader ?? null,
+      r.groupId ?? null,
+      r.dedupId ?? null,
     ].forEach((v, i) => cols[i].push(v));
   }
-  await client.query(insertStmt(cols));
+  const result = await client.query(insertStmt(cols));
+  // Sequence numbers are allocated in insertion order, so sorting them restores `rows` order.
+  return result.rows.map((r) => r.seq as number).sort((a, b) => a - b);
 }
 
 // $1 queue, $2 now, $3 max, $4 visible-at after the receive, $5 dead-letter queue name (or
@@ -81,14 +99,16 @@ const receiveStmt = statement(
             first_received_at = COALESCE(m.first_received_at, $2)
      FROM picked p WHERE m.seq = p.seq AND NOT p.dead
      RETURNING p.visible_at AS ord, m.seq, m.id, m.body, m.attributes, m.sent_at, m.receive_count, m.receipt,
-               m.source, m.topic, m.last_error, m.message_attributes, m.trace_header, m.first_received_at)
+               m.source, m.topic, m.last_error, m.message_attributes, m.trace_header, m.first_received_at,
+               m.group_id, m.dedup_id)
    SELECT false AS dead, got.* FROM got
-   UNION ALL SELECT true, ord, seq, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM moved
+   UNION ALL SELECT true, ord, seq, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+   FROM moved
    ORDER BY ord, seq`,
 );
 
-interface ReceivedRow {
-  dead: boolean;
+export interface ReceivedRow {
+  dead?: boolean;
   seq: number;
   id: string;
   body: string;
@@ -102,8 +122,11 @@ interface ReceivedRow {
   message_attributes: string | null;
   trace_header: string | null;
   first_received_at: number;
+  group_id: string | null;
+  dedup_id: string | null;
 }
 
+/** Standard queues; FIFO queues receive through fifo-groups.ts. */
 export async function receive(
   db: Database,
   queue: { name: string; maxReceiveCount: number; deadLetterQueue: string | null },
@@ -124,13 +147,13 @@ export async function receive(
         queue.maxReceiveCount,
       ]),
     );
-    for (const r of rows) if (!r.dead) out.push(toReceived(r));
+    for (const r of rows) if (!r.dead) out.push(toReceived(r, false));
     if (!rows.some((r) => r.dead)) break;
   }
   return out;
 }
 
-function toReceived(r: ReceivedRow): ReceivedMessage {
+export function toReceived(r: ReceivedRow, fifo: boolean): ReceivedMessage {
   const m: ReceivedMessage = {
     id: r.id,
     body: r.body,
@@ -147,6 +170,11 @@ function toReceived(r: ReceivedRow): ReceivedMessage {
   else if (r.source?.startsWith('subscription:')) m.sourceSubscription = r.source.slice(13);
   if (r.topic) m.topic = r.topic;
   if (r.last_error) m.lastError = r.last_error;
+  if (r.group_id !== null) m.messageGroupId = r.group_id;
+  if (fifo) {
+    if (r.dedup_id !== null) m.messageDeduplicationId = r.dedup_id;
+    m.sequenceNumber = sequenceNumber(r.seq);
+  }
   return m;
 }
 
@@ -154,7 +182,7 @@ const ackStmt = statement(
   'herald_ack',
   `DELETE FROM queue_messages m USING unnest($2::bigint[], $3::bigint[]) AS x(seq, receipt)
    WHERE m.seq = x.seq AND m.receipt = x.receipt AND m.qid = (SELECT qid FROM queues WHERE name = $1)
-   RETURNING m.seq, m.receipt`,
+   RETURNING m.seq, m.receipt, m.qid, m.group_id`,
 );
 
 export async function ack(db: Database, queue: string, receipts: string[]): Promise<AckResult> {
@@ -164,6 +192,12 @@ export async function ack(db: Database, queue: string, receipts: string[]): Prom
   if (valid.length > 0) {
     const rows = await db.query(ackStmt([queue, valid.map((p) => p.seq), valid.map((p) => p.nonce)]));
     for (const r of rows) deleted.add(`${r.seq}.${r.receipt}`);
+    // After the delete committed (see fifo-groups.ts): the groups' heads may be gone.
+    const fifo = rows.filter((r) => r.group_id !== null);
+    await groups.lower(
+      db,
+      fifo.map((r) => ({ qid: r.qid, groupId: r.group_id, atMs: 0 })),
+    );
   }
   const result: AckResult = { acked: 0, failed: [] };
   const seen = new Set<string>();
@@ -198,9 +232,12 @@ export async function changeVisibility(
   const rows = await db.query(
     `UPDATE queue_messages SET visible_at = $4
      WHERE seq = $2 AND receipt = $3 AND receive_count > 0 AND qid = (SELECT qid FROM queues WHERE name = $1)
-     RETURNING seq`,
+     RETURNING qid, group_id`,
     [queue, parsed.seq, parsed.nonce, ms(visibleAtMs)],
   );
+  if (rows[0]?.group_id != null) {
+    await groups.lower(db, [{ qid: rows[0].qid, groupId: rows[0].group_id, atMs: visibleAtMs }]);
+  }
   return rows.length === 1;
 }
 
@@ -231,8 +268,14 @@ export async function depths(db: Database, nowMs: number): Promise<Array<{ queue
 
 /** Retention: drop every queue's messages older than its retention period. */
 export async function expire(client: Client, nowMs: number): Promise<void> {
+  // Groups whose messages expired may have lost their head: lower their hints.
   await client.query(
-    `DELETE FROM queue_messages m USING queues q WHERE m.qid = q.qid AND m.sent_at < $1 - q.retention_ms`,
+    `WITH gone AS (
+       DELETE FROM queue_messages m USING queues q WHERE m.qid = q.qid AND m.sent_at < $1 - q.retention_ms
+       RETURNING m.qid, m.group_id)
+     UPDATE fifo_groups g SET available_at = 0
+     FROM (SELECT DISTINCT qid, group_id FROM gone WHERE group_id IS NOT NULL) x
+     WHERE g.qid = x.qid AND g.group_id = x.group_id`,
     [ms(nowMs)],
   );
 }
@@ -244,24 +287,42 @@ export interface DeadRow {
   attributes: string | null;
   sent_at: number;
   source: string | null;
+  group_id: string | null;
 }
 
 /** Oldest messages of a dead-letter queue, locked for a redrive (other redrives skip them). */
 export async function oldest(client: Client, qid: number, limit: number): Promise<DeadRow[]> {
   const result = await client.query(
-    `SELECT seq, id, body, attributes, sent_at, source FROM queue_messages WHERE qid = $1
+    `SELECT seq, id, body, attributes, sent_at, source, group_id FROM queue_messages WHERE qid = $1
      ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED`,
     [qid, limit],
   );
   return result.rows;
 }
 
-export async function moveTo(client: Client, seqs: number[], qid: number, nowMs: number): Promise<void> {
+/** Redrive: move dead letters back to queue `to`, keeping their sequence (their place in their group). */
+export async function moveTo(
+  client: Client,
+  rows: DeadRow[],
+  fromQid: number,
+  to: { qid: number; fifo: boolean },
+  nowMs: number,
+): Promise<void> {
   await client.query(
     `UPDATE queue_messages SET qid = $2, visible_at = $3, receive_count = 0, receipt = 0, source = NULL, last_error = NULL
      WHERE seq = ANY($1::bigint[])`,
-    [seqs, qid, ms(nowMs)],
+    [rows.map((r) => r.seq), to.qid, ms(nowMs)],
   );
+  const grouped = rows.filter((r) => r.group_id !== null);
+  await groups.lower(
+    client,
+    grouped.map((r) => ({ qid: fromQid, groupId: r.group_id!, atMs: 0 })),
+  );
+  if (to.fifo)
+    await groups.movedIn(
+      client,
+      grouped.map((r) => ({ qid: to.qid, groupId: r.group_id!, atMs: nowMs })),
+    );
 }
 
 export async function remove(client: Client, seqs: number[]): Promise<void> {

@@ -32,8 +32,8 @@ export { decodeAttributes, decodeExtras, encodeAttributes } from '../attributes-
  * PostgreSQL text cannot hold U+0000 (SQLite can). A message carrying one is refused with
  * a per-entry error instead of failing the whole group commit it would have joined.
  */
-export function hasNul(body: string, attributes: Attributes, idempotencyKey?: string): boolean {
-  if (body.includes('\u0000') || idempotencyKey?.includes('\u0000')) return true;
+export function hasNul(body: string, attributes: Attributes, idempotencyKey?: string, groupId?: string): boolean {
+  if (body.includes('\u0000') || idempotencyKey?.includes('\u0000') || groupId?.includes('\u0000')) return true;
   for (const [k, v] of Object.entries(attributes)) if (k.includes('\u0000') || v.includes('\u0000')) return true;
   return false;
 }
@@ -46,11 +46,15 @@ export const NUL_ERROR = {
 export interface TopicRow {
   name: string;
   created_at: number;
+  fifo: boolean;
+  content_based_dedup: boolean;
   attributes: string | null;
   tags: string | null;
 }
 export const toTopic = (r: TopicRow): Topic => ({
   name: r.name,
+  fifo: r.fifo,
+  contentBasedDeduplication: r.content_based_dedup,
   createdAt: iso(r.created_at),
   attributes: r.attributes ? (JSON.parse(r.attributes) as Record<string, string>) : {},
   tags: r.tags ? (JSON.parse(r.tags) as Record<string, string>) : {},
@@ -129,6 +133,8 @@ export interface QueueRow {
   tags: string | null;
   created_at: number;
   updated_at: number | null;
+  fifo: boolean;
+  content_based_dedup: boolean;
 }
 
 export const toQueue = (r: QueueRow): Queue => ({
@@ -142,6 +148,8 @@ export const toQueue = (r: QueueRow): Queue => ({
   receiveWaitSeconds: r.receive_wait_ms / 1000,
   redriveAllowPolicy: r.redrive_allow_policy,
   tags: r.tags ? (JSON.parse(r.tags) as Tags) : {},
+  fifo: r.fifo,
+  contentBasedDeduplication: r.content_based_dedup,
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at ?? r.created_at),
 });
@@ -197,7 +205,12 @@ export const queueValues = (q: Queue) => [
   q.redriveAllowPolicy,
   Object.keys(q.tags).length > 0 ? JSON.stringify(q.tags) : null,
   Date.parse(q.updatedAt),
+  q.fifo,
+  q.contentBasedDeduplication,
 ];
+
+/** SQS `SequenceNumber` style: the row's sequence as a 20-digit decimal, so text order is numeric order. */
+export const sequenceNumber = (seq: number) => String(seq).padStart(20, '0');
 
 export interface AttemptRow {
   id: number;

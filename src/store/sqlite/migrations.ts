@@ -1,9 +1,14 @@
 import type Database from 'better-sqlite3';
+import { unknownVersions } from '../migration-versions.js';
 
 /**
  * Numbered, append-only schema migrations. Never edit a released migration: add the next.
  * Applied in one transaction with a ledger table; a database written by a newer Herald
  * (a version this code does not know) is refused rather than misread.
+ *
+ * Versions may have gaps while branches are developed apart (each feature takes its own
+ * number): every known version missing from the ledger is applied, in ascending order, so a
+ * database that has 1 and 3 gets 2 once a build knows it.
  */
 export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   {
@@ -122,6 +127,32 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
     `,
   },
   {
+    version: 2,
+    name: 'fifo',
+    sql: `
+      ALTER TABLE topics ADD COLUMN fifo INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE topics ADD COLUMN content_based_dedup INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE queues ADD COLUMN fifo INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE queues ADD COLUMN content_based_dedup INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE queue_messages ADD COLUMN group_id TEXT;
+      ALTER TABLE queue_messages ADD COLUMN dedup_id TEXT;
+      -- A group's messages in sequence order: the head of a group in one probe.
+      CREATE INDEX queue_messages_group ON queue_messages(qid, group_id, seq) WHERE group_id IS NOT NULL;
+
+      -- One row per message group of a FIFO queue (see fifo-groups.ts). available_at is a
+      -- hint that is never later than the moment the group's head can be received: a receive
+      -- finds the groups it may serve with one range scan of (qid, available_at) instead of
+      -- walking every group or every message.
+      CREATE TABLE fifo_groups (
+        qid INTEGER NOT NULL,
+        group_id TEXT NOT NULL,
+        available_at INTEGER NOT NULL,
+        PRIMARY KEY (qid, group_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX fifo_groups_available ON fifo_groups(qid, available_at);
+    `,
+  },
+  {
     version: 3,
     name: 'aws-sqs',
     // SQS queue settings and tags, typed message attributes, first-receive time, and message
@@ -168,20 +199,25 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   },
 ];
 
-export function migrate(db: Database.Database): void {
+/** `migrations` is for tests (gaps in the numbering); Herald always applies MIGRATIONS. */
+export function migrate(
+  db: Database.Database,
+  migrations: ReadonlyArray<{ version: number; name: string; sql: string }> = MIGRATIONS,
+): void {
   db.exec(`CREATE TABLE IF NOT EXISTS herald_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
-  const row = db.prepare('SELECT MAX(version) AS v FROM herald_migrations').get() as { v: number | null };
-  const current = row.v ?? 0;
-  const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
-  if (current > latest) {
+  const applied = new Set(
+    (db.prepare('SELECT version FROM herald_migrations').all() as Array<{ version: number }>).map((r) => r.version),
+  );
+  const unknown = unknownVersions(applied, migrations);
+  if (unknown.length > 0) {
     throw new Error(
-      `the data directory was written by a newer Herald (schema ${current}, this build knows up to ${latest}); upgrade Herald`,
+      `the data directory was written by a newer Herald (schema ${unknown.join(', ')}, this build knows ${migrations.map((m) => m.version).join(', ')}); upgrade Herald`,
     );
   }
   const apply = db.transaction(() => {
-    for (const m of MIGRATIONS) {
-      if (m.version <= current) continue;
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (applied.has(m.version)) continue;
       db.exec(m.sql);
       db.prepare('INSERT INTO herald_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         m.version,

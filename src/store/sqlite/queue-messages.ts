@@ -5,12 +5,23 @@
  */
 import type Database from 'better-sqlite3';
 import type { Queue, QueueStats, ReceivedMessage } from '../../types.js';
+import { DEAD_SLACK, planGroupRun } from '../fifo-run.js';
 import type { AckResult, SendEntry } from '../store.js';
 import { decodeMessageAttributes, encodeMessageAttributes } from '../../message-attributes.js';
-import { decodeAttributes, encodeAttributes, formatReceipt, iso, newNonce, parseReceipt } from './rows.js';
+import { FifoGroups } from './fifo-groups.js';
+import {
+  decodeAttributes,
+  encodeAttributes,
+  formatReceipt,
+  iso,
+  newNonce,
+  parseReceipt,
+  sequenceNumber,
+} from './rows.js';
 
-interface VisibleRow {
+export interface VisibleRow {
   seq: number;
+  visible_at: number;
   id: string;
   body: string;
   attributes: string | null;
@@ -22,7 +33,24 @@ interface VisibleRow {
   source: string | null;
   topic: string | null;
   last_error: string | null;
+  group_id: string | null;
+  dedup_id: string | null;
 }
+
+/** A message moved or inserted with its provenance (dead letters, topic copies). */
+export interface SourcedMessage {
+  id: string;
+  body: string;
+  attributes: string | null;
+  sentAtMs: number;
+  visibleAtMs: number;
+  groupId?: string | null;
+  dedupId?: string | null;
+}
+
+const COLUMNS =
+  'seq, id, body, attributes, sent_at, visible_at, receive_count, source, topic, last_error, group_id, dedup_id, ' +
+  'message_attributes, trace_header, first_received_at';
 
 export class QueueMessages {
   private readonly insertStmt;
@@ -38,18 +66,19 @@ export class QueueMessages {
   private readonly expireStmt;
   private readonly oldestDeadStmt;
   private readonly deleteSeqStmt;
+  private readonly groupRunStmt;
+  readonly groups: FifoGroups;
 
   constructor(db: Database.Database) {
+    this.groups = new FifoGroups(db);
     this.insertStmt = db.prepare(
       `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, source, topic, last_error,
-         message_attributes, trace_header)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         message_attributes, trace_header, group_id, dedup_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // Oldest-visible first; ties keep insertion order because index entries end with the rowid.
     this.selectVisibleStmt = db.prepare(
-      `SELECT seq, id, body, attributes, message_attributes, trace_header, sent_at, first_received_at, receive_count,
-         source, topic, last_error
-       FROM queue_messages WHERE qid = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?`,
+      `SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?`,
     );
     this.markReceivedStmt = db.prepare(
       `UPDATE queue_messages SET visible_at = ?, receive_count = receive_count + 1, receipt = ?,
@@ -59,9 +88,12 @@ export class QueueMessages {
       `UPDATE queue_messages SET qid = ?, visible_at = ?, receive_count = 0, receipt = 0, source = ?, last_error = ?
        WHERE seq = ?`,
     );
-    this.deleteStmt = db.prepare('DELETE FROM queue_messages WHERE seq = ? AND qid = ? AND receipt = ?');
+    this.deleteStmt = db.prepare(
+      'DELETE FROM queue_messages WHERE seq = ? AND qid = ? AND receipt = ? RETURNING group_id',
+    );
     this.visibilityStmt = db.prepare(
-      'UPDATE queue_messages SET visible_at = ? WHERE seq = ? AND qid = ? AND receipt = ? AND receive_count > 0',
+      `UPDATE queue_messages SET visible_at = ? WHERE seq = ? AND qid = ? AND receipt = ? AND receive_count > 0
+       RETURNING group_id`,
     );
     this.purgeStmt = db.prepare('DELETE FROM queue_messages WHERE qid = ?');
     this.nextVisibleStmt = db.prepare('SELECT MIN(visible_at) AS t FROM queue_messages WHERE qid = ?');
@@ -70,17 +102,21 @@ export class QueueMessages {
       `SELECT SUM(receive_count > 0) AS inflight, SUM(receive_count = 0) AS delayed
        FROM queue_messages WHERE qid = ? AND visible_at > ?`,
     );
-    this.expireStmt = db.prepare('DELETE FROM queue_messages WHERE qid = ? AND sent_at < ?');
-    this.oldestDeadStmt = db.prepare(
-      `SELECT seq, id, body, attributes, message_attributes, trace_header, sent_at, first_received_at, receive_count,
-         source, topic, last_error
-       FROM queue_messages WHERE qid = ? ORDER BY seq LIMIT ?`,
-    );
+    this.expireStmt = db.prepare('DELETE FROM queue_messages WHERE qid = ? AND sent_at < ? RETURNING group_id');
+    this.oldestDeadStmt = db.prepare(`SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? ORDER BY seq LIMIT ?`);
     this.deleteSeqStmt = db.prepare('DELETE FROM queue_messages WHERE seq = ?');
+    this.groupRunStmt = db.prepare(
+      `SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? AND group_id = ? ORDER BY seq LIMIT ?`,
+    );
   }
 
-  insert(qid: number, e: SendEntry): void {
-    this.insertStmt.run(
+  /**
+   * Append a sent message; returns its sequence. On a FIFO queue its group's row is kept: the
+   * new message is last in its group, so it changes when the group can be served only if the
+   * group was empty (see FifoGroups.sent).
+   */
+  insert(qid: number, e: SendEntry, fifo: boolean, nowMs: number): number {
+    const seq = this.insertStmt.run(
       qid,
       e.id,
       e.body,
@@ -92,18 +128,25 @@ export class QueueMessages {
       null,
       encodeMessageAttributes(e.messageAttributes),
       e.traceHeader ?? null,
-    );
+      e.groupId ?? null,
+      e.deduplicationId ?? null,
+    ).lastInsertRowid as number;
+    if (fifo && e.groupId) this.groups.sent(qid, e.groupId, e.visibleAtMs, nowMs);
+    return seq;
   }
 
   /** Insert a dead letter (or a copy from a topic) with its provenance. */
   insertWithSource(
     qid: number,
-    m: { id: string; body: string; attributes: string | null; sentAtMs: number; visibleAtMs: number },
+    m: SourcedMessage,
     source: string | null,
     topic: string | null,
     lastError: string | null,
+    fifo = false,
+    nowMs = 0,
     messageAttributes: string | null = null,
   ): void {
+    const groupId = m.groupId ?? null;
     this.insertStmt.run(
       qid,
       m.id,
@@ -116,17 +159,22 @@ export class QueueMessages {
       lastError,
       messageAttributes,
       null,
+      groupId,
+      m.dedupId ?? null,
     );
+    if (fifo && groupId) this.groups.sent(qid, groupId, m.visibleAtMs, nowMs);
   }
 
   receive(
     qid: number,
     queue: Queue,
-    deadLetterQid: number | undefined,
+    deadLetter: { qid: number; fifo: boolean } | undefined,
     max: number,
     visibilityMs: number,
     nowMs: number,
   ): ReceivedMessage[] {
+    if (queue.fifo) return this.receiveFifo(qid, queue, deadLetter, max, visibilityMs, nowMs);
+    const deadLetterQid = deadLetter?.qid;
     const out: ReceivedMessage[] = [];
     const limit = queue.maxReceiveCount > 0 && deadLetterQid !== undefined ? queue.maxReceiveCount : 0;
     // Loop because dead-lettered rows do not count towards `max`.
@@ -135,22 +183,75 @@ export class QueueMessages {
       if (rows.length === 0) break;
       for (const r of rows) {
         if (limit > 0 && r.receive_count >= limit) {
-          this.moveStmt.run(deadLetterQid, nowMs, `queue:${queue.name}`, r.last_error, r.seq);
+          this.moveToDeadLetter(r, queue.name, deadLetter!, nowMs);
           continue;
         }
         const nonce = newNonce();
         this.markReceivedStmt.run(nowMs + visibilityMs, nonce, nowMs, r.seq);
-        out.push(toReceived(r, nonce, nowMs));
+        out.push(toReceived(r, nonce, false, nowMs));
       }
     }
     return out;
+  }
+
+  /**
+   * FIFO receive: serve the groups whose hint says they may be available, oldest hint first,
+   * a run of visible messages from each group's head (planGroupRun). One process owns a
+   * SQLite store and receives run one at a time in the commit queue, so no group lock is
+   * needed here (the PostgreSQL store locks the group rows).
+   */
+  private receiveFifo(
+    qid: number,
+    queue: Queue,
+    deadLetter: { qid: number; fifo: boolean } | undefined,
+    max: number,
+    visibilityMs: number,
+    nowMs: number,
+  ): ReceivedMessage[] {
+    const out: ReceivedMessage[] = [];
+    const deadAfter = queue.maxReceiveCount > 0 && deadLetter ? queue.maxReceiveCount : 0;
+    const seen = new Set<string>();
+    // A group is served at most once per receive (with visibility 0 its hint stays "now").
+    for (let round = 0; round < 4 && out.length < max; round++) {
+      const page = max - out.length + seen.size;
+      const groups = this.groups.candidates(qid, nowMs, page).filter((g) => !seen.has(g));
+      for (const group of groups) {
+        if (out.length >= max) break;
+        seen.add(group);
+        const want = max - out.length;
+        const fetched = want + (deadAfter > 0 ? DEAD_SLACK : 0);
+        const rows = this.groupRunStmt.all(qid, group, fetched) as VisibleRow[];
+        const plan = planGroupRun(rows, { want, fetched, nowMs, visibilityMs, deadAfter });
+        for (const r of plan.dead) this.moveToDeadLetter(r, queue.name, deadLetter!, nowMs);
+        for (const r of plan.take) {
+          const nonce = newNonce();
+          this.markReceivedStmt.run(nowMs + visibilityMs, nonce, nowMs, r.seq);
+          out.push(toReceived({ ...r, visible_at: nowMs + visibilityMs }, nonce, true, nowMs));
+        }
+        if (plan.availableAt === null) this.groups.drop(qid, group);
+        else this.groups.setAvailableAt(qid, group, plan.availableAt);
+      }
+      if (groups.length + seen.size < page) break; // no more candidates
+    }
+    return out;
+  }
+
+  private moveToDeadLetter(r: VisibleRow, from: string, to: { qid: number; fifo: boolean }, nowMs: number): void {
+    this.moveStmt.run(to.qid, nowMs, `queue:${from}`, r.last_error, r.seq);
+    // The moved message may be older than the dead-letter queue's messages of its group.
+    if (to.fifo && r.group_id) this.groups.movedIn(to.qid, r.group_id, nowMs);
   }
 
   ack(qid: number, receipts: string[]): AckResult {
     const result: AckResult = { acked: 0, failed: [] };
     for (const receipt of receipts) {
       const parsed = parseReceipt(receipt);
-      if (parsed && this.deleteStmt.run(parsed.seq, qid, parsed.nonce).changes === 1) {
+      const deleted = parsed
+        ? (this.deleteStmt.get(parsed.seq, qid, parsed.nonce) as { group_id: string | null } | undefined)
+        : undefined;
+      if (deleted) {
+        // The group's head may be gone: let the next receive look at the group again.
+        if (deleted.group_id !== null) this.groups.lower(qid, deleted.group_id, 0);
         result.acked++;
       } else {
         result.failed.push({
@@ -167,10 +268,15 @@ export class QueueMessages {
 
   changeVisibility(qid: number, receipt: string, visibleAtMs: number): boolean {
     const parsed = parseReceipt(receipt);
-    return !!parsed && this.visibilityStmt.run(visibleAtMs, parsed.seq, qid, parsed.nonce).changes === 1;
+    if (!parsed) return false;
+    const row = this.visibilityStmt.get(visibleAtMs, parsed.seq, qid, parsed.nonce) as
+      { group_id: string | null } | undefined;
+    if (row?.group_id != null) this.groups.lower(qid, row.group_id, visibleAtMs);
+    return row !== undefined;
   }
 
   purge(qid: number): number {
+    this.groups.dropQueue(qid);
     return this.purgeStmt.run(qid).changes;
   }
 
@@ -185,7 +291,9 @@ export class QueueMessages {
   }
 
   expire(qid: number, sentBeforeMs: number): number {
-    return this.expireStmt.run(qid, sentBeforeMs).changes;
+    const rows = this.expireStmt.all(qid, sentBeforeMs) as Array<{ group_id: string | null }>;
+    for (const group of new Set(rows.map((r) => r.group_id))) if (group !== null) this.groups.lower(qid, group, 0);
+    return rows.length;
   }
 
   /** Oldest messages of a dead-letter queue, for redrive. */
@@ -193,8 +301,13 @@ export class QueueMessages {
     return this.oldestDeadStmt.all(qid, limit) as VisibleRow[];
   }
 
-  moveTo(seq: number, qid: number, nowMs: number): void {
-    this.moveStmt.run(qid, nowMs, null, null, seq);
+  /** Redrive: move a dead letter back to `to`, keeping its sequence (so its place in its group). */
+  moveTo(r: VisibleRow, fromQid: number, to: { qid: number; fifo: boolean }, nowMs: number): void {
+    this.moveStmt.run(to.qid, nowMs, null, null, r.seq);
+    if (r.group_id !== null) {
+      this.groups.lower(fromQid, r.group_id, 0);
+      if (to.fifo) this.groups.movedIn(to.qid, r.group_id, nowMs);
+    }
   }
 
   delete(seq: number): void {
@@ -202,7 +315,7 @@ export class QueueMessages {
   }
 }
 
-function toReceived(r: VisibleRow, nonce: number, nowMs: number): ReceivedMessage {
+function toReceived(r: VisibleRow, nonce: number, fifo: boolean, nowMs: number): ReceivedMessage {
   const m: ReceivedMessage = {
     id: r.id,
     body: r.body,
@@ -219,5 +332,10 @@ function toReceived(r: VisibleRow, nonce: number, nowMs: number): ReceivedMessag
   else if (r.source?.startsWith('subscription:')) m.sourceSubscription = r.source.slice(13);
   if (r.topic) m.topic = r.topic;
   if (r.last_error) m.lastError = r.last_error;
+  if (r.group_id !== null) m.messageGroupId = r.group_id;
+  if (fifo) {
+    if (r.dedup_id !== null) m.messageDeduplicationId = r.dedup_id;
+    m.sequenceNumber = sequenceNumber(r.seq);
+  }
   return m;
 }

@@ -25,11 +25,15 @@ export { decodeAttributes, decodeExtras, encodeAttributes } from '../attributes-
 export interface TopicRow {
   name: string;
   created_at: number;
+  fifo: number;
+  content_based_dedup: number;
   attributes: string | null;
   tags: string | null;
 }
 export const toTopic = (r: TopicRow): Topic => ({
   name: r.name,
+  fifo: r.fifo === 1,
+  contentBasedDeduplication: r.content_based_dedup === 1,
   createdAt: iso(r.created_at),
   attributes: r.attributes ? (JSON.parse(r.attributes) as Record<string, string>) : {},
   tags: r.tags ? (JSON.parse(r.tags) as Record<string, string>) : {},
@@ -107,6 +111,8 @@ export interface QueueRow {
   tags: string | null;
   created_at: number;
   updated_at: number | null;
+  fifo: number;
+  content_based_dedup: number;
 }
 
 export const toQueue = (r: QueueRow): Queue => ({
@@ -120,6 +126,8 @@ export const toQueue = (r: QueueRow): Queue => ({
   receiveWaitSeconds: r.receive_wait_ms / 1000,
   redriveAllowPolicy: r.redrive_allow_policy,
   tags: r.tags ? (JSON.parse(r.tags) as Tags) : {},
+  fifo: r.fifo === 1,
+  contentBasedDeduplication: r.content_based_dedup === 1,
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at ?? r.created_at),
 });
@@ -172,9 +180,14 @@ export const queueParams = (q: Queue) => ({
   receive_wait_ms: Math.round(q.receiveWaitSeconds * 1000),
   redrive_allow_policy: q.redriveAllowPolicy,
   tags: Object.keys(q.tags).length > 0 ? JSON.stringify(q.tags) : null,
+  fifo: q.fifo ? 1 : 0,
+  content_based_dedup: q.contentBasedDeduplication ? 1 : 0,
   created_at: Date.parse(q.createdAt),
   updated_at: Date.parse(q.updatedAt),
 });
+
+/** SQS `SequenceNumber` style: the row's sequence as a 20-digit decimal, so text order is numeric order. */
+export const sequenceNumber = (seq: number) => String(seq).padStart(20, '0');
 
 export interface AttemptRow {
   id: number;

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HeraldError } from '../../errors.js';
-import type { MoveTask, Queue, QueueStats, ReceivedMessage, Subscription, Topic } from '../../types.js';
+import type { MoveTask, Queue, QueueStats, ReceivedMessage, Subscription, Topic, TopicConfig } from '../../types.js';
 import type {
   AcceptResult,
   AckResult,
@@ -33,6 +33,7 @@ import {
   jsonObject,
   moveTaskValues,
   queueParams,
+  sequenceNumber,
   subscriptionParams,
   toMoveTask,
   toQueue,
@@ -126,11 +127,20 @@ export class SqliteStore implements Store {
 
   // --- Topics ---------------------------------------------------------------------------
 
-  createTopic(name: string, nowMs: number): Promise<{ topic: Topic; created: boolean }> {
+  createTopic(name: string, nowMs: number, config?: TopicConfig): Promise<{ topic: Topic; created: boolean }> {
     return this.writes.enqueue(() => {
-      const created = this.stmts.insertTopic.run(name, nowMs).changes === 1;
+      const fifo = config?.fifo ? 1 : 0;
+      const cbd = config?.contentBasedDeduplication ? 1 : 0;
+      const created = this.stmts.insertTopic.run(name, nowMs, fifo, cbd).changes === 1;
       return { topic: toTopic(this.stmts.getTopic.get(name) as TopicRow), created };
     }, true);
+  }
+
+  updateTopic(name: string, config: TopicConfig): Promise<boolean> {
+    return this.writes.enqueue(
+      () => this.stmts.updateTopic.run(config.contentBasedDeduplication ? 1 : 0, name).changes === 1,
+      true,
+    );
   }
 
   async getTopic(name: string): Promise<Topic | null> {
@@ -142,9 +152,11 @@ export class SqliteStore implements Store {
     return (this.stmts.listTopics.all(after, limit) as TopicRow[]).map(toTopic);
   }
 
-  updateTopic(topic: Topic): Promise<boolean> {
+  updateTopicSettings(topic: Topic): Promise<boolean> {
     return this.writes.enqueue(
-      () => this.stmts.updateTopic.run(jsonObject(topic.attributes), jsonObject(topic.tags), topic.name).changes === 1,
+      () =>
+        this.stmts.updateTopicSettings.run(jsonObject(topic.attributes), jsonObject(topic.tags), topic.name).changes ===
+        1,
       true,
     );
   }
@@ -262,6 +274,7 @@ export class SqliteStore implements Store {
           if (e.deliveries.length > 0) {
             this.dl.create({ ...e, attributes }, e.deliveries, nowMs);
           }
+          // In the order of the batch, so a FIFO queue's copies keep the publisher's order.
           for (const copy of e.queueCopies) {
             const row = this.queues.get(copy.queue);
             if (!row) continue; // the queue was deleted after the subscription was made
@@ -273,10 +286,14 @@ export class SqliteStore implements Store {
                 attributes: encodeAttributes(copy.attributes),
                 sentAtMs: nowMs,
                 visibleAtMs: copy.visibleAtMs,
+                groupId: copy.groupId,
+                dedupId: copy.deduplicationId,
               },
               null,
               null,
               null,
+              row.fifo === 1,
+              nowMs,
               encodeMessageAttributes(copy.messageAttributes),
             );
           }
@@ -294,13 +311,16 @@ export class SqliteStore implements Store {
   ): Promise<AcceptResult[]> {
     return this.writes.enqueue(() => {
       const qid = this.qid(queue);
+      const fifo = this.queues.get(queue)!.fifo === 1;
       return entries.map((e): AcceptResult => {
         if (e.idempotencyKey) {
           const hit = this.claimIdempotencyKey(`queue:${queue}`, e.idempotencyKey, e.id, idempotencyWindowMs, nowMs);
           if (hit) return { id: hit, duplicate: true };
         }
-        this.qm.insert(qid, e);
-        return { id: e.id, duplicate: false };
+        const seq = this.qm.insert(qid, e, fifo, nowMs);
+        return fifo
+          ? { id: e.id, duplicate: false, sequenceNumber: sequenceNumber(seq) }
+          : { id: e.id, duplicate: false };
       });
     }, true);
   }
@@ -318,7 +338,8 @@ export class SqliteStore implements Store {
   receive(queue: Queue, opts: ReceiveOptions): Promise<ReceivedMessage[]> {
     return this.writes.enqueue(() => {
       const qid = this.qid(queue.name);
-      const dlq = queue.deadLetterQueue ? this.queues.get(queue.deadLetterQueue)?.qid : undefined;
+      const dlqRow = queue.deadLetterQueue ? this.queues.get(queue.deadLetterQueue) : undefined;
+      const dlq = dlqRow ? { qid: dlqRow.qid, fifo: dlqRow.fifo === 1 } : undefined;
       return this.qm.receive(qid, queue, dlq, opts.max, opts.visibilityMs, opts.nowMs);
     }, false);
   }
@@ -336,7 +357,9 @@ export class SqliteStore implements Store {
   }
 
   async nextVisibleAt(queue: string): Promise<number | null> {
-    return this.qm.nextVisibleAt(this.qid(queue));
+    const qid = this.qid(queue);
+    // A FIFO queue's visible messages may all wait behind in-flight heads: its groups say when.
+    return this.queues.get(queue)!.fifo === 1 ? this.qm.groups.nextAvailableAt(qid) : this.qm.nextVisibleAt(qid);
   }
 
   redrive(deadLetterQueue: string, max: number, nowMs: number, destination?: string): Promise<RedriveResult> {
@@ -345,16 +368,17 @@ export class SqliteStore implements Store {
       let moved = 0;
       const queues = new Set<string>();
       const subscriptions = new Set<string>();
-      const to = destination === undefined ? undefined : this.qid(destination);
+      const dest = destination === undefined ? undefined : this.queues.get(destination);
+      if (destination !== undefined && !dest) throw queueNotFound(destination);
       for (const r of this.qm.oldest(dlq, max)) {
-        if (to !== undefined) {
-          this.qm.moveTo(r.seq, to, nowMs);
+        if (dest !== undefined) {
+          this.qm.moveTo(r, dlq, { qid: dest.qid, fifo: dest.fifo === 1 }, nowMs);
           queues.add(destination!);
           moved++;
         } else if (r.source?.startsWith('queue:')) {
           const target = this.queues.get(r.source.slice(6));
           if (!target) continue;
-          this.qm.moveTo(r.seq, target.qid, nowMs);
+          this.qm.moveTo(r, dlq, { qid: target.qid, fifo: target.fifo === 1 }, nowMs);
           queues.add(target.name);
           moved++;
         } else if (r.source?.startsWith('subscription:')) {
@@ -506,12 +530,13 @@ function takeDirectoryLock(dataDir: string): Database.Database {
 
 function prepareMetadata(db: Database.Database) {
   return {
-    insertTopic: db.prepare('INSERT OR IGNORE INTO topics (name, created_at) VALUES (?, ?)'),
-    getTopic: db.prepare('SELECT name, created_at, attributes, tags FROM topics WHERE name = ?'),
-    listTopics: db.prepare(
-      'SELECT name, created_at, attributes, tags FROM topics WHERE name > ? ORDER BY name LIMIT ?',
+    insertTopic: db.prepare(
+      'INSERT OR IGNORE INTO topics (name, created_at, fifo, content_based_dedup) VALUES (?, ?, ?, ?)',
     ),
-    updateTopic: db.prepare('UPDATE topics SET attributes = ?, tags = ? WHERE name = ?'),
+    updateTopic: db.prepare('UPDATE topics SET content_based_dedup = ? WHERE name = ?'),
+    getTopic: db.prepare('SELECT * FROM topics WHERE name = ?'),
+    listTopics: db.prepare('SELECT * FROM topics WHERE name > ? ORDER BY name LIMIT ?'),
+    updateTopicSettings: db.prepare('UPDATE topics SET attributes = ?, tags = ? WHERE name = ?'),
     deleteTopic: db.prepare('DELETE FROM topics WHERE name = ?'),
     insertSubscription: db.prepare(
       `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at,
@@ -534,15 +559,15 @@ function prepareMetadata(db: Database.Database) {
     subscriptionOfDelivery: db.prepare('SELECT subscription_id FROM deliveries WHERE seq = ?'),
     insertQueue: db.prepare(
       `INSERT OR IGNORE INTO queues (name, visibility_timeout_ms, delay_ms, retention_ms, max_receive_count, dead_letter_queue,
-         max_message_bytes, receive_wait_ms, redrive_allow_policy, tags, created_at, updated_at)
+         max_message_bytes, receive_wait_ms, redrive_allow_policy, tags, created_at, updated_at, fifo, content_based_dedup)
        VALUES (@name, @visibility_timeout_ms, @delay_ms, @retention_ms, @max_receive_count, @dead_letter_queue,
-         @max_message_bytes, @receive_wait_ms, @redrive_allow_policy, @tags, @created_at, @updated_at)`,
+         @max_message_bytes, @receive_wait_ms, @redrive_allow_policy, @tags, @created_at, @updated_at, @fifo, @content_based_dedup)`,
     ),
     updateQueue: db.prepare(
       `UPDATE queues SET visibility_timeout_ms = @visibility_timeout_ms, delay_ms = @delay_ms, retention_ms = @retention_ms,
        max_receive_count = @max_receive_count, dead_letter_queue = @dead_letter_queue, max_message_bytes = @max_message_bytes,
-       receive_wait_ms = @receive_wait_ms, redrive_allow_policy = @redrive_allow_policy, tags = @tags, updated_at = @updated_at
-       WHERE name = @name`,
+       receive_wait_ms = @receive_wait_ms, redrive_allow_policy = @redrive_allow_policy, tags = @tags, updated_at = @updated_at,
+       content_based_dedup = @content_based_dedup WHERE name = @name`,
     ),
     getQueue: db.prepare('SELECT * FROM queues WHERE name = ?'),
     allQueues: db.prepare('SELECT * FROM queues'),
@@ -554,7 +579,12 @@ function prepareMetadata(db: Database.Database) {
       'INSERT OR REPLACE INTO idempotency_keys (scope, key, message_id, created_at) VALUES (?, ?, ?, ?)',
     ),
     expireIdempotencyKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
-    saveMoveTask: db.prepare('INSERT OR REPLACE INTO message_move_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    saveMoveTask: db.prepare(
+      `INSERT INTO message_move_tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (handle) DO UPDATE SET moved = excluded.moved, to_move = excluded.to_move,
+         failure_reason = excluded.failure_reason,
+         status = CASE WHEN status = 'CANCELLING' AND excluded.status = 'RUNNING' THEN 'CANCELLING' ELSE excluded.status END`,
+    ),
     moveTasksOf: db.prepare(
       'SELECT * FROM message_move_tasks WHERE source_queue = ? ORDER BY started_at DESC, handle DESC',
     ),

@@ -6,7 +6,7 @@
  * delivers `default` to every protocol for now (per-protocol texts are not applied yet).
  */
 import { messageAttributesSize, validMessageAttributes } from '../../../message-attributes.js';
-import type { MessageAttributeDataType, MessageAttributes, MessageAttributeValue } from '../../../types.js';
+import type { MessageAttributeDataType, MessageAttributes, MessageAttributeValue, Topic } from '../../../types.js';
 import * as validate from '../../../validation.js';
 import type { SnsAction, SnsContext } from './context.js';
 import { invalidParameter, SnsError, toSnsError } from './errors.js';
@@ -49,12 +49,14 @@ function messageAttributes(p: Params): MessageAttributes | undefined {
 }
 
 /** One message of a Publish or a batch entry, validated as SNS does. */
-function message(ctx: SnsContext, p: Params): validate.ValidMessage {
-  if (p.MessageGroupId !== undefined)
+function message(ctx: SnsContext, p: Params, topic: Topic): validate.ValidMessage {
+  // FIFO topics need a group (and a deduplication id unless content-based): Topics.publish
+  // applies those rules; standard topics take neither, as on SNS.
+  if (!topic.fifo && p.MessageGroupId !== undefined)
     throw invalidParameter(
-      'MessageGroupId: The request includes MessageGroupId parameter that is not valid for this topic type (FIFO topics are not supported yet)',
+      'MessageGroupId: The request includes MessageGroupId parameter that is not valid for this topic type',
     );
-  if (p.MessageDeduplicationId !== undefined)
+  if (!topic.fifo && p.MessageDeduplicationId !== undefined)
     throw invalidParameter(
       'MessageDeduplicationId: The request includes MessageDeduplicationId parameter that is not valid for this topic type',
     );
@@ -86,6 +88,8 @@ function message(ctx: SnsContext, p: Params): validate.ValidMessage {
     subject,
     delaySeconds: undefined,
     idempotencyKey: undefined,
+    groupId: p.MessageGroupId,
+    deduplicationId: p.MessageDeduplicationId,
   };
 }
 
@@ -93,10 +97,10 @@ const publish: SnsAction = async (ctx, p) => {
   if (p.PhoneNumber !== undefined) throw invalidParameter('PhoneNumber: SMS is not supported yet by Herald');
   const params = p.TopicArn === undefined && p.TargetArn !== undefined ? { ...p, TopicArn: p.TargetArn } : p;
   const topic = await topicByArn(ctx, params);
-  const m = message(ctx, p);
+  const m = message(ctx, p, topic);
   const [result] = await ctx.topics.publish(topic.name, [m]);
   if ('error' in result) throw invalidParameter(result.error.message);
-  return { MessageId: result.id };
+  return { MessageId: result.id, SequenceNumber: result.sequenceNumber };
 };
 
 const publishBatch: SnsAction = async (ctx, p) => {
@@ -123,7 +127,7 @@ const publishBatch: SnsAction = async (ctx, p) => {
   const valid: Array<{ id: string; m: validate.ValidMessage }> = [];
   for (const r of records) {
     try {
-      valid.push({ id: r.Id, m: message(ctx, r) });
+      valid.push({ id: r.Id, m: message(ctx, r, topic) });
     } catch (error) {
       const sns = toSnsError(error);
       if (!sns) throw error;
@@ -139,7 +143,7 @@ const publishBatch: SnsAction = async (ctx, p) => {
     results.forEach((result, i) => {
       if ('error' in result)
         failed.push({ Id: valid[i].id, Code: 'InvalidParameter', Message: result.error.message, SenderFault: true });
-      else successful.push({ Id: valid[i].id, MessageId: result.id });
+      else successful.push({ Id: valid[i].id, MessageId: result.id, SequenceNumber: result.sequenceNumber });
     });
   }
   return { Successful: successful, Failed: failed };

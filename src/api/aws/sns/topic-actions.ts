@@ -31,25 +31,37 @@ const SETTABLE: Record<string, (v: string) => void> = {
     if (v !== 'PassThrough' && v !== 'Active') throw invalidParameter('TracingConfig: must be PassThrough or Active');
   },
   KmsMasterKeyId: () => undefined,
-  ContentBasedDeduplication: (v) => {
-    if (bool('ContentBasedDeduplication', v, false))
-      throw invalidParameter(
-        'ContentBasedDeduplication: only FIFO topics deduplicate, and FIFO topics are not supported yet',
-      );
-  },
 };
+
+/**
+ * FIFO: `FifoTopic` (at creation; the name must end in .fifo, as on SNS) and
+ * `ContentBasedDeduplication` are the topic's FIFO settings in the domain, not SNS attributes.
+ */
+function fifoSettings(
+  name: string,
+  attrs: Record<string, string>,
+): { contentBasedDeduplication?: boolean } | undefined {
+  const fifo = bool('FifoTopic', attrs.FifoTopic, false);
+  if (fifo !== name.endsWith('.fifo'))
+    throw invalidParameter(
+      fifo
+        ? 'Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.'
+        : 'Name: a topic named .fifo needs the FifoTopic attribute set to true',
+    );
+  const cbd = attrs.ContentBasedDeduplication;
+  if (cbd === undefined) return fifo ? {} : undefined;
+  const on = bool('ContentBasedDeduplication', cbd, false);
+  if (on && !fifo) throw invalidParameter('ContentBasedDeduplication: applies to FIFO topics only');
+  return { contentBasedDeduplication: on };
+}
 
 function checkAttributes(attrs: Record<string, string>, creating: boolean): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(attrs)) {
-    if (name === 'FifoTopic' && creating) {
-      if (bool('FifoTopic', value, false)) throw invalidParameter('FifoTopic: FIFO topics are not supported yet');
-      continue;
-    }
+    if ((name === 'FifoTopic' && creating) || name === 'ContentBasedDeduplication') continue; // see fifoSettings
     const check = SETTABLE[name];
     if (!check) throw invalidParameter(`AttributeName: ${name} is not a topic attribute Herald supports`);
     check(value);
-    if (name === 'ContentBasedDeduplication') continue;
     out[name] = value;
   }
   return out;
@@ -95,9 +107,10 @@ function defaultPolicy(ctx: SnsContext, arn: string): string {
 
 const createTopic: SnsAction = async (ctx, p) => {
   const name = required(p, 'Name');
-  const attributes = checkAttributes(entryMap(p, 'Attributes'), true);
+  const given = entryMap(p, 'Attributes');
+  const attributes = checkAttributes(given, true);
   const tags = tagsOf(p);
-  const { topic, created } = await ctx.topics.create(name);
+  const { topic, created } = await ctx.topics.create(name, fifoSettings(name, given));
   const arn = ctx.sns.topicArn(topic.name);
   if (!created) {
     // Idempotent: the same request answers the same topic; different attributes are refused.
@@ -105,6 +118,12 @@ const createTopic: SnsAction = async (ctx, p) => {
       if ((topic.attributes[k] ?? '') !== v)
         throw invalidParameter(`Attributes: topic already exists with different attributes (${k})`);
     }
+    if (
+      topic.fifo &&
+      given.ContentBasedDeduplication !== undefined &&
+      bool('ContentBasedDeduplication', given.ContentBasedDeduplication, false) !== topic.contentBasedDeduplication
+    )
+      throw invalidParameter('Attributes: topic already exists with different attributes (ContentBasedDeduplication)');
     if (Object.keys(tags).length > 0) await saveTopic(ctx, { ...topic, tags: { ...topic.tags, ...tags } });
     return { TopicArn: arn };
   }
@@ -119,7 +138,7 @@ async function saveTopic(ctx: SnsContext, topic: Topic): Promise<void> {
       'TagLimitExceeded',
       `Could not complete request: tag quota of per resource exceeded (${MAX_TAGS})`,
     );
-  await ctx.topics.update(topic);
+  await ctx.topics.updateSettings(topic);
 }
 
 const deleteTopic: SnsAction = async (ctx, p) => {
@@ -173,6 +192,10 @@ const getTopicAttributes: SnsAction = async (ctx, p) => {
     ...topic.attributes,
   };
   if (topic.attributes.DeliveryPolicy) attrs.EffectiveDeliveryPolicy = topic.attributes.DeliveryPolicy;
+  if (topic.fifo) {
+    attrs.FifoTopic = 'true';
+    attrs.ContentBasedDeduplication = String(topic.contentBasedDeduplication);
+  }
   return { Attributes: entries(attrs) };
 };
 
@@ -182,6 +205,11 @@ const setTopicAttributes: SnsAction = async (ctx, p) => {
   const value = p.AttributeValue ?? '';
   if (name === 'FifoTopic')
     throw invalidParameter('AttributeName: FifoTopic can only be set when the topic is created');
+  if (name === 'ContentBasedDeduplication') {
+    if (!topic.fifo) throw invalidParameter('ContentBasedDeduplication: applies to FIFO topics only');
+    await ctx.topics.update(topic.name, { contentBasedDeduplication: bool(name, value, false) });
+    return null;
+  }
   const next = { ...topic.attributes };
   if (value === '' && name !== 'DisplayName') delete next[name];
   else Object.assign(next, checkAttributes({ [name]: value }, false));

@@ -29,6 +29,10 @@ export const READABLE = [
   'RedrivePolicy',
   'RedriveAllowPolicy',
   'SqsManagedSseEnabled',
+  'FifoQueue',
+  'ContentBasedDeduplication',
+  'DeduplicationScope',
+  'FifoThroughputLimit',
 ] as const;
 
 function int(name: string, value: string, min: number, max: number): number {
@@ -39,8 +43,21 @@ function int(name: string, value: string, min: number, max: number): number {
   return n;
 }
 
-/** Settable attributes into a partial queue configuration (only the attributes given). */
-export function configFromAttributes(attributes: Record<string, string>, aws: AwsConfig): Partial<QueueConfig> {
+const bool = (name: string, value: string): boolean => {
+  if (value !== 'true' && value !== 'false') throw invalidValue(name, 'must be true or false.');
+  return value === 'true';
+};
+
+/**
+ * Settable attributes into a partial queue configuration (only the attributes given).
+ * `fifo` says whether the queue is (or is being created as) a FIFO queue: FIFO-only
+ * attributes on a standard queue are unknown attributes, as on SQS.
+ */
+export function configFromAttributes(
+  attributes: Record<string, string>,
+  aws: AwsConfig,
+  fifo: boolean,
+): Partial<QueueConfig> {
   const cfg: Partial<QueueConfig> = {};
   for (const [name, raw] of Object.entries(attributes)) {
     const value = String(raw);
@@ -72,14 +89,30 @@ export function configFromAttributes(attributes: Record<string, string>, aws: Aw
         if (value !== 'false') throw invalidValue(name, 'server-side encryption is not supported by Herald.');
         break;
       case 'FifoQueue':
-        if (value !== 'false') {
-          throw invalidValue(name, 'FIFO queues are not available in this Herald build (standard queues only).');
+        // Whether a queue is FIFO follows from its name (".fifo"); the attribute must agree.
+        if (bool(name, value) !== fifo) {
+          throw invalidValue(
+            name,
+            fifo
+              ? 'a queue named *.fifo must set FifoQueue to true.'
+              : 'the name of a FIFO queue must end with ".fifo".',
+          );
         }
         break;
       case 'ContentBasedDeduplication':
+        if (!fifo) throw invalidAttributeName(name); // FIFO-only, refused on a standard queue as SQS does
+        cfg.contentBasedDeduplication = bool(name, value);
+        break;
       case 'DeduplicationScope':
+        // Herald deduplicates per queue, SQS's default scope.
+        if (!fifo) throw invalidAttributeName(name);
+        if (value !== 'queue') throw invalidValue(name, 'Herald deduplicates per queue only.');
+        break;
       case 'FifoThroughputLimit':
-        throw invalidAttributeName(name); // FIFO-only attributes, refused on a standard queue as SQS does
+        if (!fifo) throw invalidAttributeName(name);
+        if (value !== 'perQueue' && value !== 'perMessageGroupId')
+          throw invalidValue(name, 'must be perQueue or perMessageGroupId.');
+        break; // no throughput quota to choose between: accepted, changes nothing
       default:
         throw invalidAttributeName(name);
     }
@@ -123,6 +156,12 @@ export function queueAttributes(queue: Queue, stats: QueueStats, aws: AwsConfig)
     ReceiveMessageWaitTimeSeconds: String(queue.receiveWaitSeconds),
     SqsManagedSseEnabled: 'false',
   };
+  if (queue.fifo) {
+    out.FifoQueue = 'true';
+    out.ContentBasedDeduplication = String(queue.contentBasedDeduplication);
+    out.DeduplicationScope = 'queue';
+    out.FifoThroughputLimit = 'perQueue';
+  }
   if (queue.deadLetterQueue && queue.maxReceiveCount > 0) {
     out.RedrivePolicy = JSON.stringify({
       deadLetterTargetArn: queueArn(aws, queue.deadLetterQueue),

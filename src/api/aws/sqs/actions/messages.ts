@@ -81,11 +81,6 @@ function outgoing(input: Input): Outgoing {
       'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF',
     );
   }
-  if (input.MessageDeduplicationId !== undefined) {
-    throw invalidParameter(
-      'The request includes parameter MessageDeduplicationId, which is only valid for FIFO queues.',
-    );
-  }
   const typed = typedAttributes(objectMap(input, 'MessageAttributes'), 'MessageAttributes');
   const system = objectMap(input, 'MessageSystemAttributes');
   for (const name of Object.keys(system)) {
@@ -115,18 +110,26 @@ function outgoing(input: Input): Outgoing {
     ...(traceHeader ? { traceHeader } : {}),
     delaySeconds,
     idempotencyKey: undefined,
+    // The FIFO rules (group required, deduplication) are the domain's: Queues.send applies them.
+    groupId: optionalString(input, 'MessageGroupId'),
+    deduplicationId: optionalString(input, 'MessageDeduplicationId'),
   };
   return { message, digest };
 }
 
-const tooLarge = (message: string) => invalidParameter(`One or more parameters are invalid. Reason: ${message}`);
+const refused = (message: string) => invalidParameter(`One or more parameters are invalid. Reason: ${message}`);
 
 export async function sendMessage(ctx: AwsContext, call: AwsCall) {
   const queue = queueOf(ctx, call.input);
   const { message, digest } = outgoing(call.input);
   const [result] = await ctx.queues.send(queue, [message]);
-  if ('error' in result) throw tooLarge(result.error.message);
-  return { MessageId: result.id, ...digest };
+  if ('error' in result) throw refused(result.error.message);
+  // A FIFO duplicate answers with the first message's id, as SQS does.
+  return {
+    MessageId: result.id,
+    ...digest,
+    ...(result.sequenceNumber ? { SequenceNumber: result.sequenceNumber } : {}),
+  };
 }
 
 export async function sendMessageBatch(ctx: AwsContext, call: AwsCall) {
@@ -151,9 +154,12 @@ export async function sendMessageBatch(ctx: AwsContext, call: AwsCall) {
         )
       : [];
   results.forEach((r, i) => {
-    if ('error' in r)
+    if ('error' in r) {
       Failed.push({ Id: valid[i].id, SenderFault: true, Code: 'InvalidParameterValue', Message: r.error.message });
-    else Successful.push({ Id: valid[i].id, MessageId: r.id, ...valid[i].digest });
+    } else {
+      const sequence = r.sequenceNumber ? { SequenceNumber: r.sequenceNumber } : {};
+      Successful.push({ Id: valid[i].id, MessageId: r.id, ...valid[i].digest, ...sequence });
+    }
   });
   return { Successful, Failed };
 }
@@ -165,6 +171,9 @@ const SYSTEM_ATTRIBUTES = [
   'ApproximateFirstReceiveTimestamp',
   'AWSTraceHeader',
   'DeadLetterQueueSourceArn',
+  'MessageGroupId',
+  'MessageDeduplicationId',
+  'SequenceNumber',
 ];
 
 function systemAttributes(ctx: AwsContext, m: ReceivedMessage, names: string[]): Record<string, string> | undefined {
@@ -177,6 +186,9 @@ function systemAttributes(ctx: AwsContext, m: ReceivedMessage, names: string[]):
   };
   if (m.traceHeader) all.AWSTraceHeader = m.traceHeader;
   if (m.sourceQueue) all.DeadLetterQueueSourceArn = queueArn(ctx.aws, m.sourceQueue);
+  if (m.messageGroupId) all.MessageGroupId = m.messageGroupId;
+  if (m.messageDeduplicationId) all.MessageDeduplicationId = m.messageDeduplicationId;
+  if (m.sequenceNumber) all.SequenceNumber = m.sequenceNumber;
   if (names.includes('All')) return all;
   const out: Record<string, string> = {};
   for (const n of names) if (all[n] !== undefined) out[n] = all[n];
@@ -213,11 +225,7 @@ export async function receiveMessage(ctx: AwsContext, call: AwsCall) {
     ...stringList(call.input, 'MessageSystemAttributeNames'),
   ];
   for (const n of systemNames) {
-    if (
-      n !== 'All' &&
-      !SYSTEM_ATTRIBUTES.includes(n) &&
-      !['MessageGroupId', 'MessageDeduplicationId', 'SequenceNumber'].includes(n)
-    ) {
+    if (n !== 'All' && !SYSTEM_ATTRIBUTES.includes(n)) {
       throw new AwsError('InvalidAttributeName', `Unknown Attribute ${n}.`);
     }
   }

@@ -6,21 +6,23 @@ import { optionalInt, optionalString, requiredString, stringList, stringMap, typ
 import { nameFromUrl, queueDoesNotExist, queueUrl } from '../names.js';
 import { configFromAttributes, queueAttributes, selectAttributes } from '../queue-attributes.js';
 
-const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const QUEUE_NAME = /^(?=.{1,80}$)[A-Za-z0-9_-]+(\.fifo)?$/;
 
 export const queueOf = (ctx: AwsContext, input: Input) => nameFromUrl(requiredString(input, 'QueueUrl'), ctx.aws);
 
 export async function createQueue(ctx: AwsContext, call: AwsCall) {
   const name = requiredString(call.input, 'QueueName');
-  if (name.endsWith('.fifo')) {
+  if (!QUEUE_NAME.test(name)) {
     throw invalidParameter(
-      'Can only include alphanumeric characters, hyphens, or underscores. FIFO queues (.fifo) are not available in this Herald build.',
+      'Can only include alphanumeric characters, hyphens, or underscores, and the .fifo suffix for FIFO queues. 1 to 80 in length',
     );
   }
-  if (!QUEUE_NAME.test(name)) {
-    throw invalidParameter('Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length');
+  const fifo = name.endsWith('.fifo');
+  const attributes = stringMap(call.input, 'Attributes');
+  if (fifo && attributes.FifoQueue !== 'true') {
+    throw invalidParameter('The attribute FifoQueue must be true for a queue whose name ends with .fifo.');
   }
-  const cfg = configFromAttributes(stringMap(call.input, 'Attributes'), ctx.aws);
+  const cfg = configFromAttributes(attributes, ctx.aws, fifo);
   // CreateQueue's tags are `tags` in JSON and `Tag.N.Key/Value` in Query.
   const tags = { ...stringMap(call.input, 'tags'), ...stringMap(call.input, 'Tags') };
   try {
@@ -89,7 +91,7 @@ export async function getQueueAttributes(ctx: AwsContext, call: AwsCall) {
 
 export async function setQueueAttributes(ctx: AwsContext, call: AwsCall) {
   const name = queueOf(ctx, call.input);
-  const cfg = configFromAttributes(stringMap(call.input, 'Attributes'), ctx.aws);
+  const cfg = configFromAttributes(stringMap(call.input, 'Attributes'), ctx.aws, name.endsWith('.fifo'));
   await ctx.queues.update(name, cfg);
   return {};
 }
