@@ -186,7 +186,7 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX message_move_tasks_source ON message_move_tasks(source_queue, started_at);
     `,
   },
-  // 2 is FIFO (another branch); numbers are applied in order once merged.
+  // SNS: topic settings, subscription filter policies and delivery style.
   {
     version: 4,
     name: 'sns',
