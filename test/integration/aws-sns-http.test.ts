@@ -219,4 +219,34 @@ describe('SNS HTTP subscriptions', () => {
     expect(dead.MessageId).toBe(MessageId);
     expect(rx.requests.filter(ofType('Notification'))).toHaveLength(2);
   });
+
+  it('the native API makes SNS-style subscriptions too (style "sns"): pending until confirmed, then signed SNS notifications', async () => {
+    await h.client.createTopic('native-sns');
+    const res = await h.api('POST', '/v1/topics/native-sns/subscriptions', {
+      protocol: 'http',
+      endpoint: `${rx.url}/native`,
+      style: 'sns',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ style: 'sns', status: 'pending_confirmation' });
+    const confirmation = await waitFor(
+      () => rx.requests.find(ofType('SubscriptionConfirmation')),
+      5000,
+      'confirmation',
+    );
+    await h.client.publish('native-sns', { body: 'too early' });
+    expect((await h.herald.store.listDeliveries(res.body.id, 'pending', 10)).deliveries).toEqual([]);
+    expect((await h.api('PATCH', `/v1/subscriptions/${res.body.id}`, { status: 'active' })).status).toBe(400);
+    expect((await httpsGet(JSON.parse(confirmation.body).SubscribeURL)).status).toBe(200);
+    await h.client.publish('native-sns', { body: 'native', attributes: { kind: 'k' } });
+    const note = await waitFor(() => rx.requests.find(ofType('Notification')), 5000, 'notification');
+    expect(note.headers['webhook-signature']).toBeUndefined();
+    expect(await verified(note.body)).toMatchObject({
+      Message: 'native',
+      TopicArn: 'arn:aws:sns:us-east-1:000000000000:native-sns',
+      MessageAttributes: { kind: { Type: 'String', Value: 'k' } },
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(rx.requests.filter(ofType('Notification'))).toHaveLength(1);
+  });
 });
