@@ -190,8 +190,9 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
       generated: generated !== null,
     };
     awsUrl = aws.url;
-    await moveTasks.resume();
   }
+  // Move tasks left running by a previous process go on (they are domain work, not AWS's).
+  if (config.role !== 'delivery') await moveTasks.resume();
 
   const sweep = setInterval(() => {
     store

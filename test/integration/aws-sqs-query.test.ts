@@ -171,6 +171,35 @@ describe('SQS Query protocol', () => {
     expect(one(got.xml, 'Body')).toBe('via path');
   });
 
+  it('accepts a presigned GET (SigV4 in the query string) and refuses it once expired', async () => {
+    await query({ Action: 'CreateQueue', QueueName: 'q-presigned' });
+    const url = new URL(h.herald.aws!.url);
+    const signer = new SignatureV4({ service: 'sqs', region: 'us-east-1', credentials: TEST_AWS, sha256: Sha256 });
+    const presign = async (signingDate: Date) => {
+      const signed = await signer.presign(
+        {
+          method: 'GET',
+          protocol: 'http:',
+          hostname: url.hostname,
+          port: Number(url.port),
+          path: '/',
+          query: { Action: 'ListQueues', QueueNamePrefix: 'q-pre', Version: '2012-11-05' },
+          headers: { host: url.host },
+        },
+        { expiresIn: 60, signingDate },
+      );
+      const qs = new URLSearchParams(signed.query as Record<string, string>).toString();
+      const res = await fetch(`${h.herald.aws!.url}/?${qs}`);
+      return { status: res.status, xml: await res.text() };
+    };
+    const fresh = await presign(new Date());
+    expect(fresh.status).toBe(200);
+    expect(all(fresh.xml, 'QueueUrl')).toEqual([`${h.herald.aws!.url}/000000000000/q-presigned`]);
+    const expired = await presign(new Date(Date.now() - 120_000));
+    expect(expired.status).toBe(403);
+    expect(one(expired.xml, 'Code')).toBe('SignatureDoesNotMatch');
+  });
+
   it('answers errors as an ErrorResponse with the legacy codes', async () => {
     const missing = await query({ Action: 'GetQueueUrl', QueueName: 'nope' });
     expect(missing.status).toBe(400);
