@@ -1,7 +1,7 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // HERALD_TEST_STORES (comma list, default sqlite,postgres) picks the stores under test:
-// the contract suite runs over each, and with postgres the end-to-end delivery, queue, AWS SQS and
+// the contract suite runs over each, and with postgres the end-to-end delivery, queue, AWS SQS, SNS, filter-policy and
 // API tests run a second time on PostgreSQL (project "postgres").
 const stores = (process.env.HERALD_TEST_STORES ?? 'sqlite,postgres').split(',').map((s) => s.trim());
 const postgres = stores.includes('postgres');
@@ -31,6 +31,7 @@ export default defineConfig({
                 name: 'postgres',
                 include: [
                   'test/integration/{delivery,queues,api,fifo,aws-sqs,aws-sqs-auth,aws-sqs-move-tasks,aws-sqs-fifo}.test.ts',
+                  'test/integration/{filter-policies,aws-sns,aws-sns-http}.test.ts',
                 ],
                 env: { HERALD_TEST_STORE: 'postgres' },
               },

@@ -79,6 +79,15 @@ export interface AwsConfig {
   credentials: Record<string, string>;
   accountId: string;
   region: string;
+  /**
+   * Base URL SNS subscribers reach the front door at, for the links in SNS messages
+   * (SigningCertURL, SubscribeURL, UnsubscribeURL); empty = the listener's own address.
+   * Set it when subscribers are elsewhere, and on every node of a cluster.
+   */
+  publicUrl: string;
+  /** A configured SNS signing key and certificate (PEM files); empty = generated (docs/aws.md). */
+  snsSigningKeyFile: string;
+  snsSigningCertFile: string;
 }
 
 export const MAX_MESSAGE_BYTES_CEILING = 1024 * 1024;
@@ -121,7 +130,16 @@ export function defaultConfig(): HeraldConfig {
     redisPrefix: 'herald',
     // 4566 is where local AWS stand-ins (LocalStack) answer every service, so existing
     // `AWS_ENDPOINT_URL=http://localhost:4566` setups reach Herald unchanged.
-    aws: { port: 4566, host: '', credentials: {}, accountId: '000000000000', region: 'us-east-1' },
+    aws: {
+      port: 4566,
+      host: '',
+      credentials: {},
+      accountId: '000000000000',
+      region: 'us-east-1',
+      publicUrl: '',
+      snsSigningKeyFile: '',
+      snsSigningCertFile: '',
+    },
   };
 }
 
@@ -155,6 +173,9 @@ function awsFromEnv(env: NodeJS.ProcessEnv): Partial<AwsConfig> {
   if (env.HERALD_AWS_HOST) aws.host = env.HERALD_AWS_HOST;
   if (env.HERALD_AWS_ACCOUNT_ID) aws.accountId = env.HERALD_AWS_ACCOUNT_ID;
   if (env.HERALD_AWS_REGION) aws.region = env.HERALD_AWS_REGION;
+  if (env.HERALD_AWS_PUBLIC_URL) aws.publicUrl = env.HERALD_AWS_PUBLIC_URL;
+  if (env.HERALD_SNS_SIGNING_KEY_FILE) aws.snsSigningKeyFile = env.HERALD_SNS_SIGNING_KEY_FILE;
+  if (env.HERALD_SNS_SIGNING_CERT_FILE) aws.snsSigningCertFile = env.HERALD_SNS_SIGNING_CERT_FILE;
   const credentials = parseAwsCredentials(env.HERALD_AWS_CREDENTIALS ?? '');
   const id = env.HERALD_AWS_ACCESS_KEY_ID;
   const secret = env.HERALD_AWS_SECRET_ACCESS_KEY;

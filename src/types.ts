@@ -67,6 +67,10 @@ export interface TopicConfig {
 export interface Topic extends TopicConfig {
   name: string;
   createdAt: string; // ISO 8601
+  /** Settings set through the SNS API (SignatureVersion, DisplayName, ...): name -> text. */
+  attributes: Record<string, string>;
+  /** Tags set through the SNS API. */
+  tags: Record<string, string>;
 }
 
 export interface BackoffPolicy {
@@ -90,7 +94,21 @@ export interface DeliveryPolicy {
   maxConcurrency: number;
 }
 
-export type SubscriptionStatus = 'active' | 'disabled';
+/**
+ * `pending_confirmation`: an SNS-style HTTP subscription whose endpoint has not confirmed it
+ * yet; it gets no deliveries (messages published meanwhile are not owed to it).
+ */
+export type SubscriptionStatus = 'active' | 'disabled' | 'pending_confirmation';
+
+/**
+ * How a subscription's messages are framed and signed: `herald` (Herald's envelope, Standard
+ * Webhooks signatures) or `sns` (SNS's JSON messages with SNS signatures and `x-amz-sns-*`
+ * headers, confirmation first). Subscriptions made through the SNS API are `sns`.
+ */
+export type DeliveryStyle = 'herald' | 'sns';
+
+/** Where a filter policy looks: the message attributes (default) or the JSON body. */
+export type FilterPolicyScope = 'MessageAttributes' | 'MessageBody';
 
 export interface Subscription {
   id: string;
@@ -109,6 +127,12 @@ export interface Subscription {
   /** Why the subscription was disabled (for example an endpoint answered 410 Gone). */
   statusReason: string | null;
   createdAt: string;
+  /** SNS-syntax filter policy (JSON text); null takes every message. */
+  filterPolicy: string | null;
+  filterPolicyScope: FilterPolicyScope;
+  style: DeliveryStyle;
+  /** The token that confirms a `pending_confirmation` subscription (null once confirmed). */
+  confirmationToken: string | null;
 }
 
 export interface QueueConfig {
@@ -161,6 +185,8 @@ export interface MessageInput {
   messageAttributes?: MessageAttributes;
   /** X-Ray trace header (the SQS `AWSTraceHeader` system attribute). */
   traceHeader?: string;
+  /** SNS Subject (from the SNS API). */
+  subject?: string;
   delaySeconds?: number;
   idempotencyKey?: string;
   /** The message group: required on FIFO topics and queues; carried along on standard ones. */

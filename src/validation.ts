@@ -5,11 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { HeraldError, invalid } from './errors.js';
+import { parseFilterPolicy, parseFilterPolicyScope } from './topics/filter-policy/index.js';
 import { messageAttributesSize, validMessageAttributes } from './message-attributes.js';
 import type {
   Attributes,
   BackoffPolicy,
   DeliveryPolicy,
+  DeliveryStyle,
+  FilterPolicyScope,
   MessageAttributes,
   MessageInput,
   Protocol,
@@ -99,6 +102,8 @@ export interface ValidMessage {
   attributes: Attributes;
   messageAttributes?: MessageAttributes;
   traceHeader?: string;
+  /** SNS Subject (SNS API only). */
+  subject?: string;
   delaySeconds: number | undefined;
   idempotencyKey: string | undefined;
   /** `messageGroupId` in the API. */
@@ -243,6 +248,35 @@ export function endpoint(protocol: Protocol, v: unknown): string {
 export function protocol(v: unknown): Protocol {
   if (v === 'http' || v === 'https' || v === 'queue') return v;
   throw invalid('protocol must be one of "http", "https", "queue"');
+}
+
+export function deliveryStyle(v: unknown): DeliveryStyle {
+  if (v === undefined || v === null || v === 'herald') return 'herald';
+  if (v === 'sns') return 'sns';
+  throw invalid('style must be "herald" or "sns"');
+}
+
+export function filterPolicyScope(v: unknown, field = 'filterPolicyScope'): FilterPolicyScope {
+  return parseFilterPolicyScope(v, field);
+}
+
+/**
+ * A filter policy (JSON text or an object), checked with SNS's rules and kept as JSON text;
+ * null or "" removes it, undefined keeps `fallback`. Errors name `field`.
+ */
+export function filterPolicy(
+  v: unknown,
+  scope: FilterPolicyScope,
+  fallback: string | null,
+  field = 'filterPolicy',
+): string | null {
+  if (v === undefined) return fallback;
+  if (v === null || v === '') return null;
+  if (typeof v !== 'string' && (typeof v !== 'object' || Array.isArray(v)))
+    throw invalid(`${field} must be a JSON object (or its text)`);
+  const text = typeof v === 'string' ? v : JSON.stringify(v);
+  parseFilterPolicy(text, scope, { field });
+  return text;
 }
 
 export function deliveryPolicy(v: unknown, base: DeliveryPolicy): DeliveryPolicy {

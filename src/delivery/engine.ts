@@ -25,7 +25,8 @@ import type { Metrics } from '../metrics.js';
 import type { Signals } from '../signals.js';
 import type { AttemptRecord, DeliveryOutcome, LeasedDelivery, Store } from '../store/store.js';
 import { attributeHeaders, envelope } from '../topics/envelope.js';
-import type { Subscription } from '../types.js';
+import type { SnsMessages } from '../aws/sns-messages.js';
+import type { Subscription, Topic } from '../types.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { HttpSender, type AttemptResult } from './http-sender.js';
 import { TokenBucket, type RateGate } from './rate-limiter.js';
@@ -63,6 +64,8 @@ export interface EngineOptions {
    * this node). `wake` sends the lane's waiting deliveries when tokens arrive.
    */
   rateGate?: (subscriptionId: string, ratePerSecond: number, wake: () => void) => RateGate;
+  /** Frames and signs deliveries of `sns`-style subscriptions (see src/aws/sns-messages.ts). */
+  sns?: { messages: SnsMessages; topic: (name: string) => Promise<Topic | null> };
 }
 
 /**
@@ -433,12 +436,7 @@ export class DeliveryEngine {
     this.stats.attempts++;
     let result: AttemptResult;
     try {
-      const body = sub.raw ? d.body : envelope({ ...d, id: d.messageId });
-      const headers = webhookHeaders(sub.secret, d.messageId, Math.floor(at / 1000), body) as Record<string, string>;
-      if (sub.raw) {
-        Object.assign(headers, attributeHeaders(d.attributes));
-        headers['content-type'] = 'text/plain; charset=utf-8';
-      }
+      const { body, headers } = sub.style === 'sns' ? await this.snsFrame(sub, d) : heraldFrame(sub, d, at);
       result = await this.sender.send(lane.url, body, headers, sub.deliveryPolicy.timeoutSeconds * 1000);
     } catch (error) {
       result = {
@@ -478,6 +476,25 @@ export class DeliveryEngine {
       this.starved.delete(waiting);
       this.drain(waiting);
     }
+  }
+
+  /** SNS's Notification document (or the bare body when raw) with the x-amz-sns-* headers. */
+  private async snsFrame(sub: Subscription, d: LeasedDelivery): Promise<Framed> {
+    const sns = this.opts.sns;
+    if (!sns) throw new Error('SNS-style subscription but SNS framing is not configured');
+    const headers = sns.messages.notificationHeaders(sub, d.messageId);
+    if (sub.raw) return { body: d.body, headers };
+    const topic = await sns.topic(d.topic);
+    if (!topic) throw new Error(`topic "${d.topic}" no longer exists`);
+    const body = await sns.messages.notification(topic, sub, {
+      messageId: d.messageId,
+      body: d.body,
+      subject: d.subject,
+      attributes: d.attributes,
+      messageAttributes: d.messageAttributes,
+      publishedAtMs: d.publishedAtMs,
+    });
+    return { body, headers };
   }
 
   private outcome(lane: Lane, d: LeasedDelivery, attemptNo: number, at: number, r: AttemptResult, now: number): void {
@@ -597,4 +614,20 @@ export class DeliveryEngine {
       }
     }
   }
+}
+
+interface Framed {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** Herald's envelope (or the bare body with attribute headers) signed as a Standard Webhook. */
+function heraldFrame(sub: Subscription, d: LeasedDelivery, at: number): Framed {
+  const body = sub.raw ? d.body : envelope({ ...d, id: d.messageId });
+  const headers = webhookHeaders(sub.secret, d.messageId, Math.floor(at / 1000), body) as Record<string, string>;
+  if (sub.raw) {
+    Object.assign(headers, attributeHeaders(d.attributes));
+    headers['content-type'] = 'text/plain; charset=utf-8';
+  }
+  return { body, headers };
 }

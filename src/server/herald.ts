@@ -10,6 +10,9 @@ import { hostname } from 'node:os';
 import { buildApp } from '../api/app.js';
 import { resolveAwsCredentials } from '../api/aws/credentials.js';
 import { buildAwsApp } from '../api/aws/server.js';
+import { SnsMessages } from '../aws/sns-messages.js';
+import { signingIdentitySource } from '../aws/sns-signing-source.js';
+import { confirmationSender } from '../delivery/sns-confirmation.js';
 import { RedisBus } from '../cluster/redis-bus.js';
 import { SharedTokenBucket } from '../cluster/shared-rate-limit.js';
 import { loadConfig, type ConfigOverrides, type HeraldConfig } from '../config.js';
@@ -101,7 +104,19 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   });
   const catalog = new Catalog(store, signals, { ttlMs: shared ? (bus ? 5_000 : 1_000) : Infinity });
   const topics = new Topics(store, catalog, signals, config, metrics);
-  const subscriptions = new Subscriptions(store, signals, config);
+  const subscriptions = new Subscriptions(store, signals, config, logger.child({ part: 'subscriptions' }));
+  // SNS-style subscriptions: framed and signed as SNS does, with links to the AWS front door.
+  const identity = signingIdentitySource(config, store);
+  let awsUrl = '';
+  const sns = new SnsMessages({
+    names: { region: config.aws.region, accountId: config.aws.accountId },
+    publicUrl: () => config.aws.publicUrl.replace(/\/+$/, '') || awsUrl,
+    identity,
+  });
+  topics.sns = sns;
+  // Confirmations link to the front door, so SNS-style subscriptions need it (or a public URL).
+  if ((config.aws.port !== null && config.role !== 'delivery') || config.aws.publicUrl)
+    subscriptions.sendConfirmation = confirmationSender(store, sns);
   const queues = new Queues(store, signals, config, metrics, {
     // Alone: every send is signalled in-process. Shared: a lost bus message costs at most
     // this long; without a live bus, this is how sends on other nodes are noticed.
@@ -119,6 +134,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
       { disableSubscription: (id, reason) => subscriptions.disable(id, reason) },
       {
         shared,
+        sns: { messages: sns, topic: (name) => catalog.topic(name).then((entry) => entry?.topic ?? null) },
         rateGate: bus
           ? (id, rate, wake) =>
               new SharedTokenBucket(
@@ -154,7 +170,11 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
     );
   } else if (config.aws.port !== null && config.role !== 'delivery') {
     const { credentials, generated } = resolveAwsCredentials(config);
-    const awsApp = buildAwsApp({ ...ctx, aws: config.aws, moveTasks }, credentials, logger.child({ part: 'aws' }));
+    const awsApp = buildAwsApp(
+      { ...ctx, aws: config.aws, moveTasks, sns, snsSigningIdentity: identity },
+      credentials,
+      logger.child({ part: 'aws' }),
+    );
     const awsHost = config.aws.host || config.host;
     try {
       await awsApp.listen({ host: awsHost, port: config.aws.port });
@@ -179,6 +199,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
       secretAccessKey,
       generated: generated !== null,
     };
+    awsUrl = aws.url;
   }
   // Move tasks left running by a previous process go on (they are domain work, not AWS's).
   if (config.role !== 'delivery') await moveTasks.resume();

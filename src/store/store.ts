@@ -24,19 +24,22 @@ import type {
   Topic,
   TopicConfig,
 } from '../types.js';
+import type { MessageExtras } from './attributes-codec.js';
 
 /** A copy of a published message for a queue subscription. */
 export interface QueueCopy {
   queue: string;
   body: string;
   attributes: Attributes;
+  /** Typed attributes (raw copies of messages published through the SNS API). */
+  messageAttributes?: MessageAttributes;
   visibleAtMs: number;
   /** The message's group (required when `queue` is FIFO) and deduplication id, carried along. */
   groupId?: string;
   deduplicationId?: string;
 }
 
-export interface PublishEntry {
+export interface PublishEntry extends MessageExtras {
   id: string;
   topic: string;
   body: string;
@@ -77,7 +80,7 @@ export type AcceptResult =
   { id: string; duplicate: boolean; sequenceNumber?: string } | { error: { code: string; message: string } };
 
 /** A delivery handed to the delivery engine, with what it needs to send it. */
-export interface LeasedDelivery {
+export interface LeasedDelivery extends MessageExtras {
   /** Store-assigned id of the delivery (opaque to callers). */
   deliveryId: string;
   subscriptionId: string;
@@ -155,6 +158,8 @@ export interface Store {
   updateTopic(name: string, config: TopicConfig): Promise<boolean>;
   getTopic(name: string): Promise<Topic | null>;
   listTopics(limit: number, after?: string): Promise<Topic[]>;
+  /** Replace a topic's SNS attributes and tags; false when it does not exist. */
+  updateTopicSettings(topic: Topic): Promise<boolean>;
   /** Deletes the topic, its subscriptions and their pending deliveries. */
   deleteTopic(name: string): Promise<boolean>;
 
@@ -239,5 +244,12 @@ export interface Store {
    * Periodic housekeeping: queue retention, idempotency keys, old attempts (and, for stores
    * shared by several nodes, leases whose holder died).
    */
+  /**
+   * Stores shared by several nodes keep the one SNS signing key every node signs with: the
+   * first caller's `candidate` is stored, and every caller gets the stored pair back.
+   * Single-node stores leave this out (the key lives in the data directory).
+   */
+  sharedSigningIdentity?(candidate: { keyPem: string; certPem: string }): Promise<{ keyPem: string; certPem: string }>;
+
   sweep(nowMs: number, opts: { attemptRetentionMs: number; idempotencyWindowMs: number }): Promise<void>;
 }

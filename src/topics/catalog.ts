@@ -12,16 +12,20 @@
 import type { Signals } from '../signals.js';
 import type { Store } from '../store/store.js';
 import type { Subscription, Topic } from '../types.js';
+import { parseFilterPolicy, type FilterPolicy } from './filter-policy/index.js';
 
 export interface TopicEntry {
   topic: Topic;
   /**
    * http/https subscriptions, disabled ones included: a disabled (paused) webhook
-   * subscription still gets its deliveries, held until it is enabled again.
+   * subscription still gets its deliveries, held until it is enabled again. Subscriptions
+   * awaiting confirmation are left out: nothing is owed to them until they are confirmed.
    */
   push: Subscription[];
   /** Active queue subscriptions (a disabled one stops receiving copies). */
   queue: Subscription[];
+  /** Compiled filter policies by subscription id (subscriptions without one are absent). */
+  filters: Map<string, FilterPolicy>;
 }
 
 interface Cached {
@@ -61,10 +65,16 @@ export class Catalog {
     const topic = await this.store.getTopic(name);
     if (!topic) return null;
     const subs = await this.store.listSubscriptions(name);
+    const filters = new Map<string, FilterPolicy>();
+    for (const s of subs) {
+      // Validated when set; compiled once here, not per message.
+      if (s.filterPolicy !== null) filters.set(s.id, parseFilterPolicy(s.filterPolicy, s.filterPolicyScope));
+    }
     return {
       topic,
-      push: subs.filter((s) => s.protocol !== 'queue'),
+      push: subs.filter((s) => s.protocol !== 'queue' && s.status !== 'pending_confirmation'),
       queue: subs.filter((s) => s.protocol === 'queue' && s.status === 'active'),
+      filters,
     };
   }
 }

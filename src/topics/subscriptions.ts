@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 import type { Protocol, Queue, Subscription, Topic } from '../types.js';
 import * as validate from '../validation.js';
 import { topicNotFound } from './topics.js';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 export const subscriptionNotFound = (id: string) =>
   new HeraldError('subscription_not_found', `subscription "${id}" does not exist`);
@@ -18,6 +18,11 @@ export interface SubscribeInput {
   raw?: unknown;
   deliveryPolicy?: unknown;
   deadLetterQueue?: unknown;
+  /** SNS-syntax filter policy: JSON text or an object. */
+  filterPolicy?: unknown;
+  filterPolicyScope?: unknown;
+  /** `sns` frames and signs as SNS does (HTTP ones must confirm first); default `herald`. */
+  style?: unknown;
 }
 
 export interface SubscriptionPatch {
@@ -26,13 +31,22 @@ export interface SubscriptionPatch {
   deliveryPolicy?: unknown;
   deadLetterQueue?: unknown;
   status?: unknown;
+  filterPolicy?: unknown;
+  filterPolicyScope?: unknown;
 }
 
+/** Sends an SNS `SubscriptionConfirmation` to a subscription awaiting confirmation. */
+export type ConfirmationSender = (sub: Subscription) => Promise<void>;
+
 export class Subscriptions {
+  /** Set by the composition root once SNS framing is available. */
+  sendConfirmation: ConfirmationSender | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly signals: Signals,
     private readonly config: HeraldConfig,
+    private readonly log?: { warn(obj: object, msg: string): void },
   ) {}
 
   async subscribe(topic: string, input: SubscribeInput): Promise<Subscription> {
@@ -41,6 +55,14 @@ export class Subscriptions {
     const protocol = validate.protocol(input.protocol);
     const endpoint = validate.endpoint(protocol, input.endpoint);
     await this.requireEndpoint(found, protocol, endpoint);
+    const style = validate.deliveryStyle(input.style);
+    if (style === 'sns' && !this.sendConfirmation)
+      throw invalid(
+        'style "sns" needs the SNS endpoint, which signs and confirms: keep the AWS front door on (HERALD_AWS_PORT) or set HERALD_AWS_PUBLIC_URL',
+      );
+    const filterPolicyScope = validate.filterPolicyScope(input.filterPolicyScope);
+    // SNS-style pushes wait for the endpoint to confirm; queues are Herald's own and need not.
+    const confirm = style === 'sns' && protocol !== 'queue';
     const sub: Subscription = {
       id: randomUUID(),
       topic,
@@ -50,13 +72,42 @@ export class Subscriptions {
       deliveryPolicy: validate.deliveryPolicy(input.deliveryPolicy, this.config.delivery.defaultPolicy),
       deadLetterQueue: await this.deadLetterQueue(input.deadLetterQueue, null),
       secret: protocol === 'queue' ? '' : generateSecret(),
-      status: 'active',
+      status: confirm ? 'pending_confirmation' : 'active',
       statusReason: null,
       createdAt: new Date().toISOString(),
+      filterPolicy: validate.filterPolicy(input.filterPolicy, filterPolicyScope, null),
+      filterPolicyScope,
+      style,
+      confirmationToken: confirm ? randomBytes(64).toString('hex') : null,
     };
     await this.store.createSubscription(sub);
     this.changed(sub);
+    if (confirm) this.requestConfirmation(sub);
     return sub;
+  }
+
+  /** Send (again) the SubscriptionConfirmation of a pending subscription; failures are logged. */
+  requestConfirmation(sub: Subscription): void {
+    const send = this.sendConfirmation;
+    if (!send) return;
+    void send(sub).catch((error) =>
+      this.log?.warn({ err: error, subscription: sub.id }, 'sending the SubscriptionConfirmation failed'),
+    );
+  }
+
+  /**
+   * Confirm the pending subscription of `topic` holding `token`. Confirming an already
+   * confirmed subscription again answers it as SNS does.
+   */
+  async confirm(topic: string, token: string): Promise<Subscription> {
+    if (!(await this.store.getTopic(topic))) throw topicNotFound(topic);
+    const subs = await this.store.listSubscriptions(topic);
+    const sub = subs.find((s) => s.confirmationToken !== null && s.confirmationToken === token);
+    if (!sub) throw invalid('Token: no subscription of this topic awaits confirmation with this token');
+    const next: Subscription = { ...sub, status: 'active', confirmationToken: null };
+    await this.store.updateSubscription(next);
+    this.changed(next);
+    return next;
   }
 
   async get(id: string): Promise<Subscription> {
@@ -82,7 +133,16 @@ export class Subscriptions {
     next.raw = this.bool('raw', patch.raw, sub.raw);
     next.deliveryPolicy = validate.deliveryPolicy(patch.deliveryPolicy, sub.deliveryPolicy);
     next.deadLetterQueue = await this.deadLetterQueue(patch.deadLetterQueue, sub.deadLetterQueue);
+    if (patch.filterPolicy !== undefined || patch.filterPolicyScope !== undefined) {
+      next.filterPolicyScope =
+        patch.filterPolicyScope === undefined
+          ? sub.filterPolicyScope
+          : validate.filterPolicyScope(patch.filterPolicyScope);
+      next.filterPolicy = validate.filterPolicy(patch.filterPolicy, next.filterPolicyScope, sub.filterPolicy);
+    }
     if (patch.status !== undefined) {
+      if (sub.status === 'pending_confirmation')
+        throw invalid('status: the subscription awaits confirmation by its endpoint');
       if (patch.status !== 'active' && patch.status !== 'disabled')
         throw invalid('status must be "active" or "disabled"');
       if (patch.status !== sub.status) {

@@ -3,6 +3,11 @@
  * per push subscription, one copy per queue subscription) and hands it to the store,
  * which commits message, deliveries and queue copies atomically before the publisher is
  * answered.
+ *
+ * Filter policies apply here, while the plan is made: a subscription whose policy the
+ * message does not match gets no delivery and no queue copy, so a filtered-out message
+ * costs nothing downstream. The message is decoded once (`prepareMessage`) for all the
+ * topic's policies.
  */
 import type { HeraldConfig } from '../config.js';
 import { HeraldError } from '../errors.js';
@@ -10,14 +15,21 @@ import { uuidv7 } from '../ids.js';
 import type { Metrics } from '../metrics.js';
 import type { Signals } from '../signals.js';
 import type { AcceptResult, PublishEntry, Store } from '../store/store.js';
-import type { Topic, TopicConfig } from '../types.js';
+import type { SnsMessages } from '../aws/sns-messages.js';
+import type { Attributes, MessageAttributes, Subscription, Topic, TopicConfig } from '../types.js';
 import * as validate from '../validation.js';
 import type { Catalog, TopicEntry } from './catalog.js';
 import { envelope } from './envelope.js';
+import { matchesFilterPolicy, prepareMessage, type PreparedMessage } from './filter-policy/index.js';
 
 export const topicNotFound = (name: string) => new HeraldError('topic_not_found', `topic "${name}" does not exist`);
 
+type Dedup = { idempotencyKey: string | undefined; deduplicationId: string | undefined };
+
 export class Topics {
+  /** SNS framing for `sns`-style queue subscriptions (set by the composition root). */
+  sns: SnsMessages | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly catalog: Catalog,
@@ -69,6 +81,13 @@ export class Topics {
     return this.store.listTopics(limit, after);
   }
 
+  /** Replace a topic's attributes and tags (set through the SNS API). */
+  async updateSettings(topic: Topic): Promise<Topic> {
+    if (!(await this.store.updateTopicSettings(topic))) throw topicNotFound(topic.name);
+    this.signals.topicChanged.emit(topic.name);
+    return topic;
+  }
+
   async delete(name: string): Promise<void> {
     const subs = await this.store.listSubscriptions(name);
     if (!(await this.store.deleteTopic(name))) throw topicNotFound(name);
@@ -86,15 +105,21 @@ export class Topics {
     if (!entry) throw topicNotFound(name);
     const now = Date.now();
     const to = { kind: 'topic' as const, ...entry.topic };
-    const planned = messages.map((m): PublishEntry | AcceptResult => {
+    type Checked = { m: validate.ValidMessage; dedup: Dedup } | { error: { code: string; message: string } };
+    const checked = messages.map((m): Checked => {
       try {
         const dedup = validate.fifoRules(m, to);
-        return this.plan(entry, m, dedup, now);
+        return { m, dedup };
       } catch (error) {
         if (error instanceof HeraldError) return { error: { code: error.code, message: error.message } };
         throw error;
       }
     });
+    const planned = await Promise.all(
+      checked.map((c): Promise<PublishEntry> | AcceptResult =>
+        'error' in c ? c : this.plan(entry, c.m, c.dedup, now),
+      ),
+    );
     const entries = planned.filter((p): p is PublishEntry => 'queueCopies' in p);
     const stored =
       entries.length > 0 ? await this.store.publish(entries, this.config.idempotencyWindowSeconds * 1000, now) : [];
@@ -105,40 +130,76 @@ export class Topics {
     return results;
   }
 
-  private plan(
-    entry: TopicEntry,
-    m: validate.ValidMessage,
-    dedup: { idempotencyKey: string | undefined; deduplicationId: string | undefined },
-    now: number,
-  ): PublishEntry {
+  private async plan(entry: TopicEntry, m: validate.ValidMessage, dedup: Dedup, now: number): Promise<PublishEntry> {
     const id = uuidv7(now);
     const due = now + Math.round((m.delaySeconds ?? 0) * 1000);
+    const takes = this.filterFor(entry, m);
     let wrapped: string | undefined;
+    const queueCopies: PublishEntry['queueCopies'] = [];
+    for (const s of entry.queue) {
+      if (!takes(s)) continue;
+      let body: string;
+      if (s.raw) body = m.body;
+      else if (s.style === 'sns' && this.sns) body = await this.snsNotification(entry, s, m, id, now);
+      else
+        body = wrapped ??= envelope({
+          id,
+          topic: entry.topic.name,
+          body: m.body,
+          attributes: m.attributes,
+          publishedAtMs: now,
+        });
+      queueCopies.push({
+        queue: s.endpoint,
+        body,
+        attributes: s.raw ? m.attributes : {},
+        messageAttributes: s.raw ? m.messageAttributes : undefined,
+        visibleAtMs: due,
+        groupId: m.groupId,
+        deduplicationId: dedup.deduplicationId,
+      });
+    }
     return {
       id,
       topic: entry.topic.name,
       body: m.body,
       attributes: m.attributes,
+      messageAttributes: m.messageAttributes,
+      subject: m.subject,
       createdAtMs: now,
       idempotencyKey: dedup.idempotencyKey,
-      deliveries: entry.push.map((s) => ({ subscriptionId: s.id, dueAtMs: due })),
-      queueCopies: entry.queue.map((s) => ({
-        queue: s.endpoint,
-        body: s.raw
-          ? m.body
-          : (wrapped ??= envelope({
-              id,
-              topic: entry.topic.name,
-              body: m.body,
-              attributes: m.attributes,
-              publishedAtMs: now,
-            })),
-        attributes: s.raw ? m.attributes : {},
-        visibleAtMs: due,
-        groupId: m.groupId,
-        deduplicationId: dedup.deduplicationId,
-      })),
+      deliveries: entry.push.filter(takes).map((s) => ({ subscriptionId: s.id, dueAtMs: due })),
+      queueCopies,
     };
+  }
+
+  /** Which subscriptions take the message: those without a policy, and those it matches. */
+  private filterFor(entry: TopicEntry, m: validate.ValidMessage): (s: Subscription) => boolean {
+    if (entry.filters.size === 0) return () => true;
+    let prepared: PreparedMessage | undefined;
+    return (s) => {
+      const policy = entry.filters.get(s.id);
+      if (!policy) return true;
+      prepared ??= prepareMessage({ attributes: filterable(m), body: m.body });
+      return matchesFilterPolicy(policy, prepared);
+    };
+  }
+
+  private snsNotification(
+    entry: TopicEntry,
+    s: Subscription,
+    m: validate.ValidMessage,
+    id: string,
+    now: number,
+  ): Promise<string> {
+    return this.sns!.notification(entry.topic, s, {
+      messageId: id,
+      body: m.body,
+      subject: m.subject,
+      attributes: m.attributes,
+      messageAttributes: m.messageAttributes,
+      publishedAtMs: now,
+    });
   }
 
   /** Wake the delivery engine and long-polling receivers for what was just committed. */
@@ -147,4 +208,15 @@ export class Topics {
     if (entry.push.length > 0) this.signals.deliveriesDue.emit(entry.push.map((s) => s.id));
     for (const s of entry.queue) this.signals.queueMessages.emit(s.endpoint);
   }
+}
+
+/** What a filter policy sees: plain attributes (Strings) and typed ones. */
+function filterable(m: validate.ValidMessage): Attributes | MessageAttributes {
+  return m.messageAttributes ? { ...typed(m.attributes), ...m.messageAttributes } : m.attributes;
+}
+
+function typed(attributes: Attributes): MessageAttributes {
+  const out: MessageAttributes = {};
+  for (const k in attributes) out[k] = { dataType: 'String', stringValue: attributes[k] };
+  return out;
 }

@@ -39,6 +39,10 @@ export function subscription(topic: string, over: Partial<Subscription> = {}): S
     status: 'active',
     statusReason: null,
     createdAt: new Date(T0).toISOString(),
+    filterPolicy: null,
+    filterPolicyScope: 'MessageAttributes',
+    style: 'herald',
+    confirmationToken: null,
     ...over,
   };
 }

@@ -15,7 +15,14 @@ for (const kind of STORES) {
     it('creates topics once, lists them by name with a cursor, and deletes them', async () => {
       const s = store();
       expect(await s.createTopic('b', T0)).toEqual({
-        topic: { name: 'b', fifo: false, contentBasedDeduplication: false, createdAt: new Date(T0).toISOString() },
+        topic: {
+          name: 'b',
+          fifo: false,
+          contentBasedDeduplication: false,
+          createdAt: new Date(T0).toISOString(),
+          attributes: {},
+          tags: {},
+        },
         created: true,
       });
       expect((await s.createTopic('b', T0 + 5)).created).toBe(false);

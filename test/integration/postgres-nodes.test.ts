@@ -3,7 +3,7 @@
  * deliver every message exactly once between them while nothing fails, and the HTTP API
  * answers a database outage with 503 and `Retry-After` (never 500), then recovers.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startReceiver } from '../support/receiver.js';
 import { startTestHerald, tempDir, waitFor, type TestHerald } from '../support/herald.js';
 import { admin, databaseUrl, freshPostgresUrl, randomName } from '../support/stores.js';
@@ -21,7 +21,7 @@ describe('Herald nodes on PostgreSQL', () => {
   }
 
   it('two nodes share the deliveries of one subscription without sending any twice', async () => {
-    const db = await freshPostgresUrl(`it_${process.env.HERALD_TEST_RUN ?? 'x'}_`);
+    const db = await freshPostgresUrl(`itr_${inject('heraldRunId')}_`);
     const rx = await startReceiver();
     cleanups.push(() => rx.close());
     const a = await node(db.url);

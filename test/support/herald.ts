@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { inject } from 'vitest';
 import { HeraldClient } from '../../src/client/index.js';
 import type { ConfigOverrides } from '../../src/config.js';
 import { startHerald, type Herald } from '../../src/server/herald.js';
@@ -25,9 +26,7 @@ const databases = new Map<string, Promise<string>>();
 export async function testDatabaseUrl(dataDir: string): Promise<string | undefined> {
   if (TEST_STORE !== 'postgres') return undefined;
   let url = databases.get(dataDir);
-  // The run id (set by the global setup) lets the teardown drop only this run's schemas.
-  const run = process.env.HERALD_TEST_RUN ?? 'x';
-  if (!url) databases.set(dataDir, (url = freshPostgresUrl(`it_${run}_`).then((db) => db.url)));
+  if (!url) databases.set(dataDir, (url = freshPostgresUrl(`itr_${inject('heraldRunId')}_`).then((db) => db.url)));
   return url;
 }
 

@@ -36,6 +36,10 @@ describe('SQLite leases (in memory, with a cursor per subscription)', () => {
       status: 'active',
       statusReason: null,
       createdAt: new Date(0).toISOString(),
+      filterPolicy: null,
+      filterPolicyScope: 'MessageAttributes',
+      style: 'herald',
+      confirmationToken: null,
     });
     let n = 0;
     const publish = (dueAtMs: number, count = 1) =>

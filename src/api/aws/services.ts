@@ -18,24 +18,24 @@
  *   them (SNS: GET SubscribeURL / UnsubscribeURL links, the signing certificate); it returns
  *   null to decline.
  *
- * For example, SNS plugs in with:
- *
- *   sns: (ctx) => ({
- *     xmlNamespace: 'http://sns.amazonaws.com/doc/2010-03-31/',
- *     answer: (call) => handleSnsRequest(snsContext(ctx), call.params),
- *     unsigned: (req) => (req.method === 'GET' ? handleSnsLink(snsContext(ctx), req.params) : null),
- *     handle: notUsed, renderQuery: notUsed,
- *   })
+ * SNS (sns/service.ts) uses `handle`/`renderQuery` for signed calls and `unsigned` for the
+ * SubscribeURL / UnsubscribeURL links and the signing certificate.
  */
 import type { AwsConfig } from '../../config.js';
 import type { MoveTasks } from '../../queues/move-tasks.js';
+import type { SnsMessages } from '../../aws/sns-messages.js';
+import type { SigningIdentity } from '../../aws/sns-signing-key.js';
 import type { ApiContext } from '../context.js';
 import type { QueryFieldMap } from './query-protocol.js';
+import { snsService } from './sns/service.js';
 import { sqsService } from './sqs/service.js';
 
 export interface AwsContext extends ApiContext {
   aws: AwsConfig;
   moveTasks: MoveTasks;
+  /** SNS message framing and signing (ARNs, links, certificate). */
+  sns: SnsMessages;
+  snsSigningIdentity: () => Promise<SigningIdentity>;
 }
 
 export interface AwsCall {
@@ -94,4 +94,5 @@ export type AwsServiceFactory = (ctx: AwsContext) => AwsService;
 
 export const AWS_SERVICES: Record<string, AwsServiceFactory> = {
   sqs: sqsService,
+  sns: snsService,
 };

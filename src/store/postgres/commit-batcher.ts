@@ -247,7 +247,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
         return;
       }
       const p = e as PublishEntry;
-      const attributes = encodeAttributes(p.attributes);
+      const attributes = encodeAttributes(p.attributes, p);
       if (p.deliveries.length > 0) {
         deliveries.push({ ...p, attributes, nowMs: call.nowMs, deliveries: p.deliveries });
       }
@@ -259,6 +259,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
           id: p.id,
           body: copy.body,
           attributes: encodeAttributes(copy.attributes),
+          messageAttributes: encodeMessageAttributes(copy.messageAttributes),
           sentAtMs: call.nowMs,
           visibleAtMs: copy.visibleAtMs,
           source: null,

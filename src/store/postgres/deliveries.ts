@@ -24,6 +24,7 @@ import { statement, type Client, type Database } from './database.js';
 import { insertQueueMessages } from './queue-messages.js';
 import {
   decodeAttributes,
+  decodeExtras,
   formatDeliveryId,
   ms,
   newNonce,
@@ -131,6 +132,7 @@ export async function lease(
     body: r.body,
     attributes: decodeAttributes(r.attributes),
     publishedAtMs: r.published_at,
+    ...decodeExtras(r.attributes),
   }));
 }
 

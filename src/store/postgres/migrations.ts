@@ -186,6 +186,29 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX message_move_tasks_source ON message_move_tasks(source_queue, started_at);
     `,
   },
+  // SNS: topic settings, subscription filter policies and delivery style.
+  {
+    version: 4,
+    name: 'sns',
+    sql: `
+      -- SNS topic settings and tags (JSON objects; NULL: none).
+      ALTER TABLE topics ADD COLUMN attributes TEXT;
+      ALTER TABLE topics ADD COLUMN tags TEXT;
+      -- Filter policies (JSON text, validated when set), delivery style (herald | sns) and
+      -- the confirmation token of SNS-style HTTP subscriptions awaiting confirmation.
+      ALTER TABLE subscriptions ADD COLUMN filter_policy TEXT;
+      ALTER TABLE subscriptions ADD COLUMN filter_policy_scope TEXT NOT NULL DEFAULT 'MessageAttributes';
+      ALTER TABLE subscriptions ADD COLUMN style TEXT NOT NULL DEFAULT 'herald';
+      ALTER TABLE subscriptions ADD COLUMN confirmation_token TEXT;
+      -- The one SNS signing key and certificate every node signs with (id is always 1).
+      CREATE TABLE sns_signing_identity (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        key_pem TEXT NOT NULL,
+        cert_pem TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Same key for every Herald; hashtext of the schema keeps separate schemas independent. */

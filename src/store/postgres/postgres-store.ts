@@ -36,6 +36,7 @@ import {
   moveTaskValues,
   ms,
   queueValues,
+  jsonObject,
   subscriptionValues,
   toMoveTask,
   toQueue,
@@ -170,6 +171,27 @@ export class PostgresStore implements Store {
     return rows.map(toTopic);
   }
 
+  async updateTopicSettings(topic: Topic): Promise<boolean> {
+    const rows = await this.db.query('UPDATE topics SET attributes = $2, tags = $3 WHERE name = $1 RETURNING name', [
+      topic.name,
+      jsonObject(topic.attributes),
+      jsonObject(topic.tags),
+    ]);
+    return rows.length === 1;
+  }
+
+  async sharedSigningIdentity(candidate: { keyPem: string; certPem: string }) {
+    await this.db.query(
+      `INSERT INTO sns_signing_identity (id, key_pem, cert_pem, created_at) VALUES (1, $1, $2, $3)
+       ON CONFLICT (id) DO NOTHING`,
+      [candidate.keyPem, candidate.certPem, Date.now()],
+    );
+    const [row] = await this.db.query<{ key_pem: string; cert_pem: string }>(
+      'SELECT key_pem, cert_pem FROM sns_signing_identity WHERE id = 1',
+    );
+    return { keyPem: row.key_pem, certPem: row.cert_pem };
+  }
+
   deleteTopic(name: string): Promise<boolean> {
     return this.db.tx(async (c) => {
       const subs = await c.query('SELECT id FROM subscriptions WHERE topic = $1 ORDER BY id FOR UPDATE', [name]);
@@ -183,8 +205,9 @@ export class PostgresStore implements Store {
 
   async createSubscription(sub: Subscription): Promise<void> {
     await this.db.query(
-      `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at,
+         filter_policy, filter_policy_scope, style, confirmation_token)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
       subscriptionValues(sub),
     );
   }
@@ -208,11 +231,12 @@ export class PostgresStore implements Store {
   }
 
   async updateSubscription(sub: Subscription): Promise<void> {
-    const [id, , , endpoint, raw, policy, dlq, , status, reason] = subscriptionValues(sub);
+    const [id, , , endpoint, raw, policy, dlq, , status, reason, , filter, scope, , token] = subscriptionValues(sub);
     await this.db.query(
       `UPDATE subscriptions SET endpoint = $2, raw = $3, delivery_policy = $4, dead_letter_queue = $5,
-       status = $6, status_reason = $7 WHERE id = $1`,
-      [id, endpoint, raw, policy, dlq, status, reason],
+       status = $6, status_reason = $7, filter_policy = $8, filter_policy_scope = $9, confirmation_token = $10
+       WHERE id = $1`,
+      [id, endpoint, raw, policy, dlq, status, reason, filter, scope, token],
     );
   }
 

@@ -4,6 +4,8 @@ import type {
   Attributes,
   Delivery,
   DeliveryPolicy,
+  DeliveryStyle,
+  FilterPolicyScope,
   ErrorClass,
   MoveTask,
   MoveTaskStatus,
@@ -23,15 +25,8 @@ export const iso = (ms: number) => new Date(ms).toISOString();
  */
 export const ms = (t: number) => Math.round(t);
 
-/** Attributes are stored as JSON, or NULL when there are none (the common case). */
-export function encodeAttributes(attributes: Attributes): string | null {
-  for (const _ in attributes) return JSON.stringify(attributes);
-  return null;
-}
-
-export function decodeAttributes(text: string | null): Attributes {
-  return text ? (JSON.parse(text) as Attributes) : {};
-}
+/** Attributes are stored as JSON, or NULL when there are none (see ../attributes-codec.ts). */
+export { decodeAttributes, decodeExtras, encodeAttributes } from '../attributes-codec.js';
 
 /**
  * PostgreSQL text cannot hold U+0000 (SQLite can). A message carrying one is refused with
@@ -53,13 +48,21 @@ export interface TopicRow {
   created_at: number;
   fifo: boolean;
   content_based_dedup: boolean;
+  attributes: string | null;
+  tags: string | null;
 }
 export const toTopic = (r: TopicRow): Topic => ({
   name: r.name,
   fifo: r.fifo,
   contentBasedDeduplication: r.content_based_dedup,
   createdAt: iso(r.created_at),
+  attributes: r.attributes ? (JSON.parse(r.attributes) as Record<string, string>) : {},
+  tags: r.tags ? (JSON.parse(r.tags) as Record<string, string>) : {},
 });
+
+/** A JSON object column: NULL when empty. */
+export const jsonObject = (o: Record<string, string>): string | null =>
+  Object.keys(o).length > 0 ? JSON.stringify(o) : null;
 
 export interface SubscriptionRow {
   id: string;
@@ -73,6 +76,10 @@ export interface SubscriptionRow {
   status: string;
   status_reason: string | null;
   created_at: number;
+  filter_policy: string | null;
+  filter_policy_scope: string;
+  style: string;
+  confirmation_token: string | null;
 }
 
 export const toSubscription = (r: SubscriptionRow): Subscription => ({
@@ -87,6 +94,10 @@ export const toSubscription = (r: SubscriptionRow): Subscription => ({
   status: r.status as SubscriptionStatus,
   statusReason: r.status_reason,
   createdAt: iso(r.created_at),
+  filterPolicy: r.filter_policy,
+  filterPolicyScope: r.filter_policy_scope as FilterPolicyScope,
+  style: r.style as DeliveryStyle,
+  confirmationToken: r.confirmation_token,
 });
 
 /** Positional parameters in the column order of the subscriptions table. */
@@ -102,6 +113,10 @@ export const subscriptionValues = (s: Subscription) => [
   s.status,
   s.statusReason,
   Date.parse(s.createdAt),
+  s.filterPolicy,
+  s.filterPolicyScope,
+  s.style,
+  s.confirmationToken,
 ];
 
 export interface QueueRow {

@@ -16,7 +16,7 @@
 import type Database from 'better-sqlite3';
 import type { Attempt, Delivery } from '../../types.js';
 import type { AttemptQuery, AttemptRecord, LeasedDelivery } from '../store.js';
-import { decodeAttributes, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from './rows.js';
+import { decodeAttributes, decodeExtras, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from './rows.js';
 
 interface DueSeq {
   seq: number;
@@ -274,6 +274,7 @@ export class Deliveries {
         body,
         attributes: decodeAttributes(attributes),
         publishedAtMs: createdAt,
+        ...decodeExtras(attributes),
       };
     }
     if (last && last !== cursor) this.cursors.set(subscriptionId, last);

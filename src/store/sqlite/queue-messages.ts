@@ -143,6 +143,7 @@ export class QueueMessages {
     lastError: string | null,
     fifo = false,
     nowMs = 0,
+    messageAttributes: string | null = null,
   ): void {
     const groupId = m.groupId ?? null;
     this.insertStmt.run(
@@ -155,7 +156,7 @@ export class QueueMessages {
       source,
       topic,
       lastError,
-      null,
+      messageAttributes,
       null,
       groupId,
       m.dedupId ?? null,

@@ -4,6 +4,8 @@ import type {
   Attributes,
   Delivery,
   DeliveryPolicy,
+  DeliveryStyle,
+  FilterPolicyScope,
   ErrorClass,
   MoveTask,
   MoveTaskStatus,
@@ -17,30 +19,29 @@ import type {
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
-const EMPTY: Attributes = Object.freeze({}) as Attributes;
-
-/** Attributes are stored as JSON, or NULL when there are none (the common case). */
-export function encodeAttributes(attributes: Attributes): string | null {
-  for (const _ in attributes) return JSON.stringify(attributes);
-  return null;
-}
-
-export function decodeAttributes(text: string | null): Attributes {
-  return text ? (JSON.parse(text) as Attributes) : { ...EMPTY };
-}
+/** Attributes are stored as JSON, or NULL when there are none (see ../attributes-codec.ts). */
+export { decodeAttributes, decodeExtras, encodeAttributes } from '../attributes-codec.js';
 
 export interface TopicRow {
   name: string;
   created_at: number;
   fifo: number;
   content_based_dedup: number;
+  attributes: string | null;
+  tags: string | null;
 }
 export const toTopic = (r: TopicRow): Topic => ({
   name: r.name,
   fifo: r.fifo === 1,
   contentBasedDeduplication: r.content_based_dedup === 1,
   createdAt: iso(r.created_at),
+  attributes: r.attributes ? (JSON.parse(r.attributes) as Record<string, string>) : {},
+  tags: r.tags ? (JSON.parse(r.tags) as Record<string, string>) : {},
 });
+
+/** A JSON object column: NULL when empty. */
+export const jsonObject = (o: Record<string, string>): string | null =>
+  Object.keys(o).length > 0 ? JSON.stringify(o) : null;
 
 export interface SubscriptionRow {
   id: string;
@@ -54,6 +55,10 @@ export interface SubscriptionRow {
   status: string;
   status_reason: string | null;
   created_at: number;
+  filter_policy: string | null;
+  filter_policy_scope: string;
+  style: string;
+  confirmation_token: string | null;
 }
 
 export const toSubscription = (r: SubscriptionRow): Subscription => ({
@@ -68,6 +73,10 @@ export const toSubscription = (r: SubscriptionRow): Subscription => ({
   status: r.status as SubscriptionStatus,
   statusReason: r.status_reason,
   createdAt: iso(r.created_at),
+  filterPolicy: r.filter_policy,
+  filterPolicyScope: r.filter_policy_scope as FilterPolicyScope,
+  style: r.style as DeliveryStyle,
+  confirmationToken: r.confirmation_token,
 });
 
 export const subscriptionParams = (s: Subscription) => ({
@@ -82,6 +91,10 @@ export const subscriptionParams = (s: Subscription) => ({
   status: s.status,
   status_reason: s.statusReason,
   created_at: Date.parse(s.createdAt),
+  filter_policy: s.filterPolicy,
+  filter_policy_scope: s.filterPolicyScope,
+  style: s.style,
+  confirmation_token: s.confirmationToken,
 });
 
 export interface QueueRow {

@@ -25,10 +25,12 @@ import type {
 import { Checkpointer } from './checkpointer.js';
 import { CommitQueue } from './commit-queue.js';
 import { Deliveries } from './deliveries.js';
+import { encodeMessageAttributes } from '../../message-attributes.js';
 import { migrate } from './migrations.js';
 import { QueueMessages } from './queue-messages.js';
 import {
   encodeAttributes,
+  jsonObject,
   moveTaskValues,
   queueParams,
   sequenceNumber,
@@ -150,6 +152,15 @@ export class SqliteStore implements Store {
     return (this.stmts.listTopics.all(after, limit) as TopicRow[]).map(toTopic);
   }
 
+  updateTopicSettings(topic: Topic): Promise<boolean> {
+    return this.writes.enqueue(
+      () =>
+        this.stmts.updateTopicSettings.run(jsonObject(topic.attributes), jsonObject(topic.tags), topic.name).changes ===
+        1,
+      true,
+    );
+  }
+
   deleteTopic(name: string): Promise<boolean> {
     return this.writes.enqueue(() => {
       for (const { id } of this.stmts.subscriptionIdsOfTopic.all(name) as Array<{ id: string }>) {
@@ -259,7 +270,7 @@ export class SqliteStore implements Store {
             );
             if (hit) return { id: hit, duplicate: true };
           }
-          const attributes = encodeAttributes(e.attributes);
+          const attributes = encodeAttributes(e.attributes, e);
           if (e.deliveries.length > 0) {
             this.dl.create({ ...e, attributes }, e.deliveries, nowMs);
           }
@@ -283,6 +294,7 @@ export class SqliteStore implements Store {
               null,
               row.fifo === 1,
               nowMs,
+              encodeMessageAttributes(copy.messageAttributes),
             );
           }
           return { id: e.id, duplicate: false };
@@ -537,14 +549,19 @@ function prepareMetadata(db: Database.Database) {
     updateTopic: db.prepare('UPDATE topics SET content_based_dedup = ? WHERE name = ?'),
     getTopic: db.prepare('SELECT * FROM topics WHERE name = ?'),
     listTopics: db.prepare('SELECT * FROM topics WHERE name > ? ORDER BY name LIMIT ?'),
+    updateTopicSettings: db.prepare('UPDATE topics SET attributes = ?, tags = ? WHERE name = ?'),
     deleteTopic: db.prepare('DELETE FROM topics WHERE name = ?'),
     insertSubscription: db.prepare(
-      `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at)
-       VALUES (@id, @topic, @protocol, @endpoint, @raw, @delivery_policy, @dead_letter_queue, @secret, @status, @status_reason, @created_at)`,
+      `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at,
+         filter_policy, filter_policy_scope, style, confirmation_token)
+       VALUES (@id, @topic, @protocol, @endpoint, @raw, @delivery_policy, @dead_letter_queue, @secret, @status, @status_reason, @created_at,
+         @filter_policy, @filter_policy_scope, @style, @confirmation_token)`,
     ),
     updateSubscription: db.prepare(
       `UPDATE subscriptions SET endpoint = @endpoint, raw = @raw, delivery_policy = @delivery_policy,
-       dead_letter_queue = @dead_letter_queue, status = @status, status_reason = @status_reason WHERE id = @id`,
+       dead_letter_queue = @dead_letter_queue, status = @status, status_reason = @status_reason,
+       filter_policy = @filter_policy, filter_policy_scope = @filter_policy_scope, confirmation_token = @confirmation_token
+       WHERE id = @id`,
     ),
     getSubscription: db.prepare('SELECT * FROM subscriptions WHERE id = ?'),
     subscriptionsOfTopic: db.prepare('SELECT * FROM subscriptions WHERE topic = ? ORDER BY created_at, id'),

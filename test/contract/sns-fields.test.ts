@@ -1,0 +1,105 @@
+/**
+ * The store contract, SNS part (migration 4): topic attributes and tags, subscription filter
+ * policies, delivery style and confirmation tokens, typed message attributes and subjects
+ * carried to the delivery engine, and the shared SNS signing identity. Every store in
+ * HERALD_TEST_STORES.
+ */
+import { describe, expect, it } from 'vitest';
+import type { MessageAttributes } from '../../src/types.js';
+import { STORES } from '../support/stores.js';
+import { entry, HOUR, subscription, T0, useStore } from './fixtures.js';
+
+for (const kind of STORES) {
+  describe(`${kind} store: SNS fields`, () => {
+    const store = useStore(kind);
+
+    it('keeps topic attributes and tags, and replaces them on update', async () => {
+      const s = store();
+      await s.createTopic('t', T0);
+      expect(await s.getTopic('t')).toMatchObject({ attributes: {}, tags: {} });
+      const updated = {
+        name: 't',
+        fifo: false,
+        contentBasedDeduplication: false,
+        createdAt: new Date(T0).toISOString(),
+        attributes: { SignatureVersion: '2', DisplayName: 'Orders' },
+        tags: { team: 'core', 'cost-center': '42' },
+      };
+      expect(await s.updateTopicSettings(updated)).toBe(true);
+      expect(await s.getTopic('t')).toEqual(updated);
+      expect((await s.listTopics(10))[0]).toEqual(updated);
+      expect(await s.updateTopicSettings({ ...updated, attributes: {}, tags: {} })).toBe(true);
+      expect(await s.getTopic('t')).toMatchObject({ attributes: {}, tags: {} });
+      expect(await s.updateTopicSettings({ ...updated, name: 'missing' })).toBe(false);
+    });
+
+    it('stores filter policies, style and confirmation token, and updates them', async () => {
+      const s = store();
+      await s.createTopic('t', T0);
+      const sub = subscription('t', {
+        filterPolicy: '{"store":["example_corp"]}',
+        filterPolicyScope: 'MessageBody',
+        style: 'sns',
+        status: 'pending_confirmation',
+        confirmationToken: 'abc123',
+      });
+      await s.createSubscription(sub);
+      expect(await s.getSubscription(sub.id)).toEqual(sub);
+      const confirmed = {
+        ...sub,
+        status: 'active' as const,
+        confirmationToken: null,
+        filterPolicy: null,
+        filterPolicyScope: 'MessageAttributes' as const,
+      };
+      await s.updateSubscription(confirmed);
+      expect(await s.getSubscription(sub.id)).toEqual(confirmed);
+      expect((await s.listSubscriptions('t'))[0]).toEqual(confirmed);
+    });
+
+    it('hands typed attributes and the subject to the delivery engine, for shared and inline messages', async () => {
+      const s = store();
+      await s.createTopic('t', T0);
+      const a = subscription('t');
+      const b = subscription('t');
+      await s.createSubscription(a);
+      await s.createSubscription(b);
+      const typed = {
+        attributes: { plain: 'x' },
+        messageAttributes: {
+          price: { dataType: 'Number', stringValue: '12.5' },
+          tags: { dataType: 'String.Array', stringValue: '["a","b"]' },
+          blob: { dataType: 'Binary', binaryValue: 'AAEC' },
+          label: { dataType: 'String.custom', stringValue: 'x' },
+        } as MessageAttributes,
+        subject: 'Hello',
+      };
+      await s.publish(
+        [entry('t', [a.id, b.id], { ...typed }), entry('t', [a.id], { attributes: { only: 'strings' } })],
+        HOUR,
+        T0,
+      );
+      const leased = await s.leaseDeliveries(a.id, T0 + 1, 10, T0 + HOUR);
+      expect(leased).toHaveLength(2);
+      const [shared, plain] = leased[0].subject ? leased : [leased[1], leased[0]];
+      expect(shared).toMatchObject(typed);
+      expect(plain.attributes).toEqual({ only: 'strings' });
+      expect(plain.messageAttributes).toBeUndefined();
+      expect(plain.subject).toBeUndefined();
+      const [inline] = await s.leaseDeliveries(b.id, T0 + 1, 10, T0 + HOUR);
+      expect(inline).toMatchObject(typed);
+    });
+
+    it('keeps one SNS signing identity for every caller (stores shared by several nodes)', async () => {
+      const s = store();
+      if (!s.sharedSigningIdentity) {
+        expect(kind).toBe('sqlite'); // a single-node store keeps the key in its data directory
+        return;
+      }
+      const first = await s.sharedSigningIdentity({ keyPem: 'key-1', certPem: 'cert-1' });
+      const second = await s.sharedSigningIdentity({ keyPem: 'key-2', certPem: 'cert-2' });
+      expect(first).toEqual({ keyPem: 'key-1', certPem: 'cert-1' });
+      expect(second).toEqual(first);
+    });
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * The scripted check with the other real clients: boto3 (test/support/sns-boto3-check.py) and
+ * the AWS CLI v2 run the main SNS actions against a Herald on 127.0.0.1, configured only by
+ * environment (AWS_ENDPOINT_URL, keys; no config files, no instance metadata).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDir, startTestHerald, TEST_AWS, type TestHerald } from '../support/herald.js';
+
+const run = promisify(execFile);
+let h: TestHerald;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  h = await startTestHerald();
+  env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AWS_ENDPOINT_URL: h.herald.aws!.url,
+    AWS_ACCESS_KEY_ID: TEST_AWS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_AWS.secretAccessKey,
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+  };
+});
+
+afterAll(async () => {
+  await h.close();
+  removeDir(h.dataDir);
+});
+
+const arn = (name: string) => `arn:aws:sns:us-east-1:000000000000:${name}`;
+
+describe('SNS through boto3 and the AWS CLI', () => {
+  it('boto3: topics, attributes, tags, sqs subscription with a filter policy, publish, batch, errors', async () => {
+    const { stdout } = await run('python3', ['test/support/sns-boto3-check.py'], { env, timeout: 60_000 });
+    const out = JSON.parse(stdout);
+    expect(out.topic).toBe(arn('boto-orders'));
+    expect(out.idempotent).toBe(true);
+    expect(out.attributes).toMatchObject({ DisplayName: 'Orders', SignatureVersion: '2', TopicArn: out.topic });
+    expect(out.topics).toContain(out.topic);
+    expect(out.tags).toEqual([{ Key: 'team', Value: 'core' }]);
+    expect(out.subscription.startsWith(`${out.topic}:`)).toBe(true);
+    expect(out.subscriptionAttributes).toMatchObject({ Protocol: 'sqs', RawMessageDelivery: 'true' });
+    expect(JSON.parse(out.subscriptionAttributes.FilterPolicy)).toEqual({ size: [{ numeric: ['>', 10] }] });
+    expect(out.byTopic).toEqual(['arn:aws:sqs:us-east-1:000000000000:boto-big']);
+    expect(out.batch).toEqual(['a', 'b']);
+    expect(out.received).toEqual(['batch-big', 'big']); // the filter policy kept the small ones out
+    expect(out.afterUnsubscribe).toBe(0);
+    expect(out.notFound).toBe('NotFound');
+    expect(out.sms[0]).toBe('InvalidParameter');
+    expect(out.sms[1]).toMatch(/sms is not supported yet/);
+    expect(out.deleted).toBe(true);
+  }, 90_000);
+
+  it('AWS CLI: create-topic, publish, list-topics, get-topic-attributes, and a NotFound error', async () => {
+    const aws = (...args: string[]) => run('aws', ['sns', ...args, '--output', 'json'], { env, timeout: 60_000 });
+    const created = JSON.parse((await aws('create-topic', '--name', 'cli-topic')).stdout);
+    expect(created.TopicArn).toBe(arn('cli-topic'));
+    const published = JSON.parse(
+      (await aws('publish', '--topic-arn', created.TopicArn, '--message', 'from the cli')).stdout,
+    );
+    expect(published.MessageId).toMatch(/^[0-9a-f-]{36}$/);
+    const listed = JSON.parse((await aws('list-topics')).stdout);
+    expect(listed.Topics.map((t: { TopicArn: string }) => t.TopicArn)).toContain(created.TopicArn);
+    const attrs = JSON.parse((await aws('get-topic-attributes', '--topic-arn', created.TopicArn)).stdout);
+    expect(attrs.Attributes.TopicArn).toBe(created.TopicArn);
+    const missing = await aws('get-topic-attributes', '--topic-arn', arn('no-such-topic')).catch((e) => e);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/NotFound/);
+  }, 90_000);
+});

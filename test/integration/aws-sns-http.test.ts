@@ -1,0 +1,252 @@
+/**
+ * SNS-style HTTP subscriptions against real receivers on 127.0.0.1: the SubscriptionConfirmation
+ * POST, nothing delivered (or even owed) before confirmation, confirmation by SubscribeURL and
+ * by ConfirmSubscription, signed notifications verified by sns-validator with the certificate
+ * fetched from Herald (behind a TLS front, as sns-validator only fetches over HTTPS), signature
+ * versions 1 and 2, RawMessageDelivery, UnsubscribeURL, DeliveryPolicy retries, and
+ * RedrivePolicy to an SQS dead-letter queue.
+ */
+import {
+  ConfirmSubscriptionCommand,
+  CreateTopicCommand,
+  GetSubscriptionAttributesCommand,
+  ListSubscriptionsByTopicCommand,
+  PublishCommand,
+  SNSClient,
+  SubscribeCommand,
+} from '@aws-sdk/client-sns';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import MessageValidator from 'sns-validator';
+import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { removeDir, startTestHerald, TEST_AWS, waitFor, type TestHerald } from '../support/herald.js';
+import { startReceiver, type Receiver, type Received } from '../support/receiver.js';
+import { httpsGet, startTlsProxy, type TlsProxy } from '../support/tls-proxy.js';
+
+let h: TestHerald;
+let proxy: TlsProxy;
+let sns: SNSClient;
+let sqs: SQSClient;
+let validator: MessageValidator;
+let rx: Receiver;
+
+beforeAll(async () => {
+  proxy = await startTlsProxy();
+  h = await startTestHerald({ aws: { publicUrl: proxy.url } });
+  proxy.target = h.herald.aws!.url;
+  validator = new MessageValidator(new RegExp(`^${proxy.url.slice('https://'.length)}$`));
+  const opts = { region: 'us-east-1', endpoint: h.herald.aws!.url, credentials: TEST_AWS, maxAttempts: 1 };
+  sns = new SNSClient(opts);
+  sqs = new SQSClient(opts);
+});
+
+afterAll(async () => {
+  sns.destroy();
+  sqs.destroy();
+  await h.close();
+  await proxy.close();
+  removeDir(h.dataDir);
+});
+
+beforeEach(async () => {
+  rx = await startReceiver();
+});
+afterEach(async () => {
+  await rx.close();
+});
+
+const verified = (body: string) =>
+  new Promise<Record<string, any>>((resolve, reject) =>
+    validator.validate(body, (err, message) => (err ? reject(err) : resolve(message as Record<string, any>))),
+  );
+
+async function topic(name: string, Attributes?: Record<string, string>) {
+  return (await sns.send(new CreateTopicCommand({ Name: name, Attributes }))).TopicArn!;
+}
+
+const ofType = (type: string) => (r: Received) => r.headers['x-amz-sns-message-type'] === type;
+
+async function subscribeHttp(topicArn: string, path: string, Attributes?: Record<string, string>) {
+  const { SubscriptionArn } = await sns.send(
+    new SubscribeCommand({ TopicArn: topicArn, Protocol: 'http', Endpoint: `${rx.url}${path}`, Attributes }),
+  );
+  expect(SubscriptionArn).toBe('pending confirmation');
+  const confirmation = await waitFor(() => rx.requests.find(ofType('SubscriptionConfirmation')), 5000, 'confirmation');
+  return { confirmation, doc: JSON.parse(confirmation.body) as Record<string, string> };
+}
+
+describe('SNS HTTP subscriptions', () => {
+  it('confirm by SubscribeURL, deliver nothing before, and sign notifications verifiably (version 1)', async () => {
+    const arn = await topic('http-v1');
+    const { confirmation, doc } = await subscribeHttp(arn, '/hook');
+    expect(confirmation.path).toBe('/hook');
+    expect(confirmation.headers).toMatchObject({
+      'x-amz-sns-message-type': 'SubscriptionConfirmation',
+      'x-amz-sns-message-id': doc.MessageId,
+      'x-amz-sns-topic-arn': arn,
+    });
+    expect(Object.keys(doc)).toEqual([
+      'Type',
+      'MessageId',
+      'Token',
+      'TopicArn',
+      'Message',
+      'SubscribeURL',
+      'Timestamp',
+      'SignatureVersion',
+      'Signature',
+      'SigningCertURL',
+    ]);
+    expect(doc.SigningCertURL).toBe(`${proxy.url}/SimpleNotificationService-herald.pem`);
+    expect(doc.SubscribeURL.startsWith(`${proxy.url}/?Action=ConfirmSubscription&`)).toBe(true);
+    await verified(confirmation.body); // fetches the certificate from Herald
+
+    // Pending: shown as such, owed nothing, sent nothing.
+    const listed = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: arn }));
+    expect(listed.Subscriptions?.[0].SubscriptionArn).toBe('PendingConfirmation');
+    await sns.send(new PublishCommand({ TopicArn: arn, Message: 'before confirmation' }));
+    const [sub] = await h.herald.store.listSubscriptions('http-v1');
+    expect(sub.status).toBe('pending_confirmation');
+    expect((await h.herald.store.listDeliveries(sub.id, 'pending', 10)).deliveries).toEqual([]);
+
+    const visit = await httpsGet(doc.SubscribeURL);
+    expect(visit.status).toBe(200);
+    const subscriptionArn = /<SubscriptionArn>([^<]+)<\/SubscriptionArn>/.exec(visit.body)?.[1];
+    expect(subscriptionArn).toBe(`${arn}:${sub.id}`);
+
+    const { MessageId } = await sns.send(
+      new PublishCommand({
+        TopicArn: arn,
+        Message: 'after confirmation',
+        Subject: 'Hi',
+        MessageAttributes: { n: { DataType: 'Number', StringValue: '7' } },
+      }),
+    );
+    const note = await waitFor(() => rx.requests.find(ofType('Notification')), 5000, 'notification');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rx.requests.filter(ofType('Notification'))).toHaveLength(1); // never the one from before
+    expect(note.headers).toMatchObject({
+      'x-amz-sns-message-id': MessageId,
+      'x-amz-sns-topic-arn': arn,
+      'x-amz-sns-subscription-arn': subscriptionArn,
+    });
+    const message = await verified(note.body);
+    expect(message).toMatchObject({
+      Type: 'Notification',
+      MessageId,
+      TopicArn: arn,
+      Subject: 'Hi',
+      Message: 'after confirmation',
+      SignatureVersion: '1',
+      MessageAttributes: { n: { Type: 'Number', Value: '7' } },
+    });
+    await expect(verified(note.body.replace('after confirmation', 'forged'))).rejects.toThrow(/signature/i);
+
+    // UnsubscribeURL works and ends the subscription.
+    const bye = await httpsGet(message.UnsubscribeURL);
+    expect(bye.status).toBe(200);
+    expect(await h.herald.store.getSubscription(sub.id)).toBeNull();
+  });
+
+  it('confirms with ConfirmSubscription and signs with SHA256withRSA when the topic says SignatureVersion 2', async () => {
+    const arn = await topic('http-v2', { SignatureVersion: '2' });
+    const { doc } = await subscribeHttp(arn, '/v2');
+    expect(doc.SignatureVersion).toBe('2');
+    await verified(JSON.stringify(doc));
+    // Subscribing the pending endpoint again sends the confirmation again (same token).
+    await sns.send(new SubscribeCommand({ TopicArn: arn, Protocol: 'http', Endpoint: `${rx.url}/v2` }));
+    await waitFor(
+      () => rx.requests.filter(ofType('SubscriptionConfirmation')).length === 2,
+      5000,
+      'second confirmation',
+    );
+    expect(JSON.parse(rx.requests.filter(ofType('SubscriptionConfirmation'))[1].body).Token).toBe(doc.Token);
+    const { SubscriptionArn } = await sns.send(new ConfirmSubscriptionCommand({ TopicArn: arn, Token: doc.Token }));
+    const attrs = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn }));
+    expect(attrs.Attributes?.PendingConfirmation).toBe('false');
+    await sns.send(new PublishCommand({ TopicArn: arn, Message: 'v2' }));
+    const note = await waitFor(() => rx.requests.find(ofType('Notification')), 5000, 'notification');
+    expect(await verified(note.body)).toMatchObject({ SignatureVersion: '2', Message: 'v2' });
+  });
+
+  it('delivers the bare message with RawMessageDelivery', async () => {
+    const arn = await topic('http-raw');
+    const { doc } = await subscribeHttp(arn, '/raw', { RawMessageDelivery: 'true' });
+    await sns.send(new ConfirmSubscriptionCommand({ TopicArn: arn, Token: doc.Token }));
+    await sns.send(new PublishCommand({ TopicArn: arn, Message: '{"bare":true}' }));
+    const note = await waitFor(() => rx.requests.find(ofType('Notification')), 5000, 'notification');
+    expect(note.body).toBe('{"bare":true}');
+    expect(note.headers['x-amz-sns-rawdelivery']).toBe('true');
+  });
+
+  it('retries per DeliveryPolicy (numRetries, delays in seconds)', async () => {
+    const arn = await topic('http-retry');
+    rx.respond = (r) =>
+      ofType('Notification')(r) && rx.requests.filter(ofType('Notification')).length < 3 ? 500 : 200;
+    const policy = {
+      healthyRetryPolicy: { numRetries: 3, minDelayTarget: 1, maxDelayTarget: 1, backoffFunction: 'linear' },
+    };
+    const { doc } = await subscribeHttp(arn, '/retry', { DeliveryPolicy: JSON.stringify(policy) });
+    await sns.send(new ConfirmSubscriptionCommand({ TopicArn: arn, Token: doc.Token }));
+    await sns.send(new PublishCommand({ TopicArn: arn, Message: 'eventually' }));
+    await waitFor(() => rx.requests.filter(ofType('Notification')).length === 3, 10_000, 'three attempts');
+    const at = rx.requests.filter(ofType('Notification')).map((r) => r.at);
+    // 1 s apart, give or take the engine's 20% jitter.
+    expect(at[1] - at[0]).toBeGreaterThanOrEqual(750);
+    expect(at[2] - at[1]).toBeGreaterThanOrEqual(750);
+    const [sub] = await h.herald.store.listSubscriptions('http-retry');
+    expect(sub.deliveryPolicy).toMatchObject({
+      maxAttempts: 4,
+      backoff: { initialSeconds: 1, maxSeconds: 1, multiplier: 1 },
+    });
+  });
+
+  it('sends messages it could not deliver to the SQS queue named by RedrivePolicy', async () => {
+    const arn = await topic('http-dlq');
+    const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'http-dlq-dead' }))).QueueUrl!;
+    rx.respond = (r) => (ofType('Notification')(r) ? 503 : 200);
+    const { doc } = await subscribeHttp(arn, '/dead', {
+      DeliveryPolicy: JSON.stringify({ healthyRetryPolicy: { numRetries: 1, minDelayTarget: 1, maxDelayTarget: 1 } }),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:http-dlq-dead' }),
+    });
+    await sns.send(new ConfirmSubscriptionCommand({ TopicArn: arn, Token: doc.Token }));
+    const { MessageId } = await sns.send(new PublishCommand({ TopicArn: arn, Message: 'undeliverable' }));
+    const dead = await waitFor(
+      async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1 }))).Messages?.[0],
+      10_000,
+      'the dead letter',
+    );
+    expect(dead.Body).toBe('undeliverable');
+    expect(dead.MessageId).toBe(MessageId);
+    expect(rx.requests.filter(ofType('Notification'))).toHaveLength(2);
+  });
+
+  it('the native API makes SNS-style subscriptions too (style "sns"): pending until confirmed, then signed SNS notifications', async () => {
+    await h.client.createTopic('native-sns');
+    const res = await h.api('POST', '/v1/topics/native-sns/subscriptions', {
+      protocol: 'http',
+      endpoint: `${rx.url}/native`,
+      style: 'sns',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ style: 'sns', status: 'pending_confirmation' });
+    const confirmation = await waitFor(
+      () => rx.requests.find(ofType('SubscriptionConfirmation')),
+      5000,
+      'confirmation',
+    );
+    await h.client.publish('native-sns', { body: 'too early' });
+    expect((await h.herald.store.listDeliveries(res.body.id, 'pending', 10)).deliveries).toEqual([]);
+    expect((await h.api('PATCH', `/v1/subscriptions/${res.body.id}`, { status: 'active' })).status).toBe(400);
+    expect((await httpsGet(JSON.parse(confirmation.body).SubscribeURL)).status).toBe(200);
+    await h.client.publish('native-sns', { body: 'native', attributes: { kind: 'k' } });
+    const note = await waitFor(() => rx.requests.find(ofType('Notification')), 5000, 'notification');
+    expect(note.headers['webhook-signature']).toBeUndefined();
+    expect(await verified(note.body)).toMatchObject({
+      Message: 'native',
+      TopicArn: 'arn:aws:sns:us-east-1:000000000000:native-sns',
+      MessageAttributes: { kind: { Type: 'String', Value: 'k' } },
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(rx.requests.filter(ofType('Notification'))).toHaveLength(1);
+  });
+});
