@@ -1,7 +1,8 @@
 /**
  * The scripted check with the other real clients: boto3 (test/support/sns-boto3-check.py) and
  * the AWS CLI (v1.45 on this machine; CLI v2 is not installed here) run the main SNS actions
- * against a Herald on 127.0.0.1, configured only by environment (AWS_ENDPOINT_URL, keys; no config files, no instance metadata).
+ * against a Herald on 127.0.0.1, configured only by environment (AWS_ENDPOINT_URL, keys; no
+ * config files, no instance metadata).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
