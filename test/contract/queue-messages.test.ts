@@ -85,6 +85,18 @@ for (const kind of STORES) {
       expect(await s.queueStats('jobs', T0 + 5000)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     });
 
+    it('refuses a made-up receipt for a message never received (its stored receipt is 0)', async () => {
+      const s = store();
+      await s.createQueue(queue('jobs'));
+      await s.sendToQueue('jobs', [send()], HOUR, T0);
+      // Receipts are "<row in base 36>.<nonce in base 36>"; the first row of a fresh store is 1.
+      for (const seq of ['1', '2', '3']) {
+        expect(await s.ack('jobs', [`${seq}.0`])).toMatchObject({ acked: 0 });
+        expect(await s.changeVisibility('jobs', `${seq}.0`, T0 + HOUR)).toBe(false);
+      }
+      expect(await s.queueStats('jobs', T0)).toEqual({ visible: 1, inFlight: 0, delayed: 0 });
+    });
+
     it('changeVisibility extends or ends the hiding of a received message', async () => {
       const s = store();
       const q = (await s.createQueue(queue('jobs'))).queue;

@@ -7,8 +7,6 @@ import type {
   DeliveryStyle,
   FilterPolicyScope,
   ErrorClass,
-  MoveTask,
-  MoveTaskStatus,
   Protocol,
   Queue,
   Subscription,
@@ -154,42 +152,7 @@ export const toQueue = (r: QueueRow): Queue => ({
   updatedAt: iso(r.updated_at ?? r.created_at),
 });
 
-export interface MoveTaskRow {
-  handle: string;
-  source_queue: string;
-  destination_queue: string | null;
-  max_per_second: number | null;
-  status: string;
-  moved: number;
-  to_move: number;
-  failure_reason: string | null;
-  started_at: number;
-}
-
-export const toMoveTask = (r: MoveTaskRow): MoveTask => ({
-  handle: r.handle,
-  sourceQueue: r.source_queue,
-  destinationQueue: r.destination_queue,
-  maxPerSecond: r.max_per_second,
-  status: r.status as MoveTaskStatus,
-  moved: r.moved,
-  toMove: r.to_move,
-  failureReason: r.failure_reason,
-  startedAt: iso(r.started_at),
-});
-
-/** Positional parameters in the column order of the message_move_tasks table. */
-export const moveTaskValues = (t: MoveTask) => [
-  t.handle,
-  t.sourceQueue,
-  t.destinationQueue,
-  t.maxPerSecond,
-  t.status,
-  t.moved,
-  t.toMove,
-  t.failureReason,
-  Date.parse(t.startedAt),
-];
+export { moveTaskValues, toMoveTask, type MoveTaskRow } from '../move-task-row.js';
 
 /** Positional parameters in the column order of the queues table (after qid). */
 export const queueValues = (q: Queue) => [
@@ -261,24 +224,7 @@ export const toDelivery = (r: DeliveryRow): Delivery => ({
   createdAt: iso(r.created_at),
 });
 
-/**
- * A receipt names one receive of one queue message: its row and a random nonce that is
- * replaced on every receive, so only the latest receive can ack or extend it.
- */
-export function formatReceipt(seq: number, nonce: number): string {
-  return `${seq.toString(36)}.${nonce.toString(36)}`;
-}
-
-export function parseReceipt(receipt: string): { seq: number; nonce: number } | null {
-  if (typeof receipt !== 'string') return null;
-  const dot = receipt.indexOf('.');
-  if (dot <= 0 || receipt.length > 40) return null;
-  const seq = parseInt(receipt.slice(0, dot), 36);
-  const nonce = parseInt(receipt.slice(dot + 1), 36);
-  // Nonce 0 marks a message never received: it has no valid receipt.
-  if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(nonce) || nonce <= 0) return null;
-  return { seq, nonce };
-}
+export { formatReceipt, parseReceipt } from '../receipts.js';
 
 /**
  * A leased delivery's id carries the lease token: `<seq>.<token>`. An outcome or release
