@@ -14,10 +14,10 @@ export async function runServe(overrides: ConfigOverrides): Promise<void> {
     );
   }
   if (herald.aws) {
-    logger.info({ url: herald.aws.url }, 'AWS front door (SQS) is listening');
+    logger.info({ url: herald.aws.url }, 'AWS front door (SQS, SNS) is listening');
     if (herald.aws.generated) {
       process.stdout.write(
-        `\nGenerated AWS access keys for the SQS endpoint (kept in ${config.dataDir}/aws-credentials):\n\n` +
+        `\nGenerated AWS access keys for the SQS and SNS endpoint (kept in ${config.dataDir}/aws-credentials):\n\n` +
           `  AWS_ACCESS_KEY_ID=${herald.aws.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${herald.aws.secretAccessKey}\n` +
           `  AWS_ENDPOINT_URL=${herald.aws.url}\n\n`,
       );
