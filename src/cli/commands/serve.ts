@@ -57,7 +57,7 @@ export function serveCommand(app: App): Command {
     )
     .option(
       '--aws-port <n>',
-      'port of the AWS-compatible SQS endpoint (env HERALD_AWS_PORT, default 4566; 0 picks a free port, "off" disables it)',
+      'port of the AWS-compatible SQS and SNS endpoint (env HERALD_AWS_PORT, default 4566; 0 picks a free port, "off" disables it)',
       awsPortArg,
     )
     .option('--redis-url <url>', 'Redis for signals between nodes (env HERALD_REDIS_URL; optional)')
