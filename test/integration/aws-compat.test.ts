@@ -7,7 +7,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startTestHerald, TEST_AWS, type TestHerald } from '../support/herald.js';
+import { awsClientEnv, removeDir, startTestHerald, type TestHerald } from '../support/herald.js';
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('../compat/boto3_sqs.py', import.meta.url));
@@ -28,18 +28,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   h = await startTestHerald();
-  env = {
-    PATH: process.env.PATH,
-    HOME: h.dataDir,
-    AWS_ENDPOINT_URL: h.herald.aws!.url,
-    AWS_ACCESS_KEY_ID: TEST_AWS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: TEST_AWS.secretAccessKey,
-    AWS_DEFAULT_REGION: 'us-east-1',
-    // Never look for real AWS configuration or instance credentials.
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
+  env = awsClientEnv(h.herald.aws!.url, h.dataDir);
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startTestHerald, TEST_AWS, type TestHerald } from '../support/herald.js';
+import { awsClientEnv, removeDir, startTestHerald, type TestHerald } from '../support/herald.js';
 
 const run = promisify(execFile);
 let h: TestHerald;
@@ -15,18 +15,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   h = await startTestHerald();
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    AWS_ENDPOINT_URL: h.herald.aws!.url,
-    AWS_ACCESS_KEY_ID: TEST_AWS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: TEST_AWS.secretAccessKey,
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-  };
+  env = awsClientEnv(h.herald.aws!.url, process.env.HOME);
 });
 
 afterAll(async () => {

@@ -20,6 +20,25 @@ export const TEST_STORE = process.env.HERALD_TEST_STORE === 'postgres' ? 'postgr
 /** The access key test servers accept on their AWS front door. */
 export const TEST_AWS = { accessKeyId: 'AKIAHERALDTEST', secretAccessKey: 'herald-test-secret' };
 
+/**
+ * The environment for boto3 and the AWS CLI against a test Herald: endpoint and test keys
+ * only, and nothing that would make them look for real AWS configuration or credentials.
+ */
+export function awsClientEnv(endpointUrl: string, home: string | undefined): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_ENDPOINT_URL: endpointUrl,
+    AWS_ACCESS_KEY_ID: TEST_AWS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_AWS.secretAccessKey,
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PAGER: '',
+  };
+}
+
 const databases = new Map<string, Promise<string>>();
 
 /** The PostgreSQL URL that stands for `dataDir` when testing on PostgreSQL (else undefined). */

@@ -10,10 +10,10 @@
  */
 import type { QueueStats, ReceivedMessage } from '../../types.js';
 import type { AckResult } from '../store.js';
-import { decodeMessageAttributes } from '../../message-attributes.js';
+import { withRowExtras } from '../received-message.js';
 import { statement, type Client, type Database } from './database.js';
 import * as groups from './fifo-groups.js';
-import { decodeAttributes, formatReceipt, iso, ms, parseReceipt, sequenceNumber } from './rows.js';
+import { decodeAttributes, formatReceipt, iso, ms, parseReceipt } from './rows.js';
 
 export interface NewQueueMessage {
   qid: number;
@@ -165,19 +165,7 @@ export function toReceived(r: ReceivedRow, fifo: boolean): ReceivedMessage {
     sentAt: iso(r.sent_at),
     firstReceivedAt: iso(r.first_received_at),
   };
-  const typed = decodeMessageAttributes(r.message_attributes);
-  if (typed) m.messageAttributes = typed;
-  if (r.trace_header) m.traceHeader = r.trace_header;
-  if (r.source?.startsWith('queue:')) m.sourceQueue = r.source.slice(6);
-  else if (r.source?.startsWith('subscription:')) m.sourceSubscription = r.source.slice(13);
-  if (r.topic) m.topic = r.topic;
-  if (r.last_error) m.lastError = r.last_error;
-  if (r.group_id !== null) m.messageGroupId = r.group_id;
-  if (fifo) {
-    if (r.dedup_id !== null) m.messageDeduplicationId = r.dedup_id;
-    m.sequenceNumber = sequenceNumber(r.seq);
-  }
-  return m;
+  return withRowExtras(m, r, fifo);
 }
 
 const ackStmt = statement(

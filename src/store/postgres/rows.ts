@@ -173,7 +173,7 @@ export const queueValues = (q: Queue) => [
 ];
 
 /** SQS `SequenceNumber` style: the row's sequence as a 20-digit decimal, so text order is numeric order. */
-export const sequenceNumber = (seq: number) => String(seq).padStart(20, '0');
+export { sequenceNumber } from '../received-message.js';
 
 export interface AttemptRow {
   id: number;

@@ -6,17 +6,10 @@
 import type Database from 'better-sqlite3';
 import type { Queue, QueueStats, ReceivedMessage } from '../../types.js';
 import type { AckResult, SendEntry } from '../store.js';
-import { decodeMessageAttributes, encodeMessageAttributes } from '../../message-attributes.js';
+import { encodeMessageAttributes } from '../../message-attributes.js';
+import { withRowExtras } from '../received-message.js';
 import { FifoGroups, receiveFifo } from './fifo-groups.js';
-import {
-  decodeAttributes,
-  encodeAttributes,
-  formatReceipt,
-  iso,
-  newNonce,
-  parseReceipt,
-  sequenceNumber,
-} from './rows.js';
+import { decodeAttributes, encodeAttributes, formatReceipt, iso, newNonce, parseReceipt } from './rows.js';
 
 export interface VisibleRow {
   seq: number;
@@ -303,17 +296,5 @@ function toReceived(r: VisibleRow, nonce: number, fifo: boolean, nowMs: number):
     sentAt: iso(r.sent_at),
     firstReceivedAt: iso(r.first_received_at ?? nowMs),
   };
-  const typed = decodeMessageAttributes(r.message_attributes);
-  if (typed) m.messageAttributes = typed;
-  if (r.trace_header) m.traceHeader = r.trace_header;
-  if (r.source?.startsWith('queue:')) m.sourceQueue = r.source.slice(6);
-  else if (r.source?.startsWith('subscription:')) m.sourceSubscription = r.source.slice(13);
-  if (r.topic) m.topic = r.topic;
-  if (r.last_error) m.lastError = r.last_error;
-  if (r.group_id !== null) m.messageGroupId = r.group_id;
-  if (fifo) {
-    if (r.dedup_id !== null) m.messageDeduplicationId = r.dedup_id;
-    m.sequenceNumber = sequenceNumber(r.seq);
-  }
-  return m;
+  return withRowExtras(m, r, fifo);
 }
