@@ -28,14 +28,17 @@ import { attributeHeaders, envelope } from '../topics/envelope.js';
 import type { SnsMessages } from '../aws/sns-messages.js';
 import type { Subscription, Topic } from '../types.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { HttpSender, type AttemptResult } from './http-sender.js';
+import { HttpSender, targetOf, type AttemptResult, type Target } from './http-sender.js';
 import { TokenBucket, type RateGate } from './rate-limiter.js';
 import { nextAttemptDelayMs } from './retry-schedule.js';
 import { webhookHeaders } from './signing.js';
 
 interface Lane {
   sub: Subscription;
-  url: URL;
+  /** The endpoint, parsed once: URL getters are not free at one call per delivery. */
+  target: Target;
+  /** The circuit breaker of the endpoint's origin (shared by every lane to that origin). */
+  breaker: CircuitBreaker;
   buffer: LeasedDelivery[];
   inFlight: number;
   bucket: RateGate | null;
@@ -107,6 +110,7 @@ export class DeliveryEngine {
     private readonly opts: EngineOptions = {},
   ) {
     this.sender = new HttpSender({ connectionsPerOrigin: config.connectionsPerOrigin });
+    metrics.setInFlightSource(() => this.inFlight);
   }
 
   async start(): Promise<void> {
@@ -188,15 +192,20 @@ export class DeliveryEngine {
     if (existing) {
       const endpointChanged = existing.sub.endpoint !== sub.endpoint;
       existing.sub = sub;
-      if (endpointChanged) existing.url = new URL(sub.endpoint);
+      if (endpointChanged) {
+        existing.target = targetOf(sub.endpoint);
+        existing.breaker = this.breakerFor(existing.target.origin);
+      }
       if (rate > 0 && existing.bucket) existing.bucket.setRate(rate, Date.now());
       else existing.bucket = rate > 0 ? this.rateGate(existing, rate) : null;
       existing.hot = true;
       return;
     }
+    const target = targetOf(sub.endpoint);
     const lane: Lane = {
       sub,
-      url: new URL(sub.endpoint),
+      target,
+      breaker: this.breakerFor(target.origin),
       buffer: [],
       inFlight: 0,
       bucket: null,
@@ -379,7 +388,7 @@ export class DeliveryEngine {
   }
 
   private breaker(lane: Lane): CircuitBreaker {
-    return this.breakerFor(lane.url.origin);
+    return lane.breaker;
   }
 
   private breakerFor(origin: string): CircuitBreaker {
@@ -430,14 +439,13 @@ export class DeliveryEngine {
     const sub = lane.sub;
     this.inFlight++;
     lane.inFlight++;
-    this.metrics.inFlight.inc();
     const attemptNo = d.attempts + 1;
     const at = Date.now();
     this.stats.attempts++;
     let result: AttemptResult;
     try {
       const { body, headers } = sub.style === 'sns' ? await this.snsFrame(sub, d) : heraldFrame(sub, d, at);
-      result = await this.sender.send(lane.url, body, headers, sub.deliveryPolicy.timeoutSeconds * 1000);
+      result = await this.sender.send(lane.target, body, headers, sub.deliveryPolicy.timeoutSeconds * 1000);
     } catch (error) {
       result = {
         ok: false,
@@ -451,7 +459,6 @@ export class DeliveryEngine {
     }
     this.inFlight--;
     lane.inFlight--;
-    this.metrics.inFlight.dec();
     this.metrics.attemptDuration.observe(result.latencyMs / 1000);
 
     const now = Date.now();
@@ -461,9 +468,9 @@ export class DeliveryEngine {
     const after = breaker.state(now);
     // Tell the other nodes, so they stop (or resume) sending to this endpoint too.
     if (after === 'open' && before !== 'open') {
-      this.signals.breaker.emit({ origin: lane.url.origin, openMs: breaker.openUntilMs - now });
+      this.signals.breaker.emit({ origin: lane.target.origin, openMs: breaker.openUntilMs - now });
     } else if (after === 'closed' && before === 'half_open') {
-      this.signals.breaker.emit({ origin: lane.url.origin, openMs: 0 });
+      this.signals.breaker.emit({ origin: lane.target.origin, openMs: 0 });
     }
     this.outcome(lane, d, attemptNo, at, result, now);
 
@@ -511,7 +518,7 @@ export class DeliveryEngine {
       error: r.error,
     };
     if (r.ok) {
-      this.metrics.deliveries.inc({ outcome: 'delivered' });
+      this.metrics.countDelivery('delivered');
       this.metrics.deliveryLatency.observe((now - d.publishedAtMs) / 1000);
       this.record({ kind: 'delivered', deliveryId: d.deliveryId, attempt });
       return;
@@ -535,14 +542,14 @@ export class DeliveryEngine {
       maxRetryAfterMs: this.config.maxRetryAfterSeconds * 1000,
       jitter: this.config.jitter,
     });
-    this.metrics.deliveries.inc({ outcome: 'retried' });
+    this.metrics.countDelivery('retried');
     this.record({ kind: 'retry', deliveryId: d.deliveryId, dueAtMs: now + delay, attempt });
     // The delivery stays leased until its outcome is committed: wake no earlier than that.
     this.wakeAt(lane, now + Math.max(delay, OUTCOME_FLUSH_MS + 1));
   }
 
   private deadLetter(sub: Subscription, d: LeasedDelivery, attempt: AttemptRecord, reason: string): void {
-    this.metrics.deliveries.inc({ outcome: sub.deadLetterQueue ? 'dead_lettered' : 'failed' });
+    this.metrics.countDelivery(sub.deadLetterQueue ? 'dead_lettered' : 'failed');
     this.record({ kind: 'dead_letter', deliveryId: d.deliveryId, attempt, queue: sub.deadLetterQueue, reason });
   }
 
@@ -586,7 +593,7 @@ export class DeliveryEngine {
     if (!breaker || breaker.state(now) === 'closed') return;
     breaker.closeFromPeer();
     for (const lane of this.lanes.values()) {
-      if (lane.url.origin !== origin) continue;
+      if (lane.target.origin !== origin) continue;
       lane.hot = true;
       this.dirty.add(lane);
     }

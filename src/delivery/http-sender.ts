@@ -18,6 +18,17 @@ export interface AttemptResult {
   endpointFault: boolean;
 }
 
+/** Where a webhook goes, split once from its URL (see `targetOf`). */
+export interface Target {
+  origin: string;
+  path: string;
+}
+
+export function targetOf(endpoint: string): Target {
+  const url = new URL(endpoint);
+  return { origin: url.origin, path: url.pathname + url.search };
+}
+
 const USER_AGENT = 'Herald-Webhooks/0.1';
 const MAX_ERROR_LENGTH = 300;
 
@@ -39,7 +50,7 @@ export class HttpSender {
    * the client's cost. The response body is discarded as it arrives, so a large answer
    * holds no memory, and the connection goes back to the pool for reuse.
    */
-  send(url: URL, body: string, headers: Record<string, string>, timeoutMs: number): Promise<AttemptResult> {
+  send(target: Target, body: string, headers: Record<string, string>, timeoutMs: number): Promise<AttemptResult> {
     const started = performance.now();
     return new Promise<AttemptResult>((resolve) => {
       let status = 0;
@@ -82,8 +93,8 @@ export class HttpSender {
       try {
         this.agent.dispatch(
           {
-            origin: url.origin,
-            path: url.pathname + url.search,
+            origin: target.origin,
+            path: target.path,
             method: 'POST',
             headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers },
             body,
