@@ -5,7 +5,7 @@
  * SubscribeURL, UnsubscribeURL) on its SNS endpoint, `publicUrl`.
  *
  * Signatures use the topic's `SignatureVersion` attribute: "1" (SHA1withRSA, the default) or
- * "2" (SHA256withRSA).
+ * "2" (SHA256withRSA). FIFO topics' notifications are not signed and carry a SequenceNumber.
  */
 import { randomUUID } from 'node:crypto';
 import type { Attributes, MessageAttributes, Subscription, Topic } from '../types.js';
@@ -61,7 +61,7 @@ export class SnsMessages {
     return `${this.opts.publicUrl()}/?${q}`;
   }
 
-  /** The JSON `Notification` document (what non-raw HTTP and SQS subscriptions get). */
+  /** The JSON `Notification` document of a standard topic (what non-raw HTTP and SQS subscriptions get). */
   async notification(topic: Topic, sub: Subscription, m: SnsMessageInput): Promise<string> {
     const signable: SnsSignable = {
       Type: 'Notification',
@@ -81,20 +81,31 @@ export class SnsMessages {
       ...(await this.signature(topic, signable)),
       UnsubscribeURL: this.unsubscribeUrl(sub),
     };
-    const attrs: Record<string, { Type: string; Value: string }> = {};
-    for (const k in m.attributes) attrs[k] = { Type: 'String', Value: m.attributes[k] };
-    for (const k in m.messageAttributes) {
-      const { dataType, stringValue, binaryValue } = m.messageAttributes[k];
-      const value =
-        binaryValue === undefined
-          ? (stringValue ?? '')
-          : typeof binaryValue === 'string'
-            ? binaryValue
-            : Buffer.from(binaryValue).toString('base64');
-      attrs[k] = { Type: dataType, Value: value };
-    }
-    if (Object.keys(attrs).length > 0) doc.MessageAttributes = attrs;
-    return JSON.stringify(doc);
+    return JSON.stringify(withAttributes(doc, m));
+  }
+
+  /**
+   * The `Notification` document of a FIFO topic, made from the message's SequenceNumber (the
+   * store numbers the message when it accepts it). As on SNS it carries `SequenceNumber` and is
+   * not signed: FIFO topics deliver only to SQS queues, whose messages are not verified by
+   * signature.
+   */
+  fifoNotification(topic: Topic, sub: Subscription, m: SnsMessageInput): (sequenceNumber: string) => string {
+    const before = {
+      Type: 'Notification',
+      MessageId: m.messageId,
+    };
+    const after = withAttributes(
+      {
+        TopicArn: this.topicArn(topic.name),
+        ...(m.subject !== undefined ? { Subject: m.subject } : {}),
+        Message: m.body,
+        Timestamp: new Date(m.publishedAtMs).toISOString(),
+        UnsubscribeURL: this.unsubscribeUrl(sub),
+      },
+      m,
+    );
+    return (sequenceNumber) => JSON.stringify({ ...before, SequenceNumber: sequenceNumber, ...after });
   }
 
   /** The `SubscriptionConfirmation` POST for a pending subscription: body and headers. */
@@ -154,4 +165,22 @@ export class SnsMessages {
       SigningCertURL: this.certificateUrl(),
     };
   }
+}
+
+/** The document with `MessageAttributes` (`{Type, Value}`, Binary as base64) when the message has any. */
+function withAttributes(doc: Record<string, unknown>, m: SnsMessageInput): Record<string, unknown> {
+  const attrs: Record<string, { Type: string; Value: string }> = {};
+  for (const k in m.attributes) attrs[k] = { Type: 'String', Value: m.attributes[k] };
+  for (const k in m.messageAttributes) {
+    const { dataType, stringValue, binaryValue } = m.messageAttributes[k];
+    const value =
+      binaryValue === undefined
+        ? (stringValue ?? '')
+        : typeof binaryValue === 'string'
+          ? binaryValue
+          : Buffer.from(binaryValue).toString('base64');
+    attrs[k] = { Type: dataType, Value: value };
+  }
+  if (Object.keys(attrs).length > 0) doc.MessageAttributes = attrs;
+  return doc;
 }

@@ -26,10 +26,17 @@ import type {
 } from '../types.js';
 import type { MessageExtras } from './attributes-codec.js';
 
+/**
+ * A queue copy's body: the text, or, for a message numbered in its topic (`PublishEntry.sequenced`),
+ * how to make the text from its sequence number (SNS notifications of FIFO topics carry it). The
+ * store calls it inside the transaction that gives the number.
+ */
+export type CopyBody = string | ((sequenceNumber: string) => string);
+
 /** A copy of a published message for a queue subscription. */
 export interface QueueCopy {
   queue: string;
-  body: string;
+  body: CopyBody;
   attributes: Attributes;
   /** Typed attributes (raw copies of messages published through the SNS API). */
   messageAttributes?: MessageAttributes;
@@ -50,6 +57,12 @@ export interface PublishEntry extends MessageExtras {
    * the body's SHA-256). The store does not dedupe the queue copies again.
    */
   idempotencyKey?: string;
+  /**
+   * FIFO topics: number the message in its topic's sequence (strictly increasing per topic, in
+   * the order the store accepts messages; duplicates get none), answered as
+   * `AcceptResult.sequenceNumber`.
+   */
+  sequenced?: boolean;
   /** Push subscriptions owed this message, first attempt due at `dueAtMs`. */
   deliveries: Array<{ subscriptionId: string; dueAtMs: number }>;
   /** Queue subscriptions: the copy to append to each queue, in the same transaction. */
@@ -74,7 +87,9 @@ export interface SendEntry {
 
 /**
  * Outcome of accepting one message; `duplicate` when an idempotency key matched.
- * `sequenceNumber` is set for a message newly accepted into a FIFO queue (sendToQueue only).
+ * `sequenceNumber` is set for a message newly accepted into a FIFO queue (sendToQueue) or a
+ * FIFO topic (publish of a `sequenced` entry): a 20-digit decimal string, so text order is
+ * numeric order.
  */
 export type AcceptResult =
   { id: string; duplicate: boolean; sequenceNumber?: string } | { error: { code: string; message: string } };

@@ -14,7 +14,7 @@ import { HeraldError } from '../errors.js';
 import { uuidv7 } from '../ids.js';
 import type { Metrics } from '../metrics.js';
 import type { Signals } from '../signals.js';
-import type { AcceptResult, PublishEntry, Store } from '../store/store.js';
+import type { AcceptResult, CopyBody, PublishEntry, Store } from '../store/store.js';
 import type { SnsMessages } from '../aws/sns-messages.js';
 import type { Attributes, MessageAttributes, Subscription, Topic, TopicConfig } from '../types.js';
 import * as validate from '../validation.js';
@@ -138,7 +138,7 @@ export class Topics {
     const queueCopies: PublishEntry['queueCopies'] = [];
     for (const s of entry.queue) {
       if (!takes(s)) continue;
-      let body: string;
+      let body: CopyBody;
       if (s.raw) body = m.body;
       else if (s.style === 'sns' && this.sns) body = await this.snsNotification(entry, s, m, id, now);
       else
@@ -168,6 +168,7 @@ export class Topics {
       subject: m.subject,
       createdAtMs: now,
       idempotencyKey: dedup.idempotencyKey,
+      sequenced: entry.topic.fifo,
       deliveries: entry.push.filter(takes).map((s) => ({ subscriptionId: s.id, dueAtMs: due })),
       queueCopies,
     };
@@ -185,21 +186,25 @@ export class Topics {
     };
   }
 
-  private snsNotification(
+  /** SNS's notification for an `sns`-style queue subscription; FIFO topics' carry the message's SequenceNumber. */
+  private async snsNotification(
     entry: TopicEntry,
     s: Subscription,
     m: validate.ValidMessage,
     id: string,
     now: number,
-  ): Promise<string> {
-    return this.sns!.notification(entry.topic, s, {
+  ): Promise<CopyBody> {
+    const input = {
       messageId: id,
       body: m.body,
       subject: m.subject,
       attributes: m.attributes,
       messageAttributes: m.messageAttributes,
       publishedAtMs: now,
-    });
+    };
+    return entry.topic.fifo
+      ? this.sns!.fifoNotification(entry.topic, s, input)
+      : this.sns!.notification(entry.topic, s, input);
   }
 
   /** Wake the delivery engine and long-polling receivers for what was just committed. */

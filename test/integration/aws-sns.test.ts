@@ -193,6 +193,59 @@ describe('topics', () => {
     );
   });
 
+  it('FIFO topics answer an increasing SequenceNumber, and their notifications carry it', async () => {
+    const arn = await createTopic('seq.fifo', { FifoTopic: 'true', ContentBasedDeduplication: 'true' });
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'seq-q.fifo', Attributes: { FifoQueue: 'true' } })))
+      .QueueUrl!;
+    await sns.send(new SubscribeCommand({ TopicArn: arn, Protocol: 'sqs', Endpoint: queueArn('seq-q.fifo') }));
+    const numbers = new Map<string, string>(); // MessageId -> SequenceNumber
+    for (const [Message, MessageGroupId] of [
+      ['one', 'a'],
+      ['two', 'b'],
+    ]) {
+      const r = await sns.send(new PublishCommand({ TopicArn: arn, Message, MessageGroupId, Subject: 'S' }));
+      numbers.set(r.MessageId!, r.SequenceNumber!);
+    }
+    const batch = await sns.send(
+      new PublishBatchCommand({
+        TopicArn: arn,
+        PublishBatchRequestEntries: ['three', 'four', 'five'].map((Message) => ({
+          Id: Message,
+          Message,
+          MessageGroupId: 'a',
+          MessageAttributes: { n: { DataType: 'Number', StringValue: '1' } },
+        })),
+      }),
+    );
+    expect(batch.Failed).toEqual([]);
+    for (const e of batch.Successful!) numbers.set(e.MessageId!, e.SequenceNumber!);
+    const given = [...numbers.values()];
+    expect(given.every((n) => /^\d{20}$/.test(n))).toBe(true);
+    // Strictly increasing in publish order (as numbers; the fixed width makes text order agree).
+    for (let i = 1; i < given.length; i++) expect(BigInt(given[i])).toBeGreaterThan(BigInt(given[i - 1]));
+    // A duplicate (content-based deduplication) answers the original MessageId.
+    const dup = await sns.send(new PublishCommand({ TopicArn: arn, Message: 'one', MessageGroupId: 'a' }));
+    expect(numbers.has(dup.MessageId!)).toBe(true);
+
+    // What the queue got: SNS's FIFO notification, with the message's SequenceNumber and, as on
+    // SNS, without a signature.
+    const docs = (await drain(url)).map((m) => JSON.parse(m.Body));
+    docs.sort((x, y) => (x.SequenceNumber < y.SequenceNumber ? -1 : 1));
+    expect(docs.map((d) => d.Message)).toEqual(['one', 'two', 'three', 'four', 'five']);
+    for (const d of docs) {
+      expect(d).toMatchObject({ Type: 'Notification', TopicArn: arn, SequenceNumber: numbers.get(d.MessageId) });
+      expect(d).not.toHaveProperty('Signature');
+      expect(d).not.toHaveProperty('SigningCertURL');
+      expect(d.UnsubscribeURL).toContain('Action=Unsubscribe');
+    }
+    expect(docs[0].Subject).toBe('S');
+    expect(docs[2].MessageAttributes).toEqual({ n: { Type: 'Number', Value: '1' } });
+
+    // Standard topics have no sequence.
+    const plain = await createTopic('seq-plain');
+    expect((await sns.send(new PublishCommand({ TopicArn: plain, Message: 'm' }))).SequenceNumber).toBeUndefined();
+  });
+
   it('tags topics: TagResource, UntagResource, ListTagsForResource', async () => {
     const arn = await createTopic('tagged');
     await sns.send(

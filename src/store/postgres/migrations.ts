@@ -209,6 +209,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 5,
+    name: 'topic-sequence',
+    // A FIFO topic numbers its messages (SNS SequenceNumber): the last number given, raised in
+    // the transaction that accepts the messages while it holds the topic's row, so numbers
+    // follow commit order.
+    sql: `
+      ALTER TABLE topics ADD COLUMN last_sequence BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** Same key for every Herald; hashtext of the schema keeps separate schemas independent. */

@@ -197,6 +197,15 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE subscriptions ADD COLUMN confirmation_token TEXT;
     `,
   },
+  {
+    version: 5,
+    name: 'topic-sequence',
+    // A FIFO topic numbers its messages (SNS SequenceNumber): the last number given, taken and
+    // raised in the transaction that accepts the messages.
+    sql: `
+      ALTER TABLE topics ADD COLUMN last_sequence INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** `migrations` is for tests (gaps in the numbering); Herald always applies MIGRATIONS. */

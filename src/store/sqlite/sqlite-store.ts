@@ -28,6 +28,7 @@ import { Deliveries } from './deliveries.js';
 import { encodeMessageAttributes } from '../../message-attributes.js';
 import { migrate } from './migrations.js';
 import { QueueMessages } from './queue-messages.js';
+import { copyBody } from '../queue-copy.js';
 import {
   encodeAttributes,
   jsonObject,
@@ -270,6 +271,12 @@ export class SqliteStore implements Store {
             );
             if (hit) return { id: hit, duplicate: true };
           }
+          let sequence: string | undefined;
+          if (e.sequenced) {
+            const row = this.stmts.nextTopicSequence.get(e.topic) as { last_sequence: number } | undefined;
+            if (!row) return { error: { code: 'topic_not_found', message: `topic "${e.topic}" does not exist` } };
+            sequence = sequenceNumber(row.last_sequence);
+          }
           const attributes = encodeAttributes(e.attributes, e);
           if (e.deliveries.length > 0) {
             this.dl.create({ ...e, attributes }, e.deliveries, nowMs);
@@ -282,7 +289,7 @@ export class SqliteStore implements Store {
               row.qid,
               {
                 id: e.id,
-                body: copy.body,
+                body: copyBody(copy.body, sequence),
                 attributes: encodeAttributes(copy.attributes),
                 sentAtMs: nowMs,
                 visibleAtMs: copy.visibleAtMs,
@@ -297,7 +304,9 @@ export class SqliteStore implements Store {
               encodeMessageAttributes(copy.messageAttributes),
             );
           }
-          return { id: e.id, duplicate: false };
+          return sequence === undefined
+            ? { id: e.id, duplicate: false }
+            : { id: e.id, duplicate: false, sequenceNumber: sequence };
         }),
       true,
     );
@@ -547,6 +556,9 @@ function prepareMetadata(db: Database.Database) {
       'INSERT OR IGNORE INTO topics (name, created_at, fifo, content_based_dedup) VALUES (?, ?, ?, ?)',
     ),
     updateTopic: db.prepare('UPDATE topics SET content_based_dedup = ? WHERE name = ?'),
+    nextTopicSequence: db.prepare(
+      'UPDATE topics SET last_sequence = last_sequence + 1 WHERE name = ? RETURNING last_sequence',
+    ),
     getTopic: db.prepare('SELECT * FROM topics WHERE name = ?'),
     listTopics: db.prepare('SELECT * FROM topics WHERE name > ? ORDER BY name LIMIT ?'),
     updateTopicSettings: db.prepare('UPDATE topics SET attributes = ?, tags = ? WHERE name = ?'),
