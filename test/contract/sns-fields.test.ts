@@ -1,13 +1,13 @@
 /**
  * The store contract, SNS part (migration 4): topic attributes and tags, subscription filter
  * policies, delivery style and confirmation tokens, typed message attributes and subjects
- * carried to the delivery engine, and the shared SNS signing identity. Every store in
+ * carried to the delivery engine and kept by dead letters, and the shared SNS signing identity. Every store in
  * HERALD_TEST_STORES.
  */
 import { describe, expect, it } from 'vitest';
 import type { MessageAttributes } from '../../src/types.js';
 import { STORES } from '../support/stores.js';
-import { entry, HOUR, subscription, T0, useStore } from './fixtures.js';
+import { entry, HOUR, queue, subscription, T0, useStore } from './fixtures.js';
 
 for (const kind of STORES) {
   describe(`${kind} store: SNS fields`, () => {
@@ -88,6 +88,49 @@ for (const kind of STORES) {
       expect(plain.subject).toBeUndefined();
       const [inline] = await s.leaseDeliveries(b.id, T0 + 1, 10, T0 + HOUR);
       expect(inline).toMatchObject(typed);
+    });
+
+    it('a dead-lettered delivery keeps its typed attributes, for queue receivers and for a redrive back', async () => {
+      const s = store();
+      await s.createQueue(queue('dlq'));
+      await s.createTopic('t', T0);
+      const inline = subscription('t', { deadLetterQueue: 'dlq' });
+      const shared = [subscription('t', { deadLetterQueue: 'dlq' }), subscription('t')];
+      for (const sub of [inline, ...shared]) await s.createSubscription(sub);
+      const typed = {
+        attributes: {},
+        messageAttributes: {
+          price: { dataType: 'Number', stringValue: '12.5' },
+          blob: { dataType: 'Binary', binaryValue: 'AAEC' },
+          label: { dataType: 'String.custom', stringValue: 'x' },
+          list: { dataType: 'String.Array', stringValue: '["a"]' },
+        } as MessageAttributes,
+        subject: 'Hello',
+      };
+      // One message stored inline with its only delivery, one shared by two subscriptions.
+      const one = entry('t', [inline.id], { ...typed, body: 'inline' });
+      const two = entry('t', [shared[0].id, shared[1].id], { ...typed, attributes: { plain: 'p' }, body: 'shared' });
+      await s.publish([one, two], HOUR, T0);
+      for (const sub of [inline, shared[0]]) {
+        const [d] = await s.leaseDeliveries(sub.id, T0, 10, T0 + HOUR);
+        await s.completeDeliveries(
+          [{ kind: 'dead_letter', deliveryId: d.deliveryId, attempt: null, queue: 'dlq', reason: 'gave up' }],
+          T0 + 1,
+        );
+      }
+      const dead = await s.receive((await s.getQueue('dlq'))!, { max: 10, visibilityMs: 1000, nowMs: T0 + 1 });
+      expect(dead.map((m) => [m.body, m.attributes, m.messageAttributes])).toEqual([
+        ['inline', {}, typed.messageAttributes],
+        ['shared', { plain: 'p' }, typed.messageAttributes],
+      ]);
+      // Back to the subscriptions: typed attributes and subject as published.
+      await s.changeVisibility('dlq', dead[0].receipt, T0 + 1);
+      await s.changeVisibility('dlq', dead[1].receipt, T0 + 1);
+      expect(await s.redrive('dlq', 10, T0 + 2)).toMatchObject({ moved: 2 });
+      const [again] = await s.leaseDeliveries(inline.id, T0 + 2, 10, T0 + 2 + HOUR);
+      expect(again).toMatchObject({ body: 'inline', ...typed });
+      const [againShared] = await s.leaseDeliveries(shared[0].id, T0 + 2, 10, T0 + 2 + HOUR);
+      expect(againShared).toMatchObject({ body: 'shared', ...typed, attributes: { plain: 'p' } });
     });
 
     it('keeps one SNS signing identity for every caller (stores shared by several nodes)', async () => {

@@ -15,7 +15,7 @@ import {
   SNSClient,
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import MessageValidator from 'sns-validator';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { removeDir, startTestHerald, TEST_AWS, waitFor, type TestHerald } from '../support/herald.js';
@@ -200,7 +200,7 @@ describe('SNS HTTP subscriptions', () => {
     });
   });
 
-  it('sends messages it could not deliver to the SQS queue named by RedrivePolicy', async () => {
+  it('sends messages it could not deliver to the SQS queue named by RedrivePolicy, typed attributes kept', async () => {
     const arn = await topic('http-dlq');
     const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'http-dlq-dead' }))).QueueUrl!;
     rx.respond = (r) => (ofType('Notification')(r) ? 503 : 200);
@@ -209,15 +209,39 @@ describe('SNS HTTP subscriptions', () => {
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:http-dlq-dead' }),
     });
     await sns.send(new ConfirmSubscriptionCommand({ TopicArn: arn, Token: doc.Token }));
-    const { MessageId } = await sns.send(new PublishCommand({ TopicArn: arn, Message: 'undeliverable' }));
+    const attributes = {
+      kind: { DataType: 'String', StringValue: 'order' },
+      price: { DataType: 'Number', StringValue: '12.50' },
+      weight: { DataType: 'Number.kg', StringValue: '3' },
+      raw: { DataType: 'Binary', BinaryValue: Uint8Array.of(0, 1, 2, 255) },
+      icon: { DataType: 'Binary.png', BinaryValue: Uint8Array.of(137, 80) },
+      id: { DataType: 'String.uuid', StringValue: '6f1c0d3e-0000-4000-8000-000000000000' },
+    };
+    const { MessageId } = await sns.send(
+      new PublishCommand({ TopicArn: arn, Message: 'undeliverable', MessageAttributes: attributes }),
+    );
     const dead = await waitFor(
-      async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1 }))).Messages?.[0],
+      async () =>
+        (
+          await sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+          )
+        ).Messages?.[0],
       10_000,
       'the dead letter',
     );
     expect(dead.Body).toBe('undeliverable');
     expect(dead.MessageId).toBe(MessageId);
     expect(rx.requests.filter(ofType('Notification'))).toHaveLength(2);
+    // The attributes as published, data types and all.
+    expect(dead.MessageAttributes).toEqual(attributes);
+    // And their digest is SQS's: the same attributes sent with SendMessage, whose MD5 the SDK
+    // checks against its own computation, digest alike.
+    const probeUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'http-dlq-probe' }))).QueueUrl!;
+    const sent = await sqs.send(
+      new SendMessageCommand({ QueueUrl: probeUrl, MessageBody: 'probe', MessageAttributes: attributes }),
+    );
+    expect(dead.MD5OfMessageAttributes).toBe(sent.MD5OfMessageAttributes);
   });
 
   it('the native API makes SNS-style subscriptions too (style "sns"): pending until confirmed, then signed SNS notifications', async () => {

@@ -22,6 +22,7 @@ import type { Attempt, Delivery } from '../../types.js';
 import type { AttemptQuery, AttemptRecord, DeliveryOutcome, LeasedDelivery } from '../store.js';
 import { statement, type Client, type Database } from './database.js';
 import { insertQueueMessages } from './queue-messages.js';
+import { deadLetterAttributes } from '../queue-copy.js';
 import {
   decodeAttributes,
   decodeExtras,
@@ -240,6 +241,7 @@ async function deadLetter(
       id: m.id,
       body: m.body,
       attributes: m.attributes,
+      messageAttributes: deadLetterAttributes(m.attributes),
       sentAtMs: m.created_at,
       visibleAtMs: ms(nowMs),
       source: `subscription:${m.subscription_id}`,

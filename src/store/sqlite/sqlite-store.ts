@@ -28,7 +28,7 @@ import { Deliveries } from './deliveries.js';
 import { encodeMessageAttributes } from '../../message-attributes.js';
 import { migrate } from './migrations.js';
 import { QueueMessages } from './queue-messages.js';
-import { copyBody } from '../queue-copy.js';
+import { copyBody, deadLetterAttributes } from '../queue-copy.js';
 import {
   encodeAttributes,
   jsonObject,
@@ -483,6 +483,9 @@ export class SqliteStore implements Store {
       `subscription:${subscriptionId}`,
       message.topic,
       o.reason,
+      false,
+      nowMs,
+      deadLetterAttributes(message.attributes),
     );
     this.dl.finish(o.deliveryId);
   }
