@@ -63,8 +63,12 @@ export interface PublishEntry extends MessageExtras {
    * `AcceptResult.sequenceNumber`.
    */
   sequenced?: boolean;
-  /** Push subscriptions owed this message, first attempt due at `dueAtMs`. */
-  deliveries: Array<{ subscriptionId: string; dueAtMs: number }>;
+  /**
+   * Push subscriptions owed this message, first attempt due at `dueAtMs`; `body` when the
+   * subscription gets another text than the message's (its protocol's text, SNS
+   * `MessageStructure=json`): stored with that delivery alone.
+   */
+  deliveries: Array<{ subscriptionId: string; dueAtMs: number; body?: string }>;
   /** Queue subscriptions: the copy to append to each queue, in the same transaction. */
   queueCopies: QueueCopy[];
 }

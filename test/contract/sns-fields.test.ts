@@ -90,6 +90,36 @@ for (const kind of STORES) {
       expect(inline).toMatchObject(typed);
     });
 
+    it('stores a delivery with its own text apart; the others share the message', async () => {
+      const s = store();
+      await s.createQueue(queue('dlq'));
+      await s.createTopic('t', T0);
+      const [a, b, c, d] = [0, 1, 2, 3].map(() => subscription('t'));
+      for (const sub of [a, b, c, d]) await s.createSubscription(sub);
+      const e = entry('t', [a.id, b.id], { body: 'default' });
+      e.deliveries.push(
+        { subscriptionId: c.id, dueAtMs: T0, body: 'for https' },
+        { subscriptionId: d.id, dueAtMs: T0, body: 'for https' },
+      );
+      // Alone with its own text: inline.
+      const lone = entry('t', [], { body: 'lone default' });
+      lone.deliveries.push({ subscriptionId: a.id, dueAtMs: T0, body: 'lone own' });
+      await s.publish([e, lone], HOUR, T0);
+      const lease = async (id: string) => (await s.leaseDeliveries(id, T0, 10, T0 + HOUR)).map((x) => x.body).sort();
+      expect(await lease(a.id)).toEqual(['default', 'lone own']);
+      expect(await lease(b.id)).toEqual(['default']);
+      expect(await lease(c.id)).toEqual(['for https']);
+      const [dd] = await s.leaseDeliveries(d.id, T0, 10, T0 + HOUR);
+      expect(dd).toMatchObject({ body: 'for https', messageId: e.id });
+      // A dead letter keeps the text it was owed.
+      await s.completeDeliveries(
+        [{ kind: 'dead_letter', deliveryId: dd.deliveryId, attempt: null, queue: 'dlq', reason: 'x' }],
+        T0 + 1,
+      );
+      const [dead] = await s.receive((await s.getQueue('dlq'))!, { max: 10, visibilityMs: 1000, nowMs: T0 + 1 });
+      expect(dead).toMatchObject({ id: e.id, body: 'for https' });
+    });
+
     it('a dead-lettered delivery keeps its typed attributes, for queue receivers and for a redrive back', async () => {
       const s = store();
       await s.createQueue(queue('dlq'));

@@ -178,6 +178,19 @@ describe('SNS HTTP subscriptions', () => {
     expect(note.headers['x-amz-sns-rawdelivery']).toBe('true');
   });
 
+  it('MessageStructure json: an http subscription gets the http text in a signed notification, else the default', async () => {
+    const arn = await topic('http-structured');
+    const { doc } = await subscribeHttp(arn, '/structured');
+    await sns.send(new ConfirmSubscriptionCommand({ TopicArn: arn, Token: doc.Token }));
+    const publish = (texts: Record<string, string>) =>
+      sns.send(new PublishCommand({ TopicArn: arn, MessageStructure: 'json', Message: JSON.stringify(texts) }));
+    await publish({ default: 'the default', http: 'for http', https: 'for https', sqs: 'for sqs' });
+    await publish({ default: 'only the default', https: 'for https' });
+    await waitFor(() => rx.requests.filter(ofType('Notification')).length === 2, 5000, 'two notifications');
+    const messages = await Promise.all(rx.requests.filter(ofType('Notification')).map((r) => verified(r.body)));
+    expect(messages.map((m) => m.Message).sort()).toEqual(['for http', 'only the default']);
+  });
+
   it('retries per DeliveryPolicy (numRetries, delays in seconds)', async () => {
     const arn = await topic('http-retry');
     rx.respond = (r) =>

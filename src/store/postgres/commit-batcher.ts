@@ -22,7 +22,7 @@ import { encodeMessageAttributes } from '../../message-attributes.js';
 import { insertQueueMessages, type NewQueueMessage } from './queue-messages.js';
 import * as groups from './fifo-groups.js';
 import { encodeAttributes, hasNul, ms, NUL_ERROR, sequenceNumber } from './rows.js';
-import { copyBody } from '../queue-copy.js';
+import { copyBody, deliveryTexts } from '../published-message.js';
 
 type Call = ({ kind: 'publish'; entries: PublishEntry[] } | { kind: 'send'; queue: string; entries: SendEntry[] }) & {
   windowMs: number;
@@ -271,8 +271,8 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
       }
       const p = e as PublishEntry;
       const attributes = encodeAttributes(p.attributes, p);
-      if (p.deliveries.length > 0) {
-        deliveries.push({ ...p, attributes, nowMs: call.nowMs, deliveries: p.deliveries });
+      for (const { body, deliveries: owed } of deliveryTexts(p)) {
+        deliveries.push({ ...p, body, attributes, nowMs: call.nowMs, deliveries: owed });
       }
       for (const copy of p.queueCopies) {
         const qid = qids.get(copy.queue);

@@ -28,7 +28,7 @@ import { Deliveries } from './deliveries.js';
 import { encodeMessageAttributes } from '../../message-attributes.js';
 import { migrate } from './migrations.js';
 import { QueueMessages } from './queue-messages.js';
-import { copyBody, deadLetterAttributes } from '../queue-copy.js';
+import { copyBody, deadLetterAttributes, deliveryTexts } from '../published-message.js';
 import {
   encodeAttributes,
   jsonObject,
@@ -278,8 +278,8 @@ export class SqliteStore implements Store {
             sequence = sequenceNumber(row.last_sequence);
           }
           const attributes = encodeAttributes(e.attributes, e);
-          if (e.deliveries.length > 0) {
-            this.dl.create({ ...e, attributes }, e.deliveries, nowMs);
+          for (const { body, deliveries } of deliveryTexts(e)) {
+            this.dl.create({ ...e, body, attributes }, deliveries, nowMs);
           }
           // In the order of the batch, so a FIFO queue's copies keep the publisher's order.
           for (const copy of e.queueCopies) {
