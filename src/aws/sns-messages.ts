@@ -1,6 +1,6 @@
 /**
  * What SNS-style subscriptions receive ("Amazon SNS message and JSON formats"): the signed
- * JSON documents (Notification, SubscriptionConfirmation) and the `x-amz-sns-*` headers that
+ * JSON documents (Notification, SubscriptionConfirmation, UnsubscribeConfirmation) and the `x-amz-sns-*` headers that
  * go with them over HTTP. Herald serves the URLs these documents name (SigningCertURL,
  * SubscribeURL, UnsubscribeURL) on its SNS endpoint, `publicUrl`.
  *
@@ -137,6 +137,50 @@ export class SnsMessages {
         'x-amz-sns-message-type': 'SubscriptionConfirmation',
         'x-amz-sns-message-id': signable.MessageId,
         'x-amz-sns-topic-arn': arn,
+        'content-type': 'text/plain; charset=UTF-8',
+        'user-agent': 'Amazon Simple Notification Service Agent',
+      },
+    };
+  }
+
+  /**
+   * The `UnsubscribeConfirmation` POST to an HTTP/S subscription just deleted: its `Token` (and
+   * the `SubscribeURL` made from it) restores the subscription. Signed over the same fields as a
+   * SubscriptionConfirmation, as SNS documents.
+   */
+  async unsubscribeConfirmation(
+    topic: Topic,
+    sub: Subscription,
+    token: string,
+  ): Promise<{ body: string; headers: Record<string, string> }> {
+    const arn = this.topicArn(topic.name);
+    const subscriptionArn = this.subscriptionArn(sub);
+    const signable: SnsSignable = {
+      Type: 'UnsubscribeConfirmation',
+      MessageId: randomUUID(),
+      Token: token,
+      TopicArn: arn,
+      Message: `You have chosen to deactivate subscription ${subscriptionArn}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.`,
+      SubscribeURL: this.subscribeUrl(topic.name, token),
+      Timestamp: new Date().toISOString(),
+    };
+    const body = JSON.stringify({
+      Type: signable.Type,
+      MessageId: signable.MessageId,
+      Token: signable.Token,
+      TopicArn: arn,
+      Message: signable.Message,
+      SubscribeURL: signable.SubscribeURL,
+      Timestamp: signable.Timestamp,
+      ...(await this.signature(topic, signable)),
+    });
+    return {
+      body,
+      headers: {
+        'x-amz-sns-message-type': 'UnsubscribeConfirmation',
+        'x-amz-sns-message-id': signable.MessageId,
+        'x-amz-sns-topic-arn': arn,
+        'x-amz-sns-subscription-arn': subscriptionArn,
         'content-type': 'text/plain; charset=UTF-8',
         'user-agent': 'Amazon Simple Notification Service Agent',
       },

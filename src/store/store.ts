@@ -188,7 +188,14 @@ export interface Store {
   listSubscriptions(topic: string): Promise<Subscription[]>;
   listAllSubscriptions(): Promise<Subscription[]>;
   updateSubscription(sub: Subscription): Promise<void>;
-  deleteSubscription(id: string): Promise<boolean>;
+  /**
+   * Delete a subscription and its pending deliveries. With `keep`, the subscription as it was is
+   * kept under `keep.token` until `keep.untilMs` (an SNS UnsubscribeConfirmation's token, which
+   * can restore it), in the same commit.
+   */
+  deleteSubscription(id: string, keep?: { token: string; untilMs: number }): Promise<boolean>;
+  /** A subscription of `topic` kept by deleteSubscription under `token`, taken (once); null when none or expired. */
+  takeUnsubscribed(topic: string, token: string, nowMs: number): Promise<Subscription | null>;
   countSubscriptions(topic: string): Promise<number>;
 
   // Queues
@@ -260,15 +267,15 @@ export interface Store {
   listAttempts(query: AttemptQuery): Promise<{ attempts: Attempt[]; next?: string }>;
 
   /**
-   * Periodic housekeeping: queue retention, idempotency keys, old attempts (and, for stores
-   * shared by several nodes, leases whose holder died).
-   */
-  /**
    * Stores shared by several nodes keep the one SNS signing key every node signs with: the
    * first caller's `candidate` is stored, and every caller gets the stored pair back.
    * Single-node stores leave this out (the key lives in the data directory).
    */
   sharedSigningIdentity?(candidate: { keyPem: string; certPem: string }): Promise<{ keyPem: string; certPem: string }>;
 
+  /**
+   * Periodic housekeeping: queue retention, idempotency keys, old attempts, expired unsubscribed
+   * subscriptions.
+   */
   sweep(nowMs: number, opts: { attemptRetentionMs: number; idempotencyWindowMs: number }): Promise<void>;
 }

@@ -5,9 +5,15 @@
  * HERALD_TEST_STORES.
  */
 import { describe, expect, it } from 'vitest';
-import type { MessageAttributes } from '../../src/types.js';
+import type { Store } from '../../src/store/store.js';
+import type { MessageAttributes, Subscription } from '../../src/types.js';
 import { STORES } from '../support/stores.js';
 import { entry, HOUR, queue, subscription, T0, useStore } from './fixtures.js';
+
+async function createAgain(s: Store, sub: Subscription): Promise<Subscription> {
+  await s.createSubscription(sub);
+  return sub;
+}
 
 for (const kind of STORES) {
   describe(`${kind} store: SNS fields`, () => {
@@ -161,6 +167,33 @@ for (const kind of STORES) {
       expect(again).toMatchObject({ body: 'inline', ...typed });
       const [againShared] = await s.leaseDeliveries(shared[0].id, T0 + 2, 10, T0 + 2 + HOUR);
       expect(againShared).toMatchObject({ body: 'shared', ...typed, attributes: { plain: 'p' } });
+    });
+
+    it('keeps a deleted subscription by its token until it expires, to be taken once', async () => {
+      const s = store();
+      await s.createTopic('t', T0);
+      await s.createTopic('u', T0);
+      const kept = subscription('t', { style: 'sns', filterPolicy: '{"a":["b"]}', deadLetterQueue: null });
+      const gone = subscription('t', { style: 'sns' });
+      const late = subscription('t', { style: 'sns' });
+      for (const sub of [kept, gone, late]) await s.createSubscription(sub);
+      await s.publish([entry('t', [kept.id])], HOUR, T0);
+      expect(await s.deleteSubscription(kept.id, { token: 'tok-1', untilMs: T0 + HOUR })).toBe(true);
+      expect(await s.deleteSubscription(gone.id)).toBe(true);
+      expect(await s.deleteSubscription(late.id, { token: 'tok-3', untilMs: T0 + 10 })).toBe(true);
+      expect(await s.deleteSubscription('nope', { token: 'tok-4', untilMs: T0 + HOUR })).toBe(false);
+      expect(await s.getSubscription(kept.id)).toBeNull();
+      expect(await s.listDeliveries(kept.id, 'pending', 10)).toEqual({ deliveries: [] });
+      // Only with its topic and token, only before it expires, and only once.
+      expect(await s.takeUnsubscribed('u', 'tok-1', T0)).toBeNull();
+      expect(await s.takeUnsubscribed('t', 'tok-1', T0)).toEqual(kept);
+      expect(await s.takeUnsubscribed('t', 'tok-1', T0)).toBeNull();
+      expect(await s.takeUnsubscribed('t', 'tok-3', T0 + 10)).toBeNull();
+      expect(await s.takeUnsubscribed('t', 'tok-4', T0)).toBeNull();
+      // The sweep drops expired ones.
+      await s.deleteSubscription((await createAgain(s, late)).id, { token: 'tok-5', untilMs: T0 + 10 });
+      await s.sweep(T0 + 20, { attemptRetentionMs: HOUR, idempotencyWindowMs: HOUR });
+      expect(await s.takeUnsubscribed('t', 'tok-5', T0)).toBeNull();
     });
 
     it('keeps one SNS signing identity for every caller (stores shared by several nodes)', async () => {

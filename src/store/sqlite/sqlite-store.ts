@@ -202,10 +202,22 @@ export class SqliteStore implements Store {
     }, true);
   }
 
-  deleteSubscription(id: string): Promise<boolean> {
+  deleteSubscription(id: string, keep?: { token: string; untilMs: number }): Promise<boolean> {
     return this.writes.enqueue(() => {
+      const row = keep ? (this.stmts.getSubscription.get(id) as SubscriptionRow | undefined) : undefined;
+      if (row && keep) {
+        const sub = toSubscription(row);
+        this.stmts.keepUnsubscribed.run(keep.token, sub.topic, JSON.stringify(sub), keep.untilMs);
+      }
       this.dl.dropSubscription(id);
       return this.stmts.deleteSubscription.run(id).changes === 1;
+    }, true);
+  }
+
+  takeUnsubscribed(topic: string, token: string, nowMs: number): Promise<Subscription | null> {
+    return this.writes.enqueue(() => {
+      const row = this.stmts.takeUnsubscribed.get(token, topic, nowMs) as { subscription: string } | undefined;
+      return row ? (JSON.parse(row.subscription) as Subscription) : null;
     }, true);
   }
 
@@ -524,6 +536,7 @@ export class SqliteStore implements Store {
       for (const row of this.queues.values()) this.qm.expire(row.qid, nowMs - row.retention_ms);
       this.stmts.expireIdempotencyKeys.run(nowMs - opts.idempotencyWindowMs);
       this.dl.expireAttempts(nowMs - opts.attemptRetentionMs);
+      this.stmts.expireUnsubscribed.run(nowMs);
     }, false);
   }
 
@@ -584,6 +597,13 @@ function prepareMetadata(db: Database.Database) {
     allSubscriptions: db.prepare('SELECT * FROM subscriptions'),
     countSubscriptions: db.prepare('SELECT COUNT(*) AS n FROM subscriptions WHERE topic = ?'),
     deleteSubscription: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
+    keepUnsubscribed: db.prepare(
+      'INSERT OR REPLACE INTO unsubscribed (token, topic, subscription, expires_at) VALUES (?, ?, ?, ?)',
+    ),
+    takeUnsubscribed: db.prepare(
+      'DELETE FROM unsubscribed WHERE token = ? AND topic = ? AND expires_at > ? RETURNING subscription',
+    ),
+    expireUnsubscribed: db.prepare('DELETE FROM unsubscribed WHERE expires_at <= ?'),
     subscriptionOfDelivery: db.prepare('SELECT subscription_id FROM deliveries WHERE seq = ?'),
     insertQueue: db.prepare(
       `INSERT OR IGNORE INTO queues (name, visibility_timeout_ms, delay_ms, retention_ms, max_receive_count, dead_letter_queue,
