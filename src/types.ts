@@ -5,7 +5,9 @@
  *   receives a copy of every message published to it (fanout).
  * - **message**: what a publisher sends: a string `body`, up to 10 string
  *   `attributes`, an id assigned by Herald. Immutable once accepted. (SNS/SQS-style typed
- *   attributes, `MessageAttributes`, carry a data type per attribute; a plain string is a `String`.)
+ *   attributes, `MessageAttributes`, carry a data type per attribute; a plain string is a `String`.
+ *   A message may also carry other texts for subscriptions of some protocols, `bodies`, as SNS's
+ *   `MessageStructure=json` does; `body` is then the default text.)
  * - **filter policy**: a subscription's SNS-syntax conditions on a message's attributes or JSON
  *   body; a message that does not match is not delivered to that subscription.
  * - **subscription**: attaches an endpoint to a topic. `protocol` is `http`/`https`
@@ -33,6 +35,12 @@
  */
 
 export type Protocol = 'http' | 'https' | 'queue';
+
+/**
+ * Per-protocol texts of one message (SNS `MessageStructure=json`): a subscription whose protocol
+ * has a text here gets it instead of the message's `body`, which is the default for the others.
+ */
+export type ProtocolBodies = Partial<Record<Protocol, string>>;
 
 /** String key/value pairs carried with a message (at most 10). */
 export type Attributes = Record<string, string>;
@@ -180,6 +188,8 @@ export interface QueueStats {
 /** A message as a publisher or sender submits it. */
 export interface MessageInput {
   body: string;
+  /** Texts for subscriptions of some protocols instead of `body` (`http`, `https`, `queue`). */
+  bodies?: ProtocolBodies;
   attributes?: Attributes;
   /** Typed attributes (SNS/SQS `MessageAttributes`); count towards the 10 with `attributes`. */
   messageAttributes?: MessageAttributes;

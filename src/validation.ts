@@ -16,6 +16,7 @@ import type {
   MessageAttributes,
   MessageInput,
   Protocol,
+  ProtocolBodies,
   QueueConfig,
   TopicConfig,
 } from './types.js';
@@ -99,6 +100,8 @@ export function messageSize(body: string, attrs: Attributes): number {
 
 export interface ValidMessage {
   body: string;
+  /** Texts for subscriptions of some protocols instead of `body`. */
+  bodies?: ProtocolBodies;
   attributes: Attributes;
   messageAttributes?: MessageAttributes;
   traceHeader?: string;
@@ -127,6 +130,7 @@ export function message(v: unknown, maxBytes: number, field = 'message'): ValidM
   const prefix = field === 'message' ? '' : `${field}.`;
   const { body, delaySeconds, idempotencyKey, messageGroupId, messageDeduplicationId } = v as Record<string, unknown>;
   if (typeof body !== 'string') throw invalid(`${prefix}body must be a string`);
+  const bodies = protocolBodies(v.bodies, `${prefix}bodies`);
   const attrs = attributes(v.attributes, `${prefix}attributes`);
   let typed: MessageAttributes | undefined;
   if (v.messageAttributes !== undefined && v.messageAttributes !== null) {
@@ -136,7 +140,7 @@ export function message(v: unknown, maxBytes: number, field = 'message'): ValidM
       throw invalid(`${prefix}attributes and messageAttributes may hold at most ${MAX_ATTRIBUTES} entries together`);
     }
   }
-  const size = messageSize(body, attrs) + messageAttributesSize(typed);
+  const size = messageSize(body, attrs) + messageAttributesSize(typed) + protocolBodiesSize(bodies);
   if (size > maxBytes) {
     throw new HeraldError(
       'message_too_large',
@@ -151,6 +155,7 @@ export function message(v: unknown, maxBytes: number, field = 'message'): ValidM
   }
   return {
     body,
+    ...(bodies ? { bodies } : {}),
     attributes: attrs,
     ...(typed ? { messageAttributes: typed } : {}),
     delaySeconds:
@@ -160,6 +165,29 @@ export function message(v: unknown, maxBytes: number, field = 'message'): ValidM
     deduplicationId: messageToken(`${prefix}messageDeduplicationId`, messageDeduplicationId),
     ...(field === 'message' ? {} : { field }),
   };
+}
+
+const PROTOCOLS: readonly Protocol[] = ['http', 'https', 'queue'];
+
+/** `bodies`: texts by subscription protocol (`http`, `https`, `queue`); absent or empty: none. */
+export function protocolBodies(v: unknown, field = 'bodies'): ProtocolBodies | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw invalid(`${field} must be an object of texts by protocol (http, https, queue)`);
+  const out: ProtocolBodies = {};
+  for (const [k, text] of Object.entries(v)) {
+    if (!PROTOCOLS.includes(k as Protocol))
+      throw invalid(`${field}.${k.slice(0, 40)}: not a protocol (http, https, queue)`);
+    if (typeof text !== 'string') throw invalid(`${field}.${k} must be a string`);
+    out[k as Protocol] = text;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** Bytes the per-protocol texts add to a message's size. */
+export function protocolBodiesSize(bodies: ProtocolBodies | undefined): number {
+  let n = 0;
+  for (const k in bodies) n += Buffer.byteLength(bodies[k as Protocol]!);
+  return n;
 }
 
 /** Where a message goes, as far as the FIFO rules care. */
@@ -209,7 +237,10 @@ export function fifoRules(
       `${prefix}messageDeduplicationId is required on ${what}, which does not have contentBasedDeduplication`,
     );
   }
-  const hash = createHash('sha256').update(m.body).digest('hex');
+  // The content is every text the message carries (SNS hashes the whole structured message).
+  const content = createHash('sha256').update(m.body);
+  for (const p of PROTOCOLS) if (m.bodies?.[p] !== undefined) content.update(`\n${p}\n${m.bodies[p]}`);
+  const hash = content.digest('hex');
   return { idempotencyKey: hash, deduplicationId: hash };
 }
 

@@ -1,11 +1,11 @@
 /**
  * What SNS-style subscriptions receive ("Amazon SNS message and JSON formats"): the signed
- * JSON documents (Notification, SubscriptionConfirmation) and the `x-amz-sns-*` headers that
+ * JSON documents (Notification, SubscriptionConfirmation, UnsubscribeConfirmation) and the `x-amz-sns-*` headers that
  * go with them over HTTP. Herald serves the URLs these documents name (SigningCertURL,
  * SubscribeURL, UnsubscribeURL) on its SNS endpoint, `publicUrl`.
  *
  * Signatures use the topic's `SignatureVersion` attribute: "1" (SHA1withRSA, the default) or
- * "2" (SHA256withRSA).
+ * "2" (SHA256withRSA). FIFO topics' notifications are not signed and carry a SequenceNumber.
  */
 import { randomUUID } from 'node:crypto';
 import type { Attributes, MessageAttributes, Subscription, Topic } from '../types.js';
@@ -61,7 +61,7 @@ export class SnsMessages {
     return `${this.opts.publicUrl()}/?${q}`;
   }
 
-  /** The JSON `Notification` document (what non-raw HTTP and SQS subscriptions get). */
+  /** The JSON `Notification` document of a standard topic (what non-raw HTTP and SQS subscriptions get). */
   async notification(topic: Topic, sub: Subscription, m: SnsMessageInput): Promise<string> {
     const signable: SnsSignable = {
       Type: 'Notification',
@@ -81,20 +81,31 @@ export class SnsMessages {
       ...(await this.signature(topic, signable)),
       UnsubscribeURL: this.unsubscribeUrl(sub),
     };
-    const attrs: Record<string, { Type: string; Value: string }> = {};
-    for (const k in m.attributes) attrs[k] = { Type: 'String', Value: m.attributes[k] };
-    for (const k in m.messageAttributes) {
-      const { dataType, stringValue, binaryValue } = m.messageAttributes[k];
-      const value =
-        binaryValue === undefined
-          ? (stringValue ?? '')
-          : typeof binaryValue === 'string'
-            ? binaryValue
-            : Buffer.from(binaryValue).toString('base64');
-      attrs[k] = { Type: dataType, Value: value };
-    }
-    if (Object.keys(attrs).length > 0) doc.MessageAttributes = attrs;
-    return JSON.stringify(doc);
+    return JSON.stringify(withAttributes(doc, m));
+  }
+
+  /**
+   * The `Notification` document of a FIFO topic, made from the message's SequenceNumber (the
+   * store numbers the message when it accepts it). As on SNS it carries `SequenceNumber` and is
+   * not signed: FIFO topics deliver only to SQS queues, whose messages are not verified by
+   * signature.
+   */
+  fifoNotification(topic: Topic, sub: Subscription, m: SnsMessageInput): (sequenceNumber: string) => string {
+    const before = {
+      Type: 'Notification',
+      MessageId: m.messageId,
+    };
+    const after = withAttributes(
+      {
+        TopicArn: this.topicArn(topic.name),
+        ...(m.subject !== undefined ? { Subject: m.subject } : {}),
+        Message: m.body,
+        Timestamp: new Date(m.publishedAtMs).toISOString(),
+        UnsubscribeURL: this.unsubscribeUrl(sub),
+      },
+      m,
+    );
+    return (sequenceNumber) => JSON.stringify({ ...before, SequenceNumber: sequenceNumber, ...after });
   }
 
   /** The `SubscriptionConfirmation` POST for a pending subscription: body and headers. */
@@ -132,6 +143,50 @@ export class SnsMessages {
     };
   }
 
+  /**
+   * The `UnsubscribeConfirmation` POST to an HTTP/S subscription just deleted: its `Token` (and
+   * the `SubscribeURL` made from it) restores the subscription. Signed over the same fields as a
+   * SubscriptionConfirmation, as SNS documents.
+   */
+  async unsubscribeConfirmation(
+    topic: Topic,
+    sub: Subscription,
+    token: string,
+  ): Promise<{ body: string; headers: Record<string, string> }> {
+    const arn = this.topicArn(topic.name);
+    const subscriptionArn = this.subscriptionArn(sub);
+    const signable: SnsSignable = {
+      Type: 'UnsubscribeConfirmation',
+      MessageId: randomUUID(),
+      Token: token,
+      TopicArn: arn,
+      Message: `You have chosen to deactivate subscription ${subscriptionArn}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.`,
+      SubscribeURL: this.subscribeUrl(topic.name, token),
+      Timestamp: new Date().toISOString(),
+    };
+    const body = JSON.stringify({
+      Type: signable.Type,
+      MessageId: signable.MessageId,
+      Token: signable.Token,
+      TopicArn: arn,
+      Message: signable.Message,
+      SubscribeURL: signable.SubscribeURL,
+      Timestamp: signable.Timestamp,
+      ...(await this.signature(topic, signable)),
+    });
+    return {
+      body,
+      headers: {
+        'x-amz-sns-message-type': 'UnsubscribeConfirmation',
+        'x-amz-sns-message-id': signable.MessageId,
+        'x-amz-sns-topic-arn': arn,
+        'x-amz-sns-subscription-arn': subscriptionArn,
+        'content-type': 'text/plain; charset=UTF-8',
+        'user-agent': 'Amazon Simple Notification Service Agent',
+      },
+    };
+  }
+
   /** Headers of a notification POST to an HTTP/S subscription. */
   notificationHeaders(sub: Subscription, messageId: string): Record<string, string> {
     return {
@@ -154,4 +209,22 @@ export class SnsMessages {
       SigningCertURL: this.certificateUrl(),
     };
   }
+}
+
+/** The document with `MessageAttributes` (`{Type, Value}`, Binary as base64) when the message has any. */
+function withAttributes(doc: Record<string, unknown>, m: SnsMessageInput): Record<string, unknown> {
+  const attrs: Record<string, { Type: string; Value: string }> = {};
+  for (const k in m.attributes) attrs[k] = { Type: 'String', Value: m.attributes[k] };
+  for (const k in m.messageAttributes) {
+    const { dataType, stringValue, binaryValue } = m.messageAttributes[k];
+    const value =
+      binaryValue === undefined
+        ? (stringValue ?? '')
+        : typeof binaryValue === 'string'
+          ? binaryValue
+          : Buffer.from(binaryValue).toString('base64');
+    attrs[k] = { Type: dataType, Value: value };
+  }
+  if (Object.keys(attrs).length > 0) doc.MessageAttributes = attrs;
+  return doc;
 }

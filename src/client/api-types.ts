@@ -56,7 +56,7 @@ export interface PublishResult {
   id: string;
   /** True when the idempotency key was seen within the window: the earlier message's id. */
   duplicate?: boolean;
-  /** FIFO queues: the message's place in the queue (20-digit decimal). */
+  /** FIFO queues and topics: the message's place in the queue or topic (20-digit decimal). */
   sequenceNumber?: string;
 }
 

@@ -143,6 +143,11 @@ export class Queues {
     const to = { kind: 'queue' as const, ...queue };
     // A message over the queue's own size limit, or breaking the FIFO rules, fails alone.
     const planned = messages.map((m): SendEntry | AcceptResult => {
+      if (m.bodies) {
+        const field = m.field ? `${m.field}.bodies` : 'bodies';
+        const message = `${field}: texts by protocol apply to topic publishes, not to a queue's messages`;
+        return { error: { code: 'invalid_request', message } };
+      }
       const size = validate.messageSize(m.body, m.attributes) + messageAttributesSize(m.messageAttributes);
       if (size > queue.maxMessageBytes) {
         const error = messageTooLarge(size, queue.maxMessageBytes, `message for queue "${name}"`);

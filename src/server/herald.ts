@@ -12,7 +12,7 @@ import { resolveAwsCredentials } from '../api/aws/credentials.js';
 import { buildAwsApp } from '../api/aws/server.js';
 import { SnsMessages } from '../aws/sns-messages.js';
 import { signingIdentitySource } from '../aws/sns-signing-source.js';
-import { confirmationSender } from '../delivery/sns-confirmation.js';
+import { confirmationSender, unsubscribeConfirmationSender } from '../delivery/sns-confirmation.js';
 import { RedisBus } from '../cluster/redis-bus.js';
 import { SharedTokenBucket } from '../cluster/shared-rate-limit.js';
 import { loadConfig, type ConfigOverrides, type HeraldConfig } from '../config.js';
@@ -115,8 +115,10 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   });
   topics.sns = sns;
   // Confirmations link to the front door, so SNS-style subscriptions need it (or a public URL).
-  if ((config.aws.port !== null && config.role !== 'delivery') || config.aws.publicUrl)
+  if ((config.aws.port !== null && config.role !== 'delivery') || config.aws.publicUrl) {
     subscriptions.sendConfirmation = confirmationSender(store, sns);
+    subscriptions.sendUnsubscribeConfirmation = unsubscribeConfirmationSender(store, sns);
+  }
   const queues = new Queues(store, signals, config, metrics, {
     // Alone: every send is signalled in-process. Shared: a lost bus message costs at most
     // this long; without a live bus, this is how sends on other nodes are noticed.

@@ -11,7 +11,9 @@
  *
  * Keeping these in the one column (rather than new columns) leaves every insert, lease and
  * dead-letter statement of both stores as it was. A dead-lettered delivery's queue message
- * keeps the plain attributes only.
+ * keeps this text whole (a redrive back to its subscription restores everything) and its typed
+ * attributes in its own `message_attributes` column too (see ../published-message.ts), where SQS
+ * receivers read them.
  */
 import type { Attributes, MessageAttributes, MessageAttributeValue } from '../types.js';
 

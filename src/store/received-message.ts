@@ -17,7 +17,10 @@ export interface ReceivedRowExtras {
   dedup_id: string | null;
 }
 
-/** A FIFO queue's SequenceNumber: the row number, as the large numeric string SQS returns. */
+/**
+ * A FIFO queue's SequenceNumber (the row number) or a FIFO topic's (its counter), as the large
+ * numeric string SQS and SNS return: 20 digits, so text order is numeric order.
+ */
 export const sequenceNumber = (seq: number) => String(seq).padStart(20, '0');
 
 /** Fill in what the row carries beyond id, body, attributes, receipt and times. */

@@ -26,10 +26,17 @@ import type {
 } from '../types.js';
 import type { MessageExtras } from './attributes-codec.js';
 
+/**
+ * A queue copy's body: the text, or, for a message numbered in its topic (`PublishEntry.sequenced`),
+ * how to make the text from its sequence number (SNS notifications of FIFO topics carry it). The
+ * store calls it inside the transaction that gives the number.
+ */
+export type CopyBody = string | ((sequenceNumber: string) => string);
+
 /** A copy of a published message for a queue subscription. */
 export interface QueueCopy {
   queue: string;
-  body: string;
+  body: CopyBody;
   attributes: Attributes;
   /** Typed attributes (raw copies of messages published through the SNS API). */
   messageAttributes?: MessageAttributes;
@@ -50,8 +57,18 @@ export interface PublishEntry extends MessageExtras {
    * the body's SHA-256). The store does not dedupe the queue copies again.
    */
   idempotencyKey?: string;
-  /** Push subscriptions owed this message, first attempt due at `dueAtMs`. */
-  deliveries: Array<{ subscriptionId: string; dueAtMs: number }>;
+  /**
+   * FIFO topics: number the message in its topic's sequence (strictly increasing per topic, in
+   * the order the store accepts messages; duplicates get none), answered as
+   * `AcceptResult.sequenceNumber`.
+   */
+  sequenced?: boolean;
+  /**
+   * Push subscriptions owed this message, first attempt due at `dueAtMs`; `body` when the
+   * subscription gets another text than the message's (its protocol's text, SNS
+   * `MessageStructure=json`): stored with that delivery alone.
+   */
+  deliveries: Array<{ subscriptionId: string; dueAtMs: number; body?: string }>;
   /** Queue subscriptions: the copy to append to each queue, in the same transaction. */
   queueCopies: QueueCopy[];
 }
@@ -74,7 +91,9 @@ export interface SendEntry {
 
 /**
  * Outcome of accepting one message; `duplicate` when an idempotency key matched.
- * `sequenceNumber` is set for a message newly accepted into a FIFO queue (sendToQueue only).
+ * `sequenceNumber` is set for a message newly accepted into a FIFO queue (sendToQueue) or a
+ * FIFO topic (publish of a `sequenced` entry): a 20-digit decimal string, so text order is
+ * numeric order.
  */
 export type AcceptResult =
   { id: string; duplicate: boolean; sequenceNumber?: string } | { error: { code: string; message: string } };
@@ -169,7 +188,14 @@ export interface Store {
   listSubscriptions(topic: string): Promise<Subscription[]>;
   listAllSubscriptions(): Promise<Subscription[]>;
   updateSubscription(sub: Subscription): Promise<void>;
-  deleteSubscription(id: string): Promise<boolean>;
+  /**
+   * Delete a subscription and its pending deliveries. With `keep`, the subscription as it was is
+   * kept under `keep.token` until `keep.untilMs` (an SNS UnsubscribeConfirmation's token, which
+   * can restore it), in the same commit.
+   */
+  deleteSubscription(id: string, keep?: { token: string; untilMs: number }): Promise<boolean>;
+  /** A subscription of `topic` kept by deleteSubscription under `token`, taken (once); null when none or expired. */
+  takeUnsubscribed(topic: string, token: string, nowMs: number): Promise<Subscription | null>;
   countSubscriptions(topic: string): Promise<number>;
 
   // Queues
@@ -241,15 +267,15 @@ export interface Store {
   listAttempts(query: AttemptQuery): Promise<{ attempts: Attempt[]; next?: string }>;
 
   /**
-   * Periodic housekeeping: queue retention, idempotency keys, old attempts (and, for stores
-   * shared by several nodes, leases whose holder died).
-   */
-  /**
    * Stores shared by several nodes keep the one SNS signing key every node signs with: the
    * first caller's `candidate` is stored, and every caller gets the stored pair back.
    * Single-node stores leave this out (the key lives in the data directory).
    */
   sharedSigningIdentity?(candidate: { keyPem: string; certPem: string }): Promise<{ keyPem: string; certPem: string }>;
 
+  /**
+   * Periodic housekeeping: queue retention, idempotency keys, old attempts, expired unsubscribed
+   * subscriptions.
+   */
   sweep(nowMs: number, opts: { attemptRetentionMs: number; idempotencyWindowMs: number }): Promise<void>;
 }

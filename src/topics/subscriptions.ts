@@ -38,9 +38,16 @@ export interface SubscriptionPatch {
 /** Sends an SNS `SubscriptionConfirmation` to a subscription awaiting confirmation. */
 export type ConfirmationSender = (sub: Subscription) => Promise<void>;
 
+/** Sends an SNS `UnsubscribeConfirmation` to a subscription just deleted, kept under `token`. */
+export type UnsubscribeConfirmationSender = (sub: Subscription, token: string) => Promise<void>;
+
+/** How long an unsubscribed SNS-style subscription can be restored by its token (SNS tokens last 3 days). */
+export const RESTORABLE_MS = 3 * 24 * 3600 * 1000;
+
 export class Subscriptions {
   /** Set by the composition root once SNS framing is available. */
   sendConfirmation: ConfirmationSender | null = null;
+  sendUnsubscribeConfirmation: UnsubscribeConfirmationSender | null = null;
 
   constructor(
     private readonly store: Store,
@@ -96,18 +103,33 @@ export class Subscriptions {
   }
 
   /**
-   * Confirm the pending subscription of `topic` holding `token`. Confirming an already
-   * confirmed subscription again answers it as SNS does.
+   * Confirm the pending subscription of `topic` holding `token`, or restore the subscription an
+   * UnsubscribeConfirmation with this token was sent for (the same subscription, id and
+   * settings, active; pending deliveries were dropped when it was deleted). When the endpoint
+   * was subscribed again meanwhile, that subscription is the answer, as SNS answers a repeated
+   * Subscribe.
    */
   async confirm(topic: string, token: string): Promise<Subscription> {
     if (!(await this.store.getTopic(topic))) throw topicNotFound(topic);
     const subs = await this.store.listSubscriptions(topic);
     const sub = subs.find((s) => s.confirmationToken !== null && s.confirmationToken === token);
-    if (!sub) throw invalid('Token: no subscription of this topic awaits confirmation with this token');
-    const next: Subscription = { ...sub, status: 'active', confirmationToken: null };
-    await this.store.updateSubscription(next);
-    this.changed(next);
-    return next;
+    if (sub) {
+      const next: Subscription = { ...sub, status: 'active', confirmationToken: null };
+      await this.store.updateSubscription(next);
+      this.changed(next);
+      return next;
+    }
+    const kept = await this.store.takeUnsubscribed(topic, token, Date.now());
+    if (!kept) throw invalid('Token: no subscription of this topic awaits confirmation with this token');
+    const again = subs.find((s) => s.protocol === kept.protocol && s.endpoint === kept.endpoint);
+    if (again) return again;
+    const restored: Subscription = { ...kept, status: 'active', statusReason: null, confirmationToken: null };
+    // Its dead-letter queue may have been deleted meanwhile.
+    if (restored.deadLetterQueue !== null && !(await this.store.getQueue(restored.deadLetterQueue)))
+      restored.deadLetterQueue = null;
+    await this.store.createSubscription(restored);
+    this.changed(restored);
+    return restored;
   }
 
   async get(id: string): Promise<Subscription> {
@@ -164,10 +186,24 @@ export class Subscriptions {
     this.changed(next);
   }
 
+  /**
+   * Delete a subscription. An SNS-style HTTP/S one (confirmed) is sent an UnsubscribeConfirmation,
+   * as SNS does, whose token restores it (see `confirm`) for RESTORABLE_MS: the store keeps it
+   * that long, in the commit that deletes it.
+   */
   async delete(id: string): Promise<void> {
     const sub = await this.get(id);
-    await this.store.deleteSubscription(id);
+    const send =
+      sub.style === 'sns' && sub.protocol !== 'queue' && sub.status !== 'pending_confirmation'
+        ? this.sendUnsubscribeConfirmation
+        : null;
+    const token = send ? randomBytes(64).toString('hex') : undefined;
+    await this.store.deleteSubscription(id, token ? { token, untilMs: Date.now() + RESTORABLE_MS } : undefined);
     this.changed(sub);
+    if (send && token)
+      void send(sub, token).catch((error) =>
+        this.log?.warn({ err: error, subscription: sub.id }, 'sending the UnsubscribeConfirmation failed'),
+      );
   }
 
   async retryFailed(id: string): Promise<number> {

@@ -8,15 +8,19 @@
  * message does not match gets no delivery and no queue copy, so a filtered-out message
  * costs nothing downstream. The message is decoded once (`prepareMessage`) for all the
  * topic's policies.
+ *
+ * A message with texts by protocol (`bodies`, SNS `MessageStructure=json`) is planned per
+ * protocol here too: queue copies are made from the `queue` text, and a push subscription whose
+ * protocol has its own text gets that text stored with its delivery, durable like the rest.
  */
 import type { HeraldConfig } from '../config.js';
 import { HeraldError } from '../errors.js';
 import { uuidv7 } from '../ids.js';
 import type { Metrics } from '../metrics.js';
 import type { Signals } from '../signals.js';
-import type { AcceptResult, PublishEntry, Store } from '../store/store.js';
+import type { AcceptResult, CopyBody, PublishEntry, Store } from '../store/store.js';
 import type { SnsMessages } from '../aws/sns-messages.js';
-import type { Attributes, MessageAttributes, Subscription, Topic, TopicConfig } from '../types.js';
+import type { Attributes, MessageAttributes, Protocol, Subscription, Topic, TopicConfig } from '../types.js';
 import * as validate from '../validation.js';
 import type { Catalog, TopicEntry } from './catalog.js';
 import { envelope } from './envelope.js';
@@ -136,16 +140,17 @@ export class Topics {
     const takes = this.filterFor(entry, m);
     let wrapped: string | undefined;
     const queueCopies: PublishEntry['queueCopies'] = [];
+    const queueText = textFor(m, 'queue');
     for (const s of entry.queue) {
       if (!takes(s)) continue;
-      let body: string;
-      if (s.raw) body = m.body;
+      let body: CopyBody;
+      if (s.raw) body = queueText;
       else if (s.style === 'sns' && this.sns) body = await this.snsNotification(entry, s, m, id, now);
       else
         body = wrapped ??= envelope({
           id,
           topic: entry.topic.name,
-          body: m.body,
+          body: queueText,
           attributes: m.attributes,
           publishedAtMs: now,
         });
@@ -168,38 +173,54 @@ export class Topics {
       subject: m.subject,
       createdAtMs: now,
       idempotencyKey: dedup.idempotencyKey,
-      deliveries: entry.push.filter(takes).map((s) => ({ subscriptionId: s.id, dueAtMs: due })),
+      sequenced: entry.topic.fifo,
+      // A subscription whose protocol has its own text gets it with its delivery.
+      deliveries: entry.push.filter(takes).map((s) => {
+        const text = textFor(m, s.protocol);
+        return text === m.body
+          ? { subscriptionId: s.id, dueAtMs: due }
+          : { subscriptionId: s.id, dueAtMs: due, body: text };
+      }),
       queueCopies,
     };
   }
 
-  /** Which subscriptions take the message: those without a policy, and those it matches. */
+  /**
+   * Which subscriptions take the message: those without a policy, and those it matches. A body
+   * policy looks at the text the subscription would get (its protocol's, or the default).
+   */
   private filterFor(entry: TopicEntry, m: validate.ValidMessage): (s: Subscription) => boolean {
     if (entry.filters.size === 0) return () => true;
-    let prepared: PreparedMessage | undefined;
+    const prepared = new Map<string, PreparedMessage>(); // by text: decoded once however many policies look
     return (s) => {
       const policy = entry.filters.get(s.id);
       if (!policy) return true;
-      prepared ??= prepareMessage({ attributes: filterable(m), body: m.body });
-      return matchesFilterPolicy(policy, prepared);
+      const text = textFor(m, s.protocol);
+      let message = prepared.get(text);
+      if (!message) prepared.set(text, (message = prepareMessage({ attributes: filterable(m), body: text })));
+      return matchesFilterPolicy(policy, message);
     };
   }
 
-  private snsNotification(
+  /** SNS's notification for an `sns`-style queue subscription; FIFO topics' carry the message's SequenceNumber. */
+  private async snsNotification(
     entry: TopicEntry,
     s: Subscription,
     m: validate.ValidMessage,
     id: string,
     now: number,
-  ): Promise<string> {
-    return this.sns!.notification(entry.topic, s, {
+  ): Promise<CopyBody> {
+    const input = {
       messageId: id,
-      body: m.body,
+      body: textFor(m, s.protocol),
       subject: m.subject,
       attributes: m.attributes,
       messageAttributes: m.messageAttributes,
       publishedAtMs: now,
-    });
+    };
+    return entry.topic.fifo
+      ? this.sns!.fifoNotification(entry.topic, s, input)
+      : this.sns!.notification(entry.topic, s, input);
   }
 
   /** Wake the delivery engine and long-polling receivers for what was just committed. */
@@ -208,6 +229,11 @@ export class Topics {
     if (entry.push.length > 0) this.signals.deliveriesDue.emit(entry.push.map((s) => s.id));
     for (const s of entry.queue) this.signals.queueMessages.emit(s.endpoint);
   }
+}
+
+/** The text a subscription of `protocol` gets: the message's text for it, or its default `body`. */
+function textFor(m: validate.ValidMessage, protocol: Protocol): string {
+  return m.bodies?.[protocol] ?? m.body;
 }
 
 /** What a filter policy sees: plain attributes (Strings) and typed ones. */

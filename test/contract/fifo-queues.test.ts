@@ -219,6 +219,47 @@ for (const kind of STORES) {
       }
     });
 
+    it('numbers the new messages of a FIFO topic, and makes copy bodies from the number', async () => {
+      const s = store();
+      await s.createTopic('events.fifo', T0, { fifo: true, contentBasedDeduplication: false });
+      await s.createTopic('other.fifo', T0, { fifo: true, contentBasedDeduplication: false });
+      const q = await fifoQueue(s, 'one.fifo');
+      const message = (topic: string, body: string) => {
+        const e = entry(topic, [], { body, queues: ['one.fifo'], idempotencyKey: body, sequenced: true });
+        for (const c of e.queueCopies) {
+          c.groupId = 'g';
+          c.body = (n) => `${body}#${n}`;
+        }
+        return e;
+      };
+      const first = await s.publish([message('events.fifo', 'a'), message('events.fifo', 'b')], HOUR, T0);
+      const again = await s.publish(
+        [message('events.fifo', 'a'), message('events.fifo', 'c'), message('other.fifo', 'x')],
+        HOUR,
+        T0,
+      );
+      expect(first.map((r) => ('sequenceNumber' in r ? r.sequenceNumber : r))).toEqual([
+        '00000000000000000001',
+        '00000000000000000002',
+      ]);
+      // A duplicate gets no number; each topic has its own sequence.
+      expect(again[0]).toEqual({ id: (first[0] as { id: string }).id, duplicate: true });
+      expect(again.slice(1).map((r) => ('sequenceNumber' in r ? r.sequenceNumber : r))).toEqual([
+        '00000000000000000003',
+        '00000000000000000001',
+      ]);
+      expect(bodies(await receiveAt(s, q, T0))).toEqual([
+        'a#00000000000000000001',
+        'b#00000000000000000002',
+        'c#00000000000000000003',
+        'x#00000000000000000001',
+      ]);
+      // Standard entries (not sequenced) get none.
+      await s.createTopic('plain', T0);
+      const [plain] = await s.publish([entry('plain', [])], HOUR, T0);
+      expect(plain).not.toHaveProperty('sequenceNumber');
+    });
+
     it('serves groups oldest message first: a busy group does not starve the others', async () => {
       const s = store();
       const q = await fifoQueue(s);

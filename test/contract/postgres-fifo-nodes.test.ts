@@ -2,10 +2,12 @@
  * FIFO queues on a PostgreSQL store shared by several nodes (PostgresStore instances on one
  * schema): receivers on different nodes never hold messages of one group at once and every
  * group comes out in order; concurrent publishes to a FIFO topic keep each group's order in
- * every FIFO queue, and all queues see the same interleaving.
+ * every FIFO queue, all queues see the same interleaving, and the topic numbers its messages in
+ * that order.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { sequenceNumber } from '../../src/store/received-message.js';
 import type { ReceivedMessage } from '../../src/types.js';
 import { freshPostgresUrl } from '../support/stores.js';
 import { entry, HOUR, queue, send, T0 } from './fixtures.js';
@@ -91,31 +93,44 @@ describe('postgres FIFO queues shared by several nodes', () => {
     const q1 = (await stores[0].createQueue(queue('one.fifo'))).queue;
     const q2 = (await stores[0].createQueue(queue('two.fifo'))).queue;
     // Each node publishes two groups, one message at a time, each publish awaited (so the
-    // publisher's order is defined), all nodes at once.
+    // publisher's order is defined), all nodes at once. The topic numbers every message, and
+    // the copies carry the number (as SNS notifications of FIFO topics do).
     const perGroup = 20;
+    const topicNumbers: string[] = [];
     const publisher = async (store: PostgresStore, group: string) => {
       for (let i = 0; i < perGroup; i++) {
         const e = entry('events.fifo', [], {
           body: `${group}:${i}`,
           queues: ['one.fifo', 'two.fifo'],
           idempotencyKey: `${group}:${i}`,
+          sequenced: true,
         });
-        for (const c of e.queueCopies) c.groupId = group;
-        await store.publish([e], HOUR, T0);
+        for (const c of e.queueCopies) {
+          c.groupId = group;
+          c.body = (n) => `${group}:${i}#${n}`;
+        }
+        const [r] = await store.publish([e], HOUR, T0);
+        topicNumbers.push((r as { sequenceNumber: string }).sequenceNumber);
       }
     };
     await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((g, i) => publisher(stores[i % 3], g)));
+    // Every message got its own number of the topic's sequence.
+    expect(topicNumbers.sort()).toEqual(Array.from({ length: 6 * perGroup }, (_, i) => sequenceNumber(i + 1)));
     const order: string[][] = [];
     for (const q of [q1, q2]) {
       const got = await stores[1].receive(q, { max: 1000, visibilityMs: HOUR, nowMs: T0 });
       expect(got).toHaveLength(6 * perGroup);
       for (const g of ['a', 'b', 'c', 'd', 'e', 'f']) {
-        expect(got.filter((m) => m.messageGroupId === g).map((m) => m.body)).toEqual(
+        expect(got.filter((m) => m.messageGroupId === g).map((m) => m.body.split('#')[0])).toEqual(
           Array.from({ length: perGroup }, (_, i) => `${g}:${i}`),
         );
       }
       // Sequence numbers give one total order per queue...
-      order.push([...got].sort((x, y) => (x.sequenceNumber! < y.sequenceNumber! ? -1 : 1)).map((m) => m.body));
+      const inQueueOrder = [...got].sort((x, y) => (x.sequenceNumber! < y.sequenceNumber! ? -1 : 1));
+      order.push(inQueueOrder.map((m) => m.body));
+      // ...in which the topic's numbers only grow: they were given in commit order.
+      const numbers = inQueueOrder.map((m) => m.body.split('#')[1]);
+      expect(numbers).toEqual([...numbers].sort());
     }
     // ...and both queues got the concurrent publishes in the same interleaving.
     expect(order[0]).toEqual(order[1]);

@@ -102,6 +102,32 @@ describe('REST API', () => {
       expect(form.body.error.code).toBe('unsupported_media_type');
     });
 
+    it('publishes texts by protocol (bodies): a queue subscription gets the queue text, and queues refuse bodies', async () => {
+      await h.api('PUT', '/v1/topics/texts');
+      await h.client.createQueue('texts-raw');
+      await h.client.createQueue('texts-wrapped');
+      await h.client.subscribe('texts', { protocol: 'queue', endpoint: 'texts-raw', raw: true });
+      await h.client.subscribe('texts', { protocol: 'queue', endpoint: 'texts-wrapped' });
+      const res = await h.api('POST', '/v1/topics/texts/messages', {
+        body: 'default',
+        bodies: { queue: 'for queues', http: 'for webhooks' },
+      });
+      expect(res.status).toBe(201);
+      await h.api('POST', '/v1/topics/texts/messages', { body: 'plain', bodies: { http: 'for webhooks' } });
+      expect((await h.client.receive('texts-raw', { max: 10 })).map((m) => m.body)).toEqual(['for queues', 'plain']);
+      const wrapped = await h.client.receive('texts-wrapped', { max: 10 });
+      expect(wrapped.map((m) => JSON.parse(m.body).body)).toEqual(['for queues', 'plain']);
+      const bad = await h.api('POST', '/v1/topics/texts/messages', { body: 'x', bodies: { sqs: 'not a protocol' } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(/bodies\.sqs: not a protocol/);
+      // Every text counts towards the size limit (1024 bytes here).
+      const big = await h.api('POST', '/v1/topics/texts/messages', { body: 'x', bodies: { queue: 'y'.repeat(1100) } });
+      expect(big.status).toBe(413);
+      const toQueue = await h.api('POST', '/v1/queues/texts-raw/messages', { body: 'x', bodies: { queue: 'y' } });
+      expect(toQueue.status).toBe(400);
+      expect(toQueue.body.error.message).toMatch(/bodies: texts by protocol apply to topic publishes/);
+    });
+
     it('answers 404 for an unknown topic', async () => {
       const res = await h.api('POST', '/v1/topics/nope/messages', { body: 'x' });
       expect(res.status).toBe(404);

@@ -193,6 +193,59 @@ describe('topics', () => {
     );
   });
 
+  it('FIFO topics answer an increasing SequenceNumber, and their notifications carry it', async () => {
+    const arn = await createTopic('seq.fifo', { FifoTopic: 'true', ContentBasedDeduplication: 'true' });
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'seq-q.fifo', Attributes: { FifoQueue: 'true' } })))
+      .QueueUrl!;
+    await sns.send(new SubscribeCommand({ TopicArn: arn, Protocol: 'sqs', Endpoint: queueArn('seq-q.fifo') }));
+    const numbers = new Map<string, string>(); // MessageId -> SequenceNumber
+    for (const [Message, MessageGroupId] of [
+      ['one', 'a'],
+      ['two', 'b'],
+    ]) {
+      const r = await sns.send(new PublishCommand({ TopicArn: arn, Message, MessageGroupId, Subject: 'S' }));
+      numbers.set(r.MessageId!, r.SequenceNumber!);
+    }
+    const batch = await sns.send(
+      new PublishBatchCommand({
+        TopicArn: arn,
+        PublishBatchRequestEntries: ['three', 'four', 'five'].map((Message) => ({
+          Id: Message,
+          Message,
+          MessageGroupId: 'a',
+          MessageAttributes: { n: { DataType: 'Number', StringValue: '1' } },
+        })),
+      }),
+    );
+    expect(batch.Failed).toEqual([]);
+    for (const e of batch.Successful!) numbers.set(e.MessageId!, e.SequenceNumber!);
+    const given = [...numbers.values()];
+    expect(given.every((n) => /^\d{20}$/.test(n))).toBe(true);
+    // Strictly increasing in publish order (as numbers; the fixed width makes text order agree).
+    for (let i = 1; i < given.length; i++) expect(BigInt(given[i])).toBeGreaterThan(BigInt(given[i - 1]));
+    // A duplicate (content-based deduplication) answers the original MessageId.
+    const dup = await sns.send(new PublishCommand({ TopicArn: arn, Message: 'one', MessageGroupId: 'a' }));
+    expect(numbers.has(dup.MessageId!)).toBe(true);
+
+    // What the queue got: SNS's FIFO notification, with the message's SequenceNumber and, as on
+    // SNS, without a signature.
+    const docs = (await drain(url)).map((m) => JSON.parse(m.Body));
+    docs.sort((x, y) => (x.SequenceNumber < y.SequenceNumber ? -1 : 1));
+    expect(docs.map((d) => d.Message)).toEqual(['one', 'two', 'three', 'four', 'five']);
+    for (const d of docs) {
+      expect(d).toMatchObject({ Type: 'Notification', TopicArn: arn, SequenceNumber: numbers.get(d.MessageId) });
+      expect(d).not.toHaveProperty('Signature');
+      expect(d).not.toHaveProperty('SigningCertURL');
+      expect(d.UnsubscribeURL).toContain('Action=Unsubscribe');
+    }
+    expect(docs[0].Subject).toBe('S');
+    expect(docs[2].MessageAttributes).toEqual({ n: { Type: 'Number', Value: '1' } });
+
+    // Standard topics have no sequence.
+    const plain = await createTopic('seq-plain');
+    expect((await sns.send(new PublishCommand({ TopicArn: plain, Message: 'm' }))).SequenceNumber).toBeUndefined();
+  });
+
   it('tags topics: TagResource, UntagResource, ListTagsForResource', async () => {
     const arn = await createTopic('tagged');
     await sns.send(
@@ -437,20 +490,65 @@ describe('sqs subscriptions and publishing', () => {
     ).rejects.toBeInstanceOf(EmptyBatchRequestException);
   });
 
-  it('publishes MessageStructure json (default text) and refuses what SNS refuses', async () => {
+  it('publishes MessageStructure json: each protocol gets its text, others the default; refuses what SNS refuses', async () => {
     const arn = await createTopic('structured');
-    const q = await sqsSubscription(arn, 'structured-q', { RawMessageDelivery: 'true' });
-    await sns.send(
-      new PublishCommand({
+    const raw = await sqsSubscription(arn, 'structured-raw', { RawMessageDelivery: 'true' });
+    const wrapped = await sqsSubscription(arn, 'structured-wrapped');
+    // A body policy looks at the text its subscription gets (here the sqs one).
+    const filtered = await sqsSubscription(arn, 'structured-filtered', {
+      RawMessageDelivery: 'true',
+      FilterPolicyScope: 'MessageBody',
+      FilterPolicy: JSON.stringify({ for: ['sqs'] }),
+    });
+    const structured = (texts: Record<string, unknown>) =>
+      sns.send(new PublishCommand({ TopicArn: arn, MessageStructure: 'json', Message: JSON.stringify(texts) }));
+    const { MessageId } = await structured({
+      default: 'the default text',
+      sqs: JSON.stringify({ for: 'sqs' }),
+      http: 'for http',
+      email: 'for email',
+    });
+    await structured({ default: 'only a default' });
+    // Keys whose values are not strings are ignored, as on SNS.
+    await structured({ default: 'default again', sqs: { not: 'a string' } });
+    expect((await drain(raw.url)).map((m) => m.Body)).toEqual(['{"for":"sqs"}', 'only a default', 'default again']);
+    const docs = (await drain(wrapped.url)).map((m) => JSON.parse(m.Body));
+    expect(docs.map((d) => d.Message)).toEqual(['{"for":"sqs"}', 'only a default', 'default again']);
+    expect(docs[0].MessageId).toBe(MessageId);
+    expect((await drain(filtered.url)).map((m) => m.Body)).toEqual(['{"for":"sqs"}']);
+
+    // In a batch too; a bad entry fails alone.
+    const batch = await sns.send(
+      new PublishBatchCommand({
         TopicArn: arn,
-        MessageStructure: 'json',
-        Message: JSON.stringify({ default: 'the default text' }),
+        PublishBatchRequestEntries: [
+          { Id: 'good', MessageStructure: 'json', Message: JSON.stringify({ default: 'd', sqs: 'batched sqs' }) },
+          { Id: 'bad', MessageStructure: 'json', Message: JSON.stringify({ sqs: 'no default' }) },
+        ],
       }),
     );
-    expect((await drain(q.url)).map((m) => m.Body)).toEqual(['the default text']);
-    await expect(
-      sns.send(new PublishCommand({ TopicArn: arn, MessageStructure: 'json', Message: '{"sqs":"x"}' })),
-    ).rejects.toThrow(/No default entry/);
+    expect(batch.Successful?.map((e) => e.Id)).toEqual(['good']);
+    expect(batch.Failed).toEqual([
+      {
+        Id: 'bad',
+        Code: 'InvalidParameter',
+        Message: 'Invalid parameter: Message Structure - No default entry in JSON message body',
+        SenderFault: true,
+      },
+    ]);
+    expect((await drain(raw.url)).map((m) => m.Body)).toEqual(['batched sqs']);
+
+    const refused = (Message: string, MessageStructure = 'json') =>
+      expect(sns.send(new PublishCommand({ TopicArn: arn, MessageStructure, Message }))).rejects;
+    await refused('{"sqs":"x"}').toThrow(
+      'Invalid parameter: Message Structure - No default entry in JSON message body',
+    );
+    await refused('{"default":1}').toThrow(
+      'Invalid parameter: Message Structure - No default entry in JSON message body',
+    );
+    await refused('not json').toThrow('Invalid parameter: Message Structure - JSON message body failed to parse');
+    await refused('["default"]').toThrow('Invalid parameter: Message Structure - JSON message body failed to parse');
+    await refused('{"default":"x"}', 'xml').toBeInstanceOf(InvalidParameterException);
     await expect(sns.send(new PublishCommand({ TopicArn: arn, Message: '' }))).rejects.toThrow(/Empty message/);
     await expect(sns.send(new PublishCommand({ TopicArn: topicArn('nowhere'), Message: 'x' }))).rejects.toBeInstanceOf(
       NotFoundException,
@@ -458,6 +556,9 @@ describe('sqs subscriptions and publishing', () => {
     await expect(sns.send(new PublishCommand({ TopicArn: arn, Message: 'x'.repeat(256 * 1024 + 1) }))).rejects.toThrow(
       /too long/,
     );
+    // The size is the Message as sent: a structure whose texts together pass the limit is refused.
+    const half = 'y'.repeat(130 * 1024);
+    await expect(structured({ default: half, sqs: half })).rejects.toThrow(/too long/);
   });
 
   it('refuses a wrong secret (SignatureDoesNotMatch) and an unknown key (InvalidClientTokenId)', async () => {

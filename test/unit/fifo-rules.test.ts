@@ -1,4 +1,4 @@
-/** The FIFO rules (validation), the per-group receive decision, and migration numbering with gaps. */
+/** The FIFO rules and texts by protocol (validation), the per-group receive decision, and migration numbering with gaps. */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { planGroupRun } from '../../src/store/fifo-run.js';
@@ -32,6 +32,23 @@ describe('FIFO rules', () => {
     });
     const hashed = validate.fifoRules(msg({ groupId: 'g' }), { ...fifo, contentBasedDeduplication: true });
     expect(hashed.idempotencyKey).toBe('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
+    // Content-based: every text of the message counts, not only the default.
+    const cbd = { ...fifo, contentBasedDeduplication: true };
+    const a = validate.fifoRules(msg({ groupId: 'g', bodies: { queue: 'one' } }), cbd);
+    const b = validate.fifoRules(msg({ groupId: 'g', bodies: { queue: 'two' } }), cbd);
+    expect(a.idempotencyKey).not.toBe(b.idempotencyKey);
+    expect(a.idempotencyKey).not.toBe(hashed.idempotencyKey);
+  });
+
+  it('reads texts by protocol (bodies) and counts them in the size', () => {
+    expect(validate.message({ body: 'd', bodies: { queue: 'q', https: 's' } }, 1024).bodies).toEqual({
+      queue: 'q',
+      https: 's',
+    });
+    expect(validate.message({ body: 'd', bodies: {} }, 1024).bodies).toBeUndefined();
+    expect(() => validate.message({ body: 'd', bodies: { email: 'x' } }, 1024)).toThrow('bodies.email: not a protocol');
+    expect(() => validate.message({ body: 'd', bodies: { http: 1 } }, 1024)).toThrow('bodies.http must be a string');
+    expect(() => validate.message({ body: 'd', bodies: { http: 'x'.repeat(1024) } }, 1024)).toThrow(/1025 bytes/);
   });
 
   it('refuses per-message delays and two different keys on FIFO, naming the entry', () => {

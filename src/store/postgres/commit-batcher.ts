@@ -22,6 +22,7 @@ import { encodeMessageAttributes } from '../../message-attributes.js';
 import { insertQueueMessages, type NewQueueMessage } from './queue-messages.js';
 import * as groups from './fifo-groups.js';
 import { encodeAttributes, hasNul, ms, NUL_ERROR, sequenceNumber } from './rows.js';
+import { copyBody, deliveryTexts } from '../published-message.js';
 
 type Call = ({ kind: 'publish'; entries: PublishEntry[] } | { kind: 'send'; queue: string; entries: SendEntry[] }) & {
   windowMs: number;
@@ -202,6 +203,18 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
     });
   });
   await claimIdempotencyKeys(client, claims);
+  const isNew = (call: Call, c: number, e: SendEntry | PublishEntry, i: number) =>
+    !hasNul(e.body, e.attributes, e.idempotencyKey) && !ungrouped(call, e) && !keyed.get(`${c}.${i}`)?.duplicateOf;
+
+  // FIFO topics number their new messages, in group order.
+  const counts = new Map<string, number>();
+  group.forEach((call, c) => {
+    if (call.kind !== 'publish' || results[c] instanceof HeraldError) return;
+    call.entries.forEach((e, i) => {
+      if (e.sequenced && isNew(call, c, e, i)) counts.set(e.topic, (counts.get(e.topic) ?? 0) + 1);
+    });
+  });
+  const nextSequence = await takeTopicSequences(client, counts);
 
   const deliveries: NewDeliveries[] = [];
   const copies: NewQueueMessage[] = [];
@@ -225,6 +238,16 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
         return;
       }
       const accepted: { id: string; duplicate: boolean; sequenceNumber?: string } = { id: e.id, duplicate: false };
+      if (call.kind === 'publish' && (e as PublishEntry).sequenced) {
+        const topic = (e as PublishEntry).topic;
+        const n = nextSequence.get(topic);
+        if (n === undefined) {
+          out.push({ error: { code: 'topic_not_found', message: `topic "${topic}" does not exist` } });
+          return;
+        }
+        nextSequence.set(topic, n + 1);
+        accepted.sequenceNumber = sequenceNumber(n);
+      }
       out.push(accepted);
       if (call.kind === 'send') {
         const s = e as SendEntry;
@@ -248,8 +271,8 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
       }
       const p = e as PublishEntry;
       const attributes = encodeAttributes(p.attributes, p);
-      if (p.deliveries.length > 0) {
-        deliveries.push({ ...p, attributes, nowMs: call.nowMs, deliveries: p.deliveries });
+      for (const { body, deliveries: owed } of deliveryTexts(p)) {
+        deliveries.push({ ...p, body, attributes, nowMs: call.nowMs, deliveries: owed });
       }
       for (const copy of p.queueCopies) {
         const qid = qids.get(copy.queue);
@@ -257,7 +280,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
         copies.push({
           qid,
           id: p.id,
-          body: copy.body,
+          body: copyBody(copy.body, accepted.sequenceNumber),
           attributes: encodeAttributes(copy.attributes),
           messageAttributes: encodeMessageAttributes(copy.messageAttributes),
           sentAtMs: call.nowMs,
@@ -282,6 +305,31 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
     Math.max(...group.map((c) => c.nowMs)),
   );
   return results;
+}
+
+// FIFO topics: the topic rows stay locked until COMMIT, so a topic's numbers follow commit
+// order. Locked in name order, after queues and keys as every group does, so groups on several
+// nodes cannot deadlock.
+const lockTopics = statement(
+  'herald_lock_topics',
+  'SELECT name FROM topics WHERE name = ANY($1::text[]) ORDER BY name FOR NO KEY UPDATE',
+);
+
+const raiseTopicSequences = statement(
+  'herald_raise_topic_sequences',
+  `UPDATE topics t SET last_sequence = t.last_sequence + x.n FROM unnest($1::text[], $2::bigint[]) AS x(name, n)
+   WHERE t.name = x.name RETURNING t.name, t.last_sequence`,
+);
+
+/** Take `counts` numbers of each topic's sequence: per topic, the first of them (topics gone: absent). */
+async function takeTopicSequences(client: Client, counts: Map<string, number>): Promise<Map<string, number>> {
+  const first = new Map<string, number>();
+  if (counts.size === 0) return first;
+  const names = [...counts.keys()];
+  await client.query(lockTopics([names]));
+  const rows = await client.query(raiseTopicSequences([names, names.map((n) => counts.get(n))]));
+  for (const r of rows.rows) first.set(r.name, Number(r.last_sequence) - counts.get(r.name)! + 1);
+  return first;
 }
 
 /**

@@ -22,6 +22,7 @@ import type { Attempt, Delivery } from '../../types.js';
 import type { AttemptQuery, AttemptRecord, DeliveryOutcome, LeasedDelivery } from '../store.js';
 import { statement, type Client, type Database } from './database.js';
 import { insertQueueMessages } from './queue-messages.js';
+import { deadLetterAttributes } from '../published-message.js';
 import {
   decodeAttributes,
   decodeExtras,
@@ -52,7 +53,8 @@ const insertInline = statement(
    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[])`,
 );
 
-// Message ids are unique within one group commit, so the join puts each delivery on its message.
+// Message ids are unique within one group commit (a message's other texts are stored inline,
+// see ../published-message.ts), so the join puts each delivery on its message.
 const insertFanout = statement(
   'herald_insert_fanout_deliveries',
   `WITH m AS (
@@ -240,6 +242,7 @@ async function deadLetter(
       id: m.id,
       body: m.body,
       attributes: m.attributes,
+      messageAttributes: deadLetterAttributes(m.attributes),
       sentAtMs: m.created_at,
       visibleAtMs: ms(nowMs),
       source: `subscription:${m.subscription_id}`,

@@ -209,6 +209,32 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 5,
+    name: 'topic-sequence',
+    // A FIFO topic numbers its messages (SNS SequenceNumber): the last number given, raised in
+    // the transaction that accepts the messages while it holds the topic's row, so numbers
+    // follow commit order.
+    sql: `
+      ALTER TABLE topics ADD COLUMN last_sequence BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 6,
+    name: 'sns-unsubscribed',
+    // SNS-style HTTP/S subscriptions deleted by Unsubscribe, kept for a while by the token their
+    // UnsubscribeConfirmation carries, so its SubscribeURL can restore them (the subscription
+    // as it was, JSON; see Subscriptions.delete).
+    sql: `
+      CREATE TABLE unsubscribed (
+        token TEXT PRIMARY KEY,
+        topic TEXT NOT NULL,
+        subscription TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX unsubscribed_expires ON unsubscribed(expires_at);
+    `,
+  },
 ];
 
 /** Same key for every Herald; hashtext of the schema keeps separate schemas independent. */

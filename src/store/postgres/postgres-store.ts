@@ -240,11 +240,29 @@ export class PostgresStore implements Store {
     );
   }
 
-  deleteSubscription(id: string): Promise<boolean> {
+  deleteSubscription(id: string, keep?: { token: string; untilMs: number }): Promise<boolean> {
     return this.db.tx(async (c) => {
       await dl.dropSubscription(c, id);
-      return (await c.query('DELETE FROM subscriptions WHERE id = $1', [id])).rowCount === 1;
+      const gone = await c.query<SubscriptionRow>('DELETE FROM subscriptions WHERE id = $1 RETURNING *', [id]);
+      if (keep && gone.rows.length === 1) {
+        const sub = toSubscription(gone.rows[0]);
+        await c.query(
+          `INSERT INTO unsubscribed (token, topic, subscription, expires_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (token) DO UPDATE SET topic = EXCLUDED.topic, subscription = EXCLUDED.subscription,
+             expires_at = EXCLUDED.expires_at`,
+          [keep.token, sub.topic, JSON.stringify(sub), ms(keep.untilMs)],
+        );
+      }
+      return gone.rows.length === 1;
     });
+  }
+
+  async takeUnsubscribed(topic: string, token: string, nowMs: number): Promise<Subscription | null> {
+    const [row] = await this.db.query<{ subscription: string }>(
+      'DELETE FROM unsubscribed WHERE token = $1 AND topic = $2 AND expires_at > $3 RETURNING subscription',
+      [token, topic, ms(nowMs)],
+    );
+    return row ? (JSON.parse(row.subscription) as Subscription) : null;
   }
 
   // --- Queues ---------------------------------------------------------------------------
@@ -471,6 +489,7 @@ export class PostgresStore implements Store {
         await qm.expire(c, nowMs);
         await c.query('DELETE FROM idempotency_keys WHERE created_at < $1', [ms(nowMs - opts.idempotencyWindowMs)]);
         await c.query('DELETE FROM attempts WHERE at < $1', [ms(nowMs - opts.attemptRetentionMs)]);
+        await c.query('DELETE FROM unsubscribed WHERE expires_at <= $1', [ms(nowMs)]);
       },
       { asyncCommit: true },
     );

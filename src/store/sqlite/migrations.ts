@@ -197,6 +197,31 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE subscriptions ADD COLUMN confirmation_token TEXT;
     `,
   },
+  {
+    version: 5,
+    name: 'topic-sequence',
+    // A FIFO topic numbers its messages (SNS SequenceNumber): the last number given, taken and
+    // raised in the transaction that accepts the messages.
+    sql: `
+      ALTER TABLE topics ADD COLUMN last_sequence INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 6,
+    name: 'sns-unsubscribed',
+    // SNS-style HTTP/S subscriptions deleted by Unsubscribe, kept for a while by the token their
+    // UnsubscribeConfirmation carries, so its SubscribeURL can restore them (the subscription
+    // as it was, JSON; see Subscriptions.delete).
+    sql: `
+      CREATE TABLE unsubscribed (
+        token TEXT PRIMARY KEY,
+        topic TEXT NOT NULL,
+        subscription TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX unsubscribed_expires ON unsubscribed(expires_at);
+    `,
+  },
 ];
 
 /** `migrations` is for tests (gaps in the numbering); Herald always applies MIGRATIONS. */

@@ -28,6 +28,7 @@ import { Deliveries } from './deliveries.js';
 import { encodeMessageAttributes } from '../../message-attributes.js';
 import { migrate } from './migrations.js';
 import { QueueMessages } from './queue-messages.js';
+import { copyBody, deadLetterAttributes, deliveryTexts } from '../published-message.js';
 import {
   encodeAttributes,
   jsonObject,
@@ -201,10 +202,22 @@ export class SqliteStore implements Store {
     }, true);
   }
 
-  deleteSubscription(id: string): Promise<boolean> {
+  deleteSubscription(id: string, keep?: { token: string; untilMs: number }): Promise<boolean> {
     return this.writes.enqueue(() => {
+      const row = keep ? (this.stmts.getSubscription.get(id) as SubscriptionRow | undefined) : undefined;
+      if (row && keep) {
+        const sub = toSubscription(row);
+        this.stmts.keepUnsubscribed.run(keep.token, sub.topic, JSON.stringify(sub), keep.untilMs);
+      }
       this.dl.dropSubscription(id);
       return this.stmts.deleteSubscription.run(id).changes === 1;
+    }, true);
+  }
+
+  takeUnsubscribed(topic: string, token: string, nowMs: number): Promise<Subscription | null> {
+    return this.writes.enqueue(() => {
+      const row = this.stmts.takeUnsubscribed.get(token, topic, nowMs) as { subscription: string } | undefined;
+      return row ? (JSON.parse(row.subscription) as Subscription) : null;
     }, true);
   }
 
@@ -270,9 +283,15 @@ export class SqliteStore implements Store {
             );
             if (hit) return { id: hit, duplicate: true };
           }
+          let sequence: string | undefined;
+          if (e.sequenced) {
+            const row = this.stmts.nextTopicSequence.get(e.topic) as { last_sequence: number } | undefined;
+            if (!row) return { error: { code: 'topic_not_found', message: `topic "${e.topic}" does not exist` } };
+            sequence = sequenceNumber(row.last_sequence);
+          }
           const attributes = encodeAttributes(e.attributes, e);
-          if (e.deliveries.length > 0) {
-            this.dl.create({ ...e, attributes }, e.deliveries, nowMs);
+          for (const { body, deliveries } of deliveryTexts(e)) {
+            this.dl.create({ ...e, body, attributes }, deliveries, nowMs);
           }
           // In the order of the batch, so a FIFO queue's copies keep the publisher's order.
           for (const copy of e.queueCopies) {
@@ -282,7 +301,7 @@ export class SqliteStore implements Store {
               row.qid,
               {
                 id: e.id,
-                body: copy.body,
+                body: copyBody(copy.body, sequence),
                 attributes: encodeAttributes(copy.attributes),
                 sentAtMs: nowMs,
                 visibleAtMs: copy.visibleAtMs,
@@ -297,7 +316,9 @@ export class SqliteStore implements Store {
               encodeMessageAttributes(copy.messageAttributes),
             );
           }
-          return { id: e.id, duplicate: false };
+          return sequence === undefined
+            ? { id: e.id, duplicate: false }
+            : { id: e.id, duplicate: false, sequenceNumber: sequence };
         }),
       true,
     );
@@ -474,6 +495,9 @@ export class SqliteStore implements Store {
       `subscription:${subscriptionId}`,
       message.topic,
       o.reason,
+      false,
+      nowMs,
+      deadLetterAttributes(message.attributes),
     );
     this.dl.finish(o.deliveryId);
   }
@@ -512,6 +536,7 @@ export class SqliteStore implements Store {
       for (const row of this.queues.values()) this.qm.expire(row.qid, nowMs - row.retention_ms);
       this.stmts.expireIdempotencyKeys.run(nowMs - opts.idempotencyWindowMs);
       this.dl.expireAttempts(nowMs - opts.attemptRetentionMs);
+      this.stmts.expireUnsubscribed.run(nowMs);
     }, false);
   }
 
@@ -547,6 +572,9 @@ function prepareMetadata(db: Database.Database) {
       'INSERT OR IGNORE INTO topics (name, created_at, fifo, content_based_dedup) VALUES (?, ?, ?, ?)',
     ),
     updateTopic: db.prepare('UPDATE topics SET content_based_dedup = ? WHERE name = ?'),
+    nextTopicSequence: db.prepare(
+      'UPDATE topics SET last_sequence = last_sequence + 1 WHERE name = ? RETURNING last_sequence',
+    ),
     getTopic: db.prepare('SELECT * FROM topics WHERE name = ?'),
     listTopics: db.prepare('SELECT * FROM topics WHERE name > ? ORDER BY name LIMIT ?'),
     updateTopicSettings: db.prepare('UPDATE topics SET attributes = ?, tags = ? WHERE name = ?'),
@@ -569,6 +597,13 @@ function prepareMetadata(db: Database.Database) {
     allSubscriptions: db.prepare('SELECT * FROM subscriptions'),
     countSubscriptions: db.prepare('SELECT COUNT(*) AS n FROM subscriptions WHERE topic = ?'),
     deleteSubscription: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
+    keepUnsubscribed: db.prepare(
+      'INSERT OR REPLACE INTO unsubscribed (token, topic, subscription, expires_at) VALUES (?, ?, ?, ?)',
+    ),
+    takeUnsubscribed: db.prepare(
+      'DELETE FROM unsubscribed WHERE token = ? AND topic = ? AND expires_at > ? RETURNING subscription',
+    ),
+    expireUnsubscribed: db.prepare('DELETE FROM unsubscribed WHERE expires_at <= ?'),
     subscriptionOfDelivery: db.prepare('SELECT subscription_id FROM deliveries WHERE seq = ?'),
     insertQueue: db.prepare(
       `INSERT OR IGNORE INTO queues (name, visibility_timeout_ms, delay_ms, retention_ms, max_receive_count, dead_letter_queue,

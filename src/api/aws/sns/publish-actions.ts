@@ -2,11 +2,21 @@
  * Publish and PublishBatch. Messages keep their SNS attribute data types and Subject all the
  * way to filter policies and to the JSON notifications subscribers receive.
  *
- * `MessageStructure=json`: the message is a JSON object with a `default` text; Herald
- * delivers `default` to every protocol for now (per-protocol texts are not applied yet).
+ * `MessageStructure=json`: the message is a JSON object of texts by protocol with a `default`
+ * one. It becomes the domain's message with texts by protocol (`bodies`: `sqs` is Herald's
+ * `queue`, `http` and `https` the same names; keys of protocols Herald does not deliver to are
+ * dropped), so the topic service plans and stores each subscription's text as it does any
+ * message, and the native API can publish the same way.
  */
 import { messageAttributesSize, validMessageAttributes } from '../../../message-attributes.js';
-import type { MessageAttributeDataType, MessageAttributes, MessageAttributeValue, Topic } from '../../../types.js';
+import type {
+  MessageAttributeDataType,
+  MessageAttributes,
+  MessageAttributeValue,
+  Protocol,
+  ProtocolBodies,
+  Topic,
+} from '../../../types.js';
 import * as validate from '../../../validation.js';
 import type { SnsAction, SnsContext } from './context.js';
 import { invalidParameter, SnsError, toSnsError } from './errors.js';
@@ -48,6 +58,39 @@ function messageAttributes(p: Params): MessageAttributes | undefined {
   return checked;
 }
 
+/** SNS protocols whose texts Herald delivers, by Herald's protocol names. */
+const PROTOCOL_KEYS: ReadonlyArray<[string, Protocol]> = [
+  ['sqs', 'queue'],
+  ['http', 'http'],
+  ['https', 'https'],
+];
+
+/**
+ * A `MessageStructure=json` message: a JSON object whose `default` text goes to every protocol
+ * without its own. As on SNS, keys whose values are not strings are ignored (so a `default`
+ * that is not a string is missing), and the errors read as SNS's.
+ */
+function structured(structure: string, text: string): { body: string; bodies?: ProtocolBodies } {
+  if (structure !== 'json') throw invalidParameter('MessageStructure: Invalid value: must be json');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw invalidParameter('Message Structure - JSON message body failed to parse');
+  const texts = parsed as Record<string, unknown>;
+  if (typeof texts.default !== 'string')
+    throw invalidParameter('Message Structure - No default entry in JSON message body');
+  const bodies: ProtocolBodies = {};
+  for (const [key, protocol] of PROTOCOL_KEYS) {
+    const value = texts[key];
+    if (typeof value === 'string') bodies[protocol] = value;
+  }
+  return Object.keys(bodies).length > 0 ? { body: texts.default, bodies } : { body: texts.default };
+}
+
 /** One message of a Publish or a batch entry, validated as SNS does. */
 function message(ctx: SnsContext, p: Params, topic: Topic): validate.ValidMessage {
   // FIFO topics need a group (and a deduplication id unless content-based): Topics.publish
@@ -60,29 +103,20 @@ function message(ctx: SnsContext, p: Params, topic: Topic): validate.ValidMessag
     throw invalidParameter(
       'MessageDeduplicationId: The request includes MessageDeduplicationId parameter that is not valid for this topic type',
     );
-  let body = p.Message;
-  if (body === undefined || body === '') throw invalidParameter('Empty message');
-  if (p.MessageStructure !== undefined) {
-    if (p.MessageStructure !== 'json') throw invalidParameter('MessageStructure: must be json');
-    let structure: unknown;
-    try {
-      structure = JSON.parse(body);
-    } catch {
-      throw invalidParameter('Message Structure - JSON message body failed to parse');
-    }
-    const text = (structure as Record<string, unknown> | null)?.default;
-    if (typeof text !== 'string') throw invalidParameter('Message Structure - No default entry in JSON message body');
-    body = text;
-  }
+  const text = p.Message;
+  if (text === undefined || text === '') throw invalidParameter('Empty message');
+  const { body, bodies } = p.MessageStructure === undefined ? { body: text } : structured(p.MessageStructure, text);
   const subject = p.Subject;
   if (subject !== undefined && (subject.length === 0 || subject.length > 100 || !/^[\x20-\x7e]*$/.test(subject)))
     throw invalidParameter('Subject: must be 1-100 printable ASCII characters, without line breaks');
   const typed = messageAttributes(p);
-  const size = Buffer.byteLength(body) + messageAttributesSize(typed);
+  // SNS counts the Message as sent (the whole JSON of a structured one).
+  const size = Buffer.byteLength(text) + messageAttributesSize(typed);
   if (size > ctx.config.maxMessageBytes)
     throw invalidParameter(`Message too long: ${size} bytes; the limit is ${ctx.config.maxMessageBytes}`);
   return {
     body,
+    ...(bodies ? { bodies } : {}),
     attributes: {},
     messageAttributes: typed,
     subject,

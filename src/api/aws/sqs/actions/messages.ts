@@ -207,11 +207,12 @@ function selectMessageAttributes(attributes: MessageAttributes, names: string[])
   return out;
 }
 
-/** Plain string attributes (sent through the native API) read as String attributes. */
+/** Plain string attributes (sent through the native API) read as String attributes, beside the typed ones. */
 function typedOf(m: ReceivedMessage): MessageAttributes {
-  if (m.messageAttributes) return m.messageAttributes;
+  if (m.messageAttributes && Object.keys(m.attributes).length === 0) return m.messageAttributes;
   const out: MessageAttributes = {};
   for (const [k, v] of Object.entries(m.attributes)) out[k] = { dataType: 'String', stringValue: v };
+  Object.assign(out, m.messageAttributes);
   return out;
 }
 
