@@ -1,8 +1,9 @@
 /**
  * The scripted check with the other real clients: boto3 (test/support/sns-boto3-check.py) and
- * the AWS CLI (v1.45 on this machine; CLI v2 is not installed here) run the main SNS actions
- * against a Herald on 127.0.0.1, configured only by environment (AWS_ENDPOINT_URL, keys; no
- * config files, no instance metadata).
+ * the `aws` first on PATH (the AWS CLI v1.45 from pyenv on this machine) run the main SNS
+ * actions against a Herald on 127.0.0.1, configured only by environment (AWS_ENDPOINT_URL,
+ * keys; no config files, no instance metadata) and, for the CLI, --endpoint-url. The CLI v2
+ * runs every SNS action in aws-cli-v2-sns.test.ts.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -48,7 +49,10 @@ describe('SNS through boto3 and the AWS CLI', () => {
   }, 90_000);
 
   it('AWS CLI: create-topic, publish, list-topics, get-topic-attributes, and a NotFound error', async () => {
-    const aws = (...args: string[]) => run('aws', ['sns', ...args, '--output', 'json'], { env, timeout: 60_000 });
+    // Explicitly: CLI v2 releases before 2.13 ignore AWS_ENDPOINT_URL.
+    const endpoint = ['--endpoint-url', h.herald.aws!.url];
+    const aws = (...args: string[]) =>
+      run('aws', ['sns', ...args, '--output', 'json', ...endpoint], { env, timeout: 60_000 });
     const created = JSON.parse((await aws('create-topic', '--name', 'cli-topic')).stdout);
     expect(created.TopicArn).toBe(arn('cli-topic'));
     const published = JSON.parse(
