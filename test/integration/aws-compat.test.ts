@@ -48,7 +48,7 @@ describe('boto3 and the AWS CLI', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.check && !l.ok)).toEqual([]);
-    expect(lines.at(-1)).toEqual({ done: 18 });
+    expect(lines.at(-1)).toEqual({ done: 24 });
   });
 
   it.skipIf(!cli)('the AWS CLI creates, sends, receives, deletes and reports errors', async () => {
