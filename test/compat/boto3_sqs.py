@@ -7,6 +7,7 @@ exits non-zero on the first failure. Run by test/integration/aws-compat.test.ts.
 import json
 import os
 import sys
+import threading
 import time
 
 import boto3
@@ -46,6 +47,9 @@ check("CreateQueue", url.endswith(f"/{prefix}-work"), url)
 check("GetQueueUrl", sqs.get_queue_url(QueueName=f"{prefix}-work")["QueueUrl"] == url)
 listed = sqs.list_queues(QueueNamePrefix=prefix, MaxResults=1)
 check("ListQueues", len(listed["QueueUrls"]) == 1 and "NextToken" in listed, listed.get("QueueUrls"))
+pages = sqs.get_paginator("list_queues").paginate(QueueNamePrefix=prefix, PaginationConfig={"PageSize": 1})
+paged = [u for page in pages for u in page["QueueUrls"]]
+check("ListQueues pages (NextToken)", paged == [dlq, url], paged)
 sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "0", "MaximumMessageSize": "4096"})
 attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
 check("Get/SetQueueAttributes", attrs["MaximumMessageSize"] == "4096" and "RedrivePolicy" in attrs, attrs)
@@ -93,14 +97,31 @@ check("DeleteMessage(Batch)", len(deleted["Successful"]) == 2)
 sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
 dead = int(sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
 check("RedrivePolicy", dead == 7, dead)
+
+
+def task_when(status):
+    for _ in range(200):
+        task = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+        if task["Status"] == status:
+            return task
+        time.sleep(0.05)
+    return task
+
+
+# A slow task (1 message a second), cancelled while it runs; then the rest at full speed.
+slow = sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
+running = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+cancelled = sqs.cancel_message_move_task(TaskHandle=slow)
+stopped = task_when("CANCELLED")
+check(
+    "CancelMessageMoveTask",
+    running["Status"] == "RUNNING" and cancelled["ApproximateNumberOfMessagesMoved"] < 7 and stopped["Status"] == "CANCELLED",
+    [running, stopped],
+)
 handle = sqs.start_message_move_task(SourceArn=dlq_arn)["TaskHandle"]
-for _ in range(100):
-    tasks = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
-    if tasks[0]["Status"] == "COMPLETED":
-        break
-    time.sleep(0.05)
-check("Start/ListMessageMoveTasks", tasks[0]["ApproximateNumberOfMessagesMoved"] == 7, tasks[0])
-check("CancelMessageMoveTask", code_of(lambda: sqs.cancel_message_move_task(TaskHandle=handle)) == "ResourceNotFoundException")
+task = task_when("COMPLETED")
+check("Start/ListMessageMoveTasks", task["ApproximateNumberOfMessagesMoved"] == 7 - stopped["ApproximateNumberOfMessagesMoved"], task)
+check("CancelMessageMoveTask when done", code_of(lambda: sqs.cancel_message_move_task(TaskHandle=handle)) == "ResourceNotFoundException")
 sqs.purge_queue(QueueUrl=url)
 check("PurgeQueue", "Messages" not in sqs.receive_message(QueueUrl=url))
 sqs.delete_queue(QueueUrl=url)
@@ -109,6 +130,53 @@ try:
     sqs.get_queue_url(QueueName=f"{prefix}-work")
 except sqs.exceptions.QueueDoesNotExist:
     check("typed QueueDoesNotExist", True)
+
+# Only the attributes asked for: one message attribute, two system attributes.
+plain = sqs.create_queue(QueueName=f"{prefix}-plain")["QueueUrl"]
+sqs.send_message(
+    QueueUrl=plain,
+    MessageBody="pick",
+    MessageAttributes={"n": {"DataType": "Number", "StringValue": "1"}, "s": {"DataType": "String", "StringValue": "x"}},
+)
+picked = sqs.receive_message(
+    QueueUrl=plain, MessageAttributeNames=["n"], MessageSystemAttributeNames=["SentTimestamp", "ApproximateReceiveCount"]
+)["Messages"][0]
+check(
+    "ReceiveMessage attribute selection",
+    list(picked["MessageAttributes"]) == ["n"] and sorted(picked["Attributes"]) == ["ApproximateReceiveCount", "SentTimestamp"],
+    picked,
+)
+sqs.delete_message(QueueUrl=plain, ReceiptHandle=picked["ReceiptHandle"])
+
+# Long polling: a receive waiting on an empty queue returns once a message is sent.
+threading.Timer(1.0, lambda: sqs.send_message(QueueUrl=plain, MessageBody="wake up")).start()
+started = time.monotonic()
+woken = sqs.receive_message(QueueUrl=plain, WaitTimeSeconds=20).get("Messages", [])
+waited = time.monotonic() - started
+check("ReceiveMessage long polling", [m["Body"] for m in woken] == ["wake up"] and 0.8 < waited < 10, waited)
+
+# FIFO: order within each group; duplicates (by id, by content) answer the first message id.
+fifo = sqs.create_queue(
+    QueueName=f"{prefix}-jobs.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+)["QueueUrl"]
+ids = sqs.send_message_batch(
+    QueueUrl=fifo, Entries=[{"Id": f"j{i}", "MessageBody": f"job-{i}", "MessageGroupId": f"g{i % 2}"} for i in range(6)]
+)["Successful"]
+again = sqs.send_message(QueueUrl=fifo, MessageBody="job-0", MessageGroupId="g0")
+by_id = [
+    sqs.send_message(QueueUrl=fifo, MessageBody=body, MessageGroupId="g1", MessageDeduplicationId="d-1")["MessageId"]
+    for body in ("once", "another body")
+]
+check("FIFO deduplication", again["MessageId"] == ids[0]["MessageId"] and by_id[0] == by_id[1], [again, by_id])
+order = {}
+for _ in range(20):
+    batch = sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10, MessageSystemAttributeNames=["MessageGroupId"]).get("Messages", [])
+    for m in batch:
+        order.setdefault(m["Attributes"]["MessageGroupId"], []).append(m["Body"])
+        sqs.delete_message(QueueUrl=fifo, ReceiptHandle=m["ReceiptHandle"])
+    if sum(map(len, order.values())) >= 7:
+        break
+check("FIFO order", order == {"g0": ["job-0", "job-2", "job-4"], "g1": ["job-1", "job-3", "job-5", "once"]}, order)
 
 wrong = boto3.client(
     "sqs", aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"], aws_secret_access_key="wrong-secret"

@@ -22,13 +22,14 @@ afterAll(async () => {
 
 async function query(
   params: Record<string, string>,
-  opts: { secret?: string; method?: 'GET' | 'POST'; path?: string } = {},
+  opts: { secret?: string; method?: 'GET' | 'POST'; path?: string; service?: 'sqs' | 'sns' } = {},
 ): Promise<{ status: number; xml: string }> {
   const url = new URL(h.herald.aws!.url);
-  const form = new URLSearchParams({ Version: '2012-11-05', ...params }).toString();
+  const version = opts.service === 'sns' ? '2010-03-31' : '2012-11-05';
+  const form = new URLSearchParams({ Version: version, ...params }).toString();
   const method = opts.method ?? 'POST';
   const signer = new SignatureV4({
-    service: 'sqs',
+    service: opts.service ?? 'sqs',
     region: 'us-east-1',
     credentials: { accessKeyId: TEST_AWS.accessKeyId, secretAccessKey: opts.secret ?? TEST_AWS.secretAccessKey },
     sha256: Sha256,
@@ -198,6 +199,63 @@ describe('SQS Query protocol', () => {
     const expired = await presign(new Date(Date.now() - 120_000));
     expect(expired.status).toBe(403);
     expect(one(expired.xml, 'Code')).toBe('SignatureDoesNotMatch');
+  });
+
+  it('answers an empty <ActionResult> for an empty output, and none for actions without output', async () => {
+    // botocore's Query parser (the AWS CLI v2 up to 2.13, boto3 before SQS moved to JSON)
+    // looks the <ActionResult> element up by name and fails without it: an empty receive,
+    // an empty list or SNS's TagResource crashed the CLI v2 with KeyError 'ReceiveMessageResult'.
+    await query({ Action: 'CreateQueue', QueueName: 'q-empty' });
+    const queueUrl = `${h.herald.aws!.url}/000000000000/q-empty`;
+    const empty = (action: string) => `<${action}Result></${action}Result><ResponseMetadata>`;
+    const none = (action: string) =>
+      `<${action}Response xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><ResponseMetadata>`;
+    for (const [params, action] of [
+      [{ Action: 'ReceiveMessage', QueueUrl: queueUrl }, 'ReceiveMessage'],
+      [{ Action: 'ListQueues', QueueNamePrefix: 'no-such-prefix' }, 'ListQueues'],
+      [{ Action: 'ListQueueTags', QueueUrl: queueUrl }, 'ListQueueTags'],
+      [{ Action: 'ListDeadLetterSourceQueues', QueueUrl: queueUrl }, 'ListDeadLetterSourceQueues'],
+      [
+        { Action: 'ListMessageMoveTasks', SourceArn: 'arn:aws:sqs:us-east-1:000000000000:q-empty' },
+        'ListMessageMoveTasks',
+      ],
+    ] as const) {
+      const r = await query(params);
+      expect(r.status, r.xml).toBe(200);
+      expect(r.xml).toContain(empty(action));
+    }
+    for (const [params, action] of [
+      [
+        {
+          Action: 'SetQueueAttributes',
+          QueueUrl: queueUrl,
+          'Attribute.1.Name': 'DelaySeconds',
+          'Attribute.1.Value': '0',
+        },
+        'SetQueueAttributes',
+      ],
+      [{ Action: 'PurgeQueue', QueueUrl: queueUrl }, 'PurgeQueue'],
+      [{ Action: 'DeleteQueue', QueueUrl: queueUrl }, 'DeleteQueue'],
+    ] as const) {
+      const r = await query(params);
+      expect(r.status, r.xml).toBe(200);
+      expect(r.xml).toContain(none(action));
+    }
+
+    // SNS: TagResource and UntagResource answer an empty result, DeleteTopic none.
+    const sns = { service: 'sns' } as const;
+    const topicArn = one((await query({ Action: 'CreateTopic', Name: 'q-tagged' }, sns)).xml, 'TopicArn');
+    const tagged = await query(
+      { Action: 'TagResource', ResourceArn: topicArn, 'Tags.member.1.Key': 'k', 'Tags.member.1.Value': 'v' },
+      sns,
+    );
+    expect(tagged.xml).toContain(empty('TagResource'));
+    const untagged = await query({ Action: 'UntagResource', ResourceArn: topicArn, 'TagKeys.member.1': 'k' }, sns);
+    expect(untagged.xml).toContain(empty('UntagResource'));
+    const deleted = await query({ Action: 'DeleteTopic', TopicArn: topicArn }, sns);
+    expect(deleted.xml).toContain(
+      '<DeleteTopicResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ResponseMetadata>',
+    );
   });
 
   it('answers errors as an ErrorResponse with the legacy codes', async () => {

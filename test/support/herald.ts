@@ -23,6 +23,10 @@ export const TEST_AWS = { accessKeyId: 'AKIAHERALDTEST', secretAccessKey: 'heral
 /**
  * The environment for boto3 and the AWS CLI against a test Herald: endpoint and test keys
  * only, and nothing that would make them look for real AWS configuration or credentials.
+ * Pass the endpoint explicitly too (`--endpoint-url`): CLI v2 releases before 2.13 ignore
+ * AWS_ENDPOINT_URL. As a guard, any request to a host other than loopback goes to a proxy
+ * address where nothing listens, so a client that misses the endpoint fails instead of
+ * reaching AWS. No retries: a failure shows as it happened.
  */
 export function awsClientEnv(endpointUrl: string, home: string | undefined): NodeJS.ProcessEnv {
   return {
@@ -35,7 +39,11 @@ export function awsClientEnv(endpointUrl: string, home: string | undefined): Nod
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_MAX_ATTEMPTS: '1',
     AWS_PAGER: '',
+    HTTP_PROXY: 'http://127.0.0.1:9',
+    HTTPS_PROXY: 'http://127.0.0.1:9',
+    NO_PROXY: '127.0.0.1,localhost',
   };
 }
 

@@ -69,8 +69,11 @@ export interface AwsService {
   queryFields?: QueryFieldMap;
   /** Run one action. Throw `AwsError` for failures the client should see. */
   handle(call: AwsCall): Promise<Record<string, unknown>>;
-  /** Query protocol: the inner XML of `<ActionResult>` for an output. */
-  renderQuery(action: string, output: Record<string, unknown>): string;
+  /**
+   * Query protocol: the inner XML of `<ActionResult>` for an output (possibly empty), or null
+   * for an action that has no output (no `<ActionResult>` element at all).
+   */
+  renderQuery(action: string, output: Record<string, unknown>): string | null;
   /** Answer the whole response instead of `handle` + rendering (see above). */
   answer?(call: AwsCall): Promise<AwsAnswer>;
   /** Take an unsigned request, or return null to let the front door refuse it. */

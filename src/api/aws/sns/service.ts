@@ -21,6 +21,10 @@ export const SNS_XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
 /** Actions the links in SNS messages run without a signature. */
 const LINK_ACTIONS = new Set(['ConfirmSubscription', 'Unsubscribe']);
 
+/** The `<ActionResult>` body: none for actions that return null, an empty one for `{}` (TagResource). */
+const resultXml = (output: Record<string, unknown>) =>
+  output.result === null || output.result === undefined ? null : toXml(output.result as XmlObject);
+
 export function snsService(ctx: AwsContext): AwsService {
   const sns: SnsContext = {
     config: ctx.config,
@@ -46,7 +50,7 @@ export function snsService(ctx: AwsContext): AwsService {
   return {
     xmlNamespace: SNS_XMLNS,
     handle: (call) => run(call.action, call.params),
-    renderQuery: (_action, output) => toXml((output.result ?? null) as XmlObject | null),
+    renderQuery: (_action, output) => resultXml(output),
     unsigned(req): Promise<AwsAnswer> | null {
       if (req.method !== 'GET') return null;
       if (req.path === SIGNING_CERT_PATH)
@@ -66,8 +70,8 @@ export function snsService(ctx: AwsContext): AwsService {
     const requestId = randomUUID();
     try {
       const output = await run(action, params);
-      const inner = toXml((output.result ?? null) as XmlObject | null);
-      return { status: 200, contentType: 'text/xml', body: queryResponse(action, SNS_XMLNS, inner, requestId) };
+      const body = queryResponse(action, SNS_XMLNS, resultXml(output), requestId);
+      return { status: 200, contentType: 'text/xml', body };
     } catch (error) {
       if (!(error instanceof AwsError)) throw error;
       return {

@@ -45,3 +45,19 @@ export function renderFields(output: Record<string, unknown>, action: string): s
     .map(([k, v]) => render(k, v, action))
     .join('');
 }
+
+/** The SQS actions that have no output: their Query answers carry no `<ActionResult>`. */
+const NO_RESULT = new Set([
+  'DeleteQueue',
+  'SetQueueAttributes',
+  'PurgeQueue',
+  'TagQueue',
+  'UntagQueue',
+  'DeleteMessage',
+  'ChangeMessageVisibility',
+]);
+
+/** The inner XML of `<ActionResult>`, empty for an empty output; null when the action has none. */
+export function renderQueryResult(action: string, output: Record<string, unknown>): string | null {
+  return NO_RESULT.has(action) ? null : renderFields(output, action);
+}

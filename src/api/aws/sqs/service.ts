@@ -11,7 +11,7 @@ import * as messages from './actions/messages.js';
 import * as moveTasks from './actions/move-tasks.js';
 import * as queues from './actions/queues.js';
 import { queueDoesNotExist } from './names.js';
-import { renderFields } from './query-output.js';
+import { renderQueryResult } from './query-output.js';
 
 type Action = (ctx: AwsContext, call: AwsCall) => Promise<Record<string, unknown>>;
 
@@ -78,6 +78,6 @@ export function sqsService(ctx: AwsContext): AwsService {
         throw error;
       }
     },
-    renderQuery: (action, output) => renderFields(output, action),
+    renderQuery: renderQueryResult,
   };
 }
