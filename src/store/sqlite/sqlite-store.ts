@@ -369,7 +369,11 @@ export class SqliteStore implements Store {
   }
 
   ack(queue: string, receipts: string[]): Promise<AckResult> {
-    return this.writes.enqueue(() => this.qm.ack(this.qid(queue), receipts), false);
+    return this.writes.enqueue(() => {
+      const row = this.queues.get(queue);
+      if (!row) throw queueNotFound(queue);
+      return this.qm.ack(row.qid, receipts, row.fifo === 1);
+    }, false);
   }
 
   changeVisibility(queue: string, receipt: string, visibleAtMs: number): Promise<boolean> {
