@@ -112,35 +112,13 @@ export class SnsMessages {
   async confirmation(topic: Topic, sub: Subscription): Promise<{ body: string; headers: Record<string, string> }> {
     if (!sub.confirmationToken) throw new Error(`subscription ${sub.id} is not awaiting confirmation`);
     const arn = this.topicArn(topic.name);
-    const signable: SnsSignable = {
-      Type: 'SubscriptionConfirmation',
-      MessageId: randomUUID(),
-      Token: sub.confirmationToken,
-      TopicArn: arn,
-      Message: `You have chosen to subscribe to the topic ${arn}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
-      SubscribeURL: this.subscribeUrl(topic.name, sub.confirmationToken),
-      Timestamp: new Date().toISOString(),
-    };
-    const body = JSON.stringify({
-      Type: signable.Type,
-      MessageId: signable.MessageId,
-      Token: signable.Token,
-      TopicArn: arn,
-      Message: signable.Message,
-      SubscribeURL: signable.SubscribeURL,
-      Timestamp: signable.Timestamp,
-      ...(await this.signature(topic, signable)),
-    });
-    return {
-      body,
-      headers: {
-        'x-amz-sns-message-type': 'SubscriptionConfirmation',
-        'x-amz-sns-message-id': signable.MessageId,
-        'x-amz-sns-topic-arn': arn,
-        'content-type': 'text/plain; charset=UTF-8',
-        'user-agent': 'Amazon Simple Notification Service Agent',
-      },
-    };
+    return this.tokenMessage(
+      topic,
+      'SubscriptionConfirmation',
+      sub.confirmationToken,
+      `You have chosen to subscribe to the topic ${arn}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
+      {},
+    );
   }
 
   /**
@@ -153,14 +131,31 @@ export class SnsMessages {
     sub: Subscription,
     token: string,
   ): Promise<{ body: string; headers: Record<string, string> }> {
-    const arn = this.topicArn(topic.name);
     const subscriptionArn = this.subscriptionArn(sub);
+    return this.tokenMessage(
+      topic,
+      'UnsubscribeConfirmation',
+      token,
+      `You have chosen to deactivate subscription ${subscriptionArn}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.`,
+      { 'x-amz-sns-subscription-arn': subscriptionArn },
+    );
+  }
+
+  /** A signed message carrying a token and the SubscribeURL made from it (both confirmations). */
+  private async tokenMessage(
+    topic: Topic,
+    type: 'SubscriptionConfirmation' | 'UnsubscribeConfirmation',
+    token: string,
+    message: string,
+    extraHeaders: Record<string, string>,
+  ): Promise<{ body: string; headers: Record<string, string> }> {
+    const arn = this.topicArn(topic.name);
     const signable: SnsSignable = {
-      Type: 'UnsubscribeConfirmation',
+      Type: type,
       MessageId: randomUUID(),
       Token: token,
       TopicArn: arn,
-      Message: `You have chosen to deactivate subscription ${subscriptionArn}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message.`,
+      Message: message,
       SubscribeURL: this.subscribeUrl(topic.name, token),
       Timestamp: new Date().toISOString(),
     };
@@ -177,10 +172,10 @@ export class SnsMessages {
     return {
       body,
       headers: {
-        'x-amz-sns-message-type': 'UnsubscribeConfirmation',
+        'x-amz-sns-message-type': type,
         'x-amz-sns-message-id': signable.MessageId,
         'x-amz-sns-topic-arn': arn,
-        'x-amz-sns-subscription-arn': subscriptionArn,
+        ...extraHeaders,
         'content-type': 'text/plain; charset=UTF-8',
         'user-agent': 'Amazon Simple Notification Service Agent',
       },
