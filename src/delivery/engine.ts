@@ -429,13 +429,14 @@ export class DeliveryEngine {
         }
       }
       const delivery = lane.buffer.shift()!;
-      void this.attempt(lane, delivery, breaker);
+      void this.attempt(lane, delivery, breaker, lane.target);
     }
     if (lane.buffer.length > 0 && this.inFlight >= this.config.globalConcurrency) this.starved.add(lane);
     if (lane.buffer.length < this.target(lane) / 2 && lane.hot && !lane.fetching && this.running) void this.fetch(lane);
   }
 
-  private async attempt(lane: Lane, d: LeasedDelivery, breaker: CircuitBreaker): Promise<void> {
+  /** `breaker` and `target` are taken when the attempt starts: an endpoint change meanwhile does not split them. */
+  private async attempt(lane: Lane, d: LeasedDelivery, breaker: CircuitBreaker, target: Target): Promise<void> {
     const sub = lane.sub;
     this.inFlight++;
     lane.inFlight++;
@@ -445,7 +446,7 @@ export class DeliveryEngine {
     let result: AttemptResult;
     try {
       const { body, headers } = sub.style === 'sns' ? await this.snsFrame(sub, d) : heraldFrame(sub, d, at);
-      result = await this.sender.send(lane.target, body, headers, sub.deliveryPolicy.timeoutSeconds * 1000);
+      result = await this.sender.send(target, body, headers, sub.deliveryPolicy.timeoutSeconds * 1000);
     } catch (error) {
       result = {
         ok: false,
@@ -468,9 +469,9 @@ export class DeliveryEngine {
     const after = breaker.state(now);
     // Tell the other nodes, so they stop (or resume) sending to this endpoint too.
     if (after === 'open' && before !== 'open') {
-      this.signals.breaker.emit({ origin: lane.target.origin, openMs: breaker.openUntilMs - now });
+      this.signals.breaker.emit({ origin: target.origin, openMs: breaker.openUntilMs - now });
     } else if (after === 'closed' && before === 'half_open') {
-      this.signals.breaker.emit({ origin: lane.target.origin, openMs: 0 });
+      this.signals.breaker.emit({ origin: target.origin, openMs: 0 });
     }
     this.outcome(lane, d, attemptNo, at, result, now);
 

@@ -74,6 +74,20 @@ describe('CommitQueue', () => {
     db.close();
   });
 
+  it('fails what it cannot commit at close instead of retrying on a closed connection', async () => {
+    const { db, other, insert } = open();
+    const q = new CommitQueue(db);
+    other.exec('BEGIN IMMEDIATE');
+    const write = q.enqueue(() => insert.run('x'), true);
+    q.close();
+    db.close();
+    await expect(write).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+    // A retry timer firing now would touch the closed connection (an uncaught error here).
+    await new Promise((r) => setTimeout(r, 30));
+    other.exec('ROLLBACK');
+    other.close();
+  });
+
   it('commits everything, durable writes included, when closed', () => {
     const { db, other, insert } = open();
     const q = new CommitQueue(db);

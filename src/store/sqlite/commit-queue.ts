@@ -52,6 +52,8 @@ export class CommitQueue {
   /** Durable writes put back by the last flush (they go first and whole in the next). */
   private deferred = false;
   private closed = false;
+  /** Set by close(): a refused lock is then not retried later (the connection is closing). */
+  private closing = false;
   /** Groups committed and writes in them, for metrics and tests. */
   readonly stats = { groups: 0, writes: 0 };
 
@@ -116,16 +118,16 @@ export class CommitQueue {
   }
 
   private commitGroup(group: PendingWrite[], durable: boolean): void {
-    this.setSync(durable ? 'FULL' : 'NORMAL');
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = new Array(group.length);
     // A lone write needs no savepoint: if it fails, the whole (one-write) group rolls back.
     const isolate = group.length > 1;
     try {
+      this.setSync(durable ? 'FULL' : 'NORMAL');
       this.begin.run();
     } catch (error) {
       const now = Date.now();
       this.busySince ??= now;
-      if (isBusy(error) && !this.closed && now - this.busySince < this.busyLimitMs) {
+      if (isBusy(error) && !this.closed && !this.closing && now - this.busySince < this.busyLimitMs) {
         // Nothing ran: put the group back in front and try again shortly.
         this.pending = group.concat(this.pending);
         this.scheduled = true;
@@ -182,6 +184,7 @@ export class CommitQueue {
   }
 
   close(): void {
+    this.closing = true;
     this.flush(true);
     this.closed = true;
   }
