@@ -196,6 +196,17 @@ for (const kind of STORES) {
       expect(await s.takeUnsubscribed('t', 'tok-5', T0)).toBeNull();
     });
 
+    it('forgets the unsubscribed subscriptions of a deleted topic (a topic made again does not get them)', async () => {
+      const s = store();
+      await s.createTopic('t', T0);
+      const sub = subscription('t', { style: 'sns' });
+      await s.createSubscription(sub);
+      expect(await s.deleteSubscription(sub.id, { token: 'tok-t', untilMs: T0 + HOUR })).toBe(true);
+      expect(await s.deleteTopic('t')).toBe(true);
+      await s.createTopic('t', T0);
+      expect(await s.takeUnsubscribed('t', 'tok-t', T0)).toBeNull();
+    });
+
     it('keeps one SNS signing identity for every caller (stores shared by several nodes)', async () => {
       const s = store();
       if (!s.sharedSigningIdentity) {

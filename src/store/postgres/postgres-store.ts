@@ -196,6 +196,8 @@ export class PostgresStore implements Store {
     return this.db.tx(async (c) => {
       const subs = await c.query('SELECT id FROM subscriptions WHERE topic = $1 ORDER BY id FOR UPDATE', [name]);
       for (const { id } of subs.rows) await dl.dropSubscription(c, id);
+      // Its unsubscribed subscriptions go too: a topic made again under the name starts empty.
+      await c.query('DELETE FROM unsubscribed WHERE topic = $1', [name]);
       const deleted = await c.query('DELETE FROM topics WHERE name = $1', [name]); // subscriptions cascade
       return deleted.rowCount === 1;
     });

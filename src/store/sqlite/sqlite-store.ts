@@ -167,6 +167,8 @@ export class SqliteStore implements Store {
       for (const { id } of this.stmts.subscriptionIdsOfTopic.all(name) as Array<{ id: string }>) {
         this.dl.dropSubscription(id);
       }
+      // Its unsubscribed subscriptions go too: a topic made again under the name starts empty.
+      this.stmts.forgetUnsubscribedOfTopic.run(name);
       return this.stmts.deleteTopic.run(name).changes === 1; // subscriptions cascade
     }, true);
   }
@@ -608,6 +610,7 @@ function prepareMetadata(db: Database.Database) {
       'DELETE FROM unsubscribed WHERE token = ? AND topic = ? AND expires_at > ? RETURNING subscription',
     ),
     expireUnsubscribed: db.prepare('DELETE FROM unsubscribed WHERE expires_at <= ?'),
+    forgetUnsubscribedOfTopic: db.prepare('DELETE FROM unsubscribed WHERE topic = ?'),
     subscriptionOfDelivery: db.prepare('SELECT subscription_id FROM deliveries WHERE seq = ?'),
     insertQueue: db.prepare(
       `INSERT OR IGNORE INTO queues (name, visibility_timeout_ms, delay_ms, retention_ms, max_receive_count, dead_letter_queue,
