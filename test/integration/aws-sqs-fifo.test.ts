@@ -107,8 +107,22 @@ describe('FIFO queues over SQS', () => {
     const noGroup = await sqs
       .send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'x', MessageDeduplicationId: 'k' }))
       .catch((e) => e);
-    expect(noGroup.name).toBe('InvalidParameterValue');
-    expect(noGroup.message).toMatch(/messageGroupId/);
+    // SQS's own answer: the SDK's MissingParameter, naming the parameter.
+    expect(noGroup.name).toBe('MissingParameter');
+    expect(noGroup.message).toBe('The request must contain the parameter MessageGroupId.');
+    const batch = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: [
+          { Id: 'grouped', MessageBody: 'y', MessageGroupId: 'g', MessageDeduplicationId: 'k2' },
+          { Id: 'ungrouped', MessageBody: 'z', MessageDeduplicationId: 'k3' },
+        ],
+      }),
+    );
+    expect(batch.Successful!.map((e) => e.Id)).toEqual(['grouped']);
+    expect(batch.Failed).toEqual([
+      expect.objectContaining({ Id: 'ungrouped', SenderFault: true, Code: 'MissingParameter' }),
+    ]);
     const noDedup = await sqs
       .send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'x', MessageGroupId: 'g' }))
       .catch((e) => e);

@@ -7,7 +7,7 @@ import {
 import { HeraldError } from '../../../../errors.js';
 import { validMessageAttributes } from '../../../../message-attributes.js';
 import type { MessageAttributes, ReceivedMessage } from '../../../../types.js';
-import type { ValidMessage } from '../../../../validation.js';
+import { isFifoName, type ValidMessage } from '../../../../validation.js';
 import type { AwsCall, AwsContext } from '../../services.js';
 import { AwsError, invalidParameter, missingParameter } from '../../errors.js';
 import {
@@ -72,9 +72,11 @@ interface Outgoing {
 }
 
 /** One SendMessage input (or batch entry) checked and turned into a domain message. */
-function outgoing(input: Input): Outgoing {
+function outgoing(input: Input, fifo: boolean): Outgoing {
   const body = optionalString(input, 'MessageBody');
   if (body === undefined || body === '') throw missingParameter('MessageBody');
+  // The domain refuses it too; SQS answers this one as a missing parameter.
+  if (fifo && !optionalString(input, 'MessageGroupId')) throw missingParameter('MessageGroupId');
   if (INVALID_BODY.test(body)) {
     throw new AwsError(
       'InvalidMessageContents',
@@ -121,7 +123,7 @@ const refused = (message: string) => invalidParameter(`One or more parameters ar
 
 export async function sendMessage(ctx: AwsContext, call: AwsCall) {
   const queue = queueOf(ctx, call.input);
-  const { message, digest } = outgoing(call.input);
+  const { message, digest } = outgoing(call.input, isFifoName(queue));
   const [result] = await ctx.queues.send(queue, [message]);
   if ('error' in result) throw refused(result.error.message);
   // A FIFO duplicate answers with the first message's id, as SQS does.
@@ -140,7 +142,7 @@ export async function sendMessageBatch(ctx: AwsContext, call: AwsCall) {
   const valid: Array<{ id: string } & Outgoing> = [];
   for (const e of entries) {
     try {
-      valid.push({ id: e.Id as string, ...outgoing(e) });
+      valid.push({ id: e.Id as string, ...outgoing(e, isFifoName(queue)) });
     } catch (error) {
       if (!(error instanceof AwsError)) throw error;
       Failed.push({ Id: e.Id, SenderFault: true, Code: error.queryCode, Message: error.message });
