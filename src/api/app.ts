@@ -12,18 +12,23 @@ import { queueRoutes } from './routes/queues.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { topicRoutes } from './routes/topics.js';
 
-export function buildApp(ctx: ApiContext, logger: Logger): FastifyInstance {
-  const app: FastifyInstance = Fastify({
+/** The HTTP server settings both front doors share (the native API and the AWS one). */
+export function serverOptions(logger: Logger, bodyLimitBytes: number) {
+  return {
     loggerInstance: logger as FastifyBaseLogger,
     // One log line per request would dominate at publish rates; errors and audit entries are logged.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: ctx.config.bodyLimitBytes,
+    bodyLimit: bodyLimitBytes,
     // Long polls hold requests for up to 20 s; keep idle keep-alive sockets a bit longer.
     keepAliveTimeout: 65_000,
     requestTimeout: 0,
     return503OnClosing: true,
-    forceCloseConnections: 'idle',
-  });
+    forceCloseConnections: 'idle' as const,
+  };
+}
+
+export function buildApp(ctx: ApiContext, logger: Logger): FastifyInstance {
+  const app: FastifyInstance = Fastify(serverOptions(logger, ctx.config.bodyLimitBytes));
   installErrorHandling(app);
   installAuth(app, ctx.config.apiKey);
   installThrottle(app, ctx.config.rateLimitPerSecond);

@@ -9,7 +9,8 @@
  * `x-amzn-query-error`, or a Query `ErrorResponse` document.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { serverOptions } from '../app.js';
 import type { Logger } from 'pino';
 import { verifySigV4 } from '../../aws/sigv4.js';
 import { HeraldError } from '../../errors.js';
@@ -40,15 +41,7 @@ export function buildAwsApp(
   logger: Logger,
   registry: Record<string, AwsServiceFactory> = AWS_SERVICES,
 ): FastifyInstance {
-  const app: FastifyInstance = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: ctx.config.bodyLimitBytes,
-    keepAliveTimeout: 65_000,
-    requestTimeout: 0,
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
-  });
+  const app: FastifyInstance = Fastify(serverOptions(logger, ctx.config.bodyLimitBytes));
   const services = new Map(Object.entries(registry).map(([name, make]) => [name, make(ctx)]));
   // The signature covers the exact body bytes: keep them as they came, whatever the type.
   app.removeAllContentTypeParsers();
@@ -90,11 +83,10 @@ export function buildAwsApp(
               : `The service "${auth.service}" in the credential scope is not served here`,
           );
         }
-        const call = buildCall(req, route, auth.service, auth.accessKeyId, path, query, body, requestId);
         const abort = new AbortController();
+        const call = buildCall(req, route, auth.service, auth.accessKeyId, path, query, body, requestId, abort.signal);
         const onClose = () => abort.abort();
         req.raw.socket?.once('close', onClose);
-        call.signal = abort.signal;
         try {
           if (route.service.answer) {
             const answer = await route.service.answer(call);
@@ -176,9 +168,10 @@ function buildCall(
   query: string,
   body: Buffer,
   requestId: string,
+  signal: AbortSignal,
 ): AwsCall {
   const origin = `${req.protocol}://${headerOf(req, 'host') ?? 'localhost'}`;
-  const base = { service, path, origin, accessKeyId, requestId, signal: new AbortController().signal };
+  const base = { service, path, origin, accessKeyId, requestId, signal };
   if (route.protocol === 'json') {
     const target = headerOf(req, 'x-amz-target')!;
     let input: unknown;

@@ -94,10 +94,9 @@ export class CommitQueue {
    */
   flush(whole = false): void {
     this.scheduled = false;
-    const queued = this.pending;
-    if (queued.length === 0) return;
+    let group = this.pending;
+    if (group.length === 0) return;
     this.pending = [];
-    let group = queued;
     let durable = group.some((w) => w.durable);
     if (durable && !whole && !this.deferred && group.some((w) => !w.durable)) {
       this.pending = group.filter((w) => w.durable);
