@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommitQueue } from '../../src/store/sqlite/commit-queue.js';
+import { existsSync, unlinkSync } from 'node:fs';
+import { CommitQueue, type SyncTarget, WalFile } from '../../src/store/sqlite/commit-queue.js';
 import { removeDir, tempDir } from '../support/herald.js';
 
 describe('CommitQueue', () => {
@@ -121,5 +122,143 @@ describe('CommitQueue', () => {
     expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(0);
     other.close();
     db.close();
+  });
+
+  describe("with the WAL fsync'd on the thread pool", () => {
+    /** A sync target the test completes by hand, recording when each fsync started. */
+    function manualWal() {
+      const calls: Array<(error: Error | null) => void> = [];
+      const wal: SyncTarget & { closed: boolean } = {
+        closed: false,
+        sync: (done) => void calls.push(done),
+        close() {
+          this.closed = true;
+        },
+      };
+      return { wal, calls };
+    }
+    const turn = () => new Promise((r) => setImmediate(r));
+
+    it('answers a durable write only after an fsync that started after its commit', async () => {
+      const { db, other, insert } = open();
+      const { wal, calls } = manualWal();
+      const q = new CommitQueue(db, { wal });
+      let answered = false;
+      const write = q.enqueue(() => insert.run('durable'), true).then(() => (answered = true));
+      await turn();
+      await turn();
+      // Committed (another connection sees it) and its fsync started, but not answered yet.
+      expect(other.prepare('SELECT v FROM t').pluck().all()).toEqual(['durable']);
+      expect(calls).toHaveLength(1);
+      expect(answered).toBe(false);
+      // SQLite itself never fsyncs inside COMMIT here.
+      expect(db.pragma('synchronous', { simple: true })).toBe(1);
+      calls[0](null);
+      await write;
+      expect(answered).toBe(true);
+      other.close();
+      db.close();
+    });
+
+    it('answers bookkeeping at once, without waiting for an fsync in flight', async () => {
+      const { db, other, insert } = open();
+      const { wal, calls } = manualWal();
+      const q = new CommitQueue(db, { wal });
+      const durable = q.enqueue(() => insert.run('durable'), true);
+      await turn();
+      await turn();
+      expect(calls).toHaveLength(1);
+      await expect(q.enqueue(() => insert.run('bookkeeping'), false)).resolves.toBeDefined();
+      expect(calls).toHaveLength(1); // bookkeeping needs no fsync
+      calls[0](null);
+      await durable;
+      other.close();
+      db.close();
+    });
+
+    it('keeps committing while an fsync runs, and covers those groups with the next fsync', async () => {
+      const { db, other, insert } = open();
+      const { wal, calls } = manualWal();
+      const q = new CommitQueue(db, { wal });
+      const answered: string[] = [];
+      const first = q.enqueue(() => insert.run('1'), true).then(() => answered.push('1'));
+      await turn();
+      await turn();
+      const second = q.enqueue(() => insert.run('2'), true).then(() => answered.push('2'));
+      const third = q.enqueue(() => insert.run('3'), true).then(() => answered.push('3'));
+      await turn();
+      await turn();
+      // Both later writes are committed while the first fsync is still out; no second fsync yet.
+      expect(other.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['1', '2', '3']);
+      expect(calls).toHaveLength(1);
+      calls[0](null);
+      await first;
+      // The first fsync may have started before 2 and 3 were committed: they wait for the next.
+      expect(answered).toEqual(['1']);
+      expect(calls).toHaveLength(2);
+      calls[1](null);
+      await Promise.all([second, third]);
+      expect(answered).toEqual(['1', '2', '3']);
+      expect(q.stats.groups).toBe(2);
+      other.close();
+      db.close();
+    });
+
+    it('fails the writers of a failed fsync, and every write after it', async () => {
+      const { db, other, insert } = open();
+      const { wal, calls } = manualWal();
+      const q = new CommitQueue(db, { wal });
+      const write = q.enqueue(() => insert.run('x'), true);
+      await turn();
+      await turn();
+      calls[0](Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      await expect(write).rejects.toThrow(/WAL fsync failed: EIO/);
+      expect(q.failed).toMatchObject({ code: 'unavailable' });
+      await expect(q.enqueue(() => insert.run('later'), false)).rejects.toThrow(/WAL fsync failed/);
+      other.close();
+      db.close();
+    });
+
+    it('waits at close for the fsync in flight and makes what is queued durable', async () => {
+      const { db, other, insert } = open();
+      const { wal, calls } = manualWal();
+      const q = new CommitQueue(db, { wal });
+      const first = q.enqueue(() => insert.run('first'), true);
+      await turn();
+      await turn();
+      const queued = q.enqueue(() => insert.run('queued'), true);
+      let closed = false;
+      const closing = q.close().then(() => (closed = true));
+      await turn();
+      expect(closed).toBe(false);
+      calls[0](null);
+      await first;
+      await turn();
+      expect(closed).toBe(false); // 'queued' was committed by close and waits for its own fsync
+      expect(calls).toHaveLength(2);
+      calls[1](null);
+      await Promise.all([queued, closing]);
+      expect(wal.closed).toBe(true);
+      await expect(q.enqueue(() => insert.run('late'), true)).rejects.toThrow(/closed/);
+      expect(other.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['first', 'queued']);
+      other.close();
+      db.close();
+    });
+
+    it('WalFile fdatasyncs the real file, and reopens it if it was replaced', async () => {
+      const { db, other, insert } = open();
+      insert.run('x');
+      const path = `${db.name}-wal`;
+      expect(existsSync(path)).toBe(true);
+      const file = new WalFile(path);
+      await new Promise<void>((resolve, reject) => file.sync((e) => (e ? reject(e) : resolve())));
+      other.close();
+      db.close(); // the last connection: SQLite removes the WAL
+      expect(existsSync(path)).toBe(false);
+      // Unlinked under us: sync reopens by path, and here that path is gone.
+      const error = await new Promise<Error | null>((resolve) => file.sync(resolve));
+      expect(error).toMatchObject({ code: 'ENOENT' });
+      if (existsSync(path)) unlinkSync(path);
+    });
   });
 });

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { closeSync, fdatasync, fstatSync, openSync } from 'node:fs';
+import { HeraldError } from '../../errors.js';
 
 /**
  * Group commit for a synchronous SQLite connection.
@@ -10,10 +12,27 @@ import type Database from 'better-sqlite3';
  * group instead of one per message.
  *
  * Each write runs in its own savepoint, so a write that throws rolls back alone and rejects
- * only its own caller. A group that contains a durable write commits with
- * `synchronous=FULL` (fsync of the WAL before the commit returns); groups of bookkeeping
- * writes only (leases, acks, outcomes) commit with `synchronous=NORMAL`, which survives a
- * process crash and, after a power cut, at worst re-delivers work.
+ * only its own caller. Writes are durable or bookkeeping. A durable write (a publish, a
+ * send, a change to topics, queues or subscriptions) is answered only once the WAL frames
+ * holding it are on disk. Bookkeeping (leases, receives, acks, delivery outcomes) is answered
+ * as soon as it is committed, which survives a process crash and, after a power cut, at
+ * worst re-delivers work.
+ *
+ * With a `wal` (file databases) SQLite commits with `synchronous=NORMAL` and never fsyncs
+ * inside COMMIT; the queue fdatasyncs the WAL file on libuv's thread pool and answers a
+ * durable group's writers when an fsync that started after their COMMIT completes. The
+ * event loop goes on serving requests, committing later groups and sending webhooks while
+ * the disk works (an fsync blocked it for 0.2-0.5 ms per group before, a third of the
+ * server's time at 1,000 single publishes a second). One fsync is in flight at a time and
+ * covers every group committed before it started, so fsyncs group themselves under load.
+ * The WAL is append-only between checkpoints and SQLite syncs it before each checkpoint
+ * (and the WAL header when it restarts), so an fsync'd commit survives a power cut. Readers
+ * may see a durable write before it is answered (a receive may hand out a message whose
+ * send is still waiting for its fsync): if the power fails in between, the sender was never
+ * answered and sends again, which at-least-once allows. A failed fsync fails its writers
+ * and every later write (`failed`): after an fsync error the kernel may have dropped the
+ * pages, and nothing written since can be trusted to be durable. Without a `wal`
+ * (in-memory databases) a durable group commits with `synchronous=FULL`.
  *
  * A turn that brings both kinds commits the bookkeeping first, on its own, and the durable
  * writes one event-loop turn later: a receive or an ack is answered without waiting behind
@@ -37,6 +56,51 @@ interface PendingWrite {
 
 const BUSY_RETRY_MS = 2;
 
+/** The file whose fsync makes a commit durable (the WAL), synced off the event loop. */
+export interface SyncTarget {
+  sync(done: (error: Error | null) => void): void;
+  close(): void;
+}
+
+/** The SQLite WAL file, opened once; reopened if it was ever replaced (unlinked) under us. */
+export class WalFile implements SyncTarget {
+  private fd: number;
+
+  constructor(private readonly path: string) {
+    this.fd = openSync(path, 'r');
+  }
+
+  sync(done: (error: Error | null) => void): void {
+    try {
+      if (fstatSync(this.fd).nlink === 0) {
+        closeSync(this.fd);
+        this.fd = openSync(this.path, 'r');
+      }
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    fdatasync(this.fd, done);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+export interface CommitQueueOptions {
+  busyLimitMs?: number;
+  /** Fsync this after durable groups instead of letting SQLite fsync inside COMMIT (see above). */
+  wal?: SyncTarget | null;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+interface Committed {
+  group: PendingWrite[];
+  outcomes: Outcome[];
+}
+
 const isBusy = (error: unknown) => {
   const code = (error as { code?: string }).code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
@@ -49,6 +113,14 @@ export class CommitQueue {
   private busySince: number | null = null;
   private busyLimitMs: number;
   private syncMode: 'FULL' | 'NORMAL' | null = null;
+  private wal: SyncTarget | null;
+  /** Durable groups committed and waiting for an fsync that started after their COMMIT. */
+  private unsynced: Committed[] = [];
+  private syncing = false;
+  /** Waiting for the fsync in flight (close). */
+  private idle: Array<() => void> = [];
+  /** Set when a WAL fsync failed: every later write is refused with it. */
+  failed: HeraldError | null = null;
   /** Durable writes put back by the last flush (they go first and whole in the next). */
   private deferred = false;
   private closed = false;
@@ -66,9 +138,10 @@ export class CommitQueue {
 
   constructor(
     private readonly db: Database.Database,
-    opts: { busyLimitMs?: number } = {},
+    opts: CommitQueueOptions = {},
   ) {
     this.busyLimitMs = opts.busyLimitMs ?? 10_000;
+    this.wal = opts.wal ?? null;
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
@@ -79,6 +152,7 @@ export class CommitQueue {
 
   enqueue<T>(run: () => T, durable: boolean): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    if (this.failed) return Promise.reject(this.failed);
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ run, durable, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled) {
@@ -117,11 +191,11 @@ export class CommitQueue {
   }
 
   private commitGroup(group: PendingWrite[], durable: boolean): void {
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = new Array(group.length);
+    const outcomes: Outcome[] = new Array(group.length);
     // A lone write needs no savepoint: if it fails, the whole (one-write) group rolls back.
     const isolate = group.length > 1;
     try {
-      this.setSync(durable ? 'FULL' : 'NORMAL');
+      this.setSync(durable && !this.wal ? 'FULL' : 'NORMAL');
       this.begin.run();
     } catch (error) {
       const now = Date.now();
@@ -175,22 +249,61 @@ export class CommitQueue {
     }
     this.stats.groups++;
     this.stats.writes += group.length;
-    for (let i = 0; i < group.length; i++) {
-      const o = outcomes[i];
-      if (o.ok) group[i].resolve(o.value);
-      else group[i].reject(o.error);
+    if (durable && this.wal) {
+      this.unsynced.push({ group, outcomes });
+      this.startSync();
+    } else {
+      answer(group, outcomes);
     }
   }
 
-  close(): void {
+  /** Fsync the WAL for every durable group committed so far, unless an fsync is in flight. */
+  private startSync(): void {
+    const wal = this.wal;
+    if (this.syncing || this.unsynced.length === 0 || !wal) return;
+    const batch = this.unsynced;
+    this.unsynced = [];
+    this.syncing = true;
+    wal.sync((error) => {
+      this.syncing = false;
+      if (error) {
+        this.failed ??= new HeraldError(
+          'unavailable',
+          `the store cannot make writes durable: WAL fsync failed: ${error.message}`,
+        );
+        for (const c of batch.concat(this.unsynced.splice(0))) for (const w of c.group) w.reject(this.failed);
+      } else {
+        for (const c of batch) answer(c.group, c.outcomes);
+        this.startSync();
+      }
+      for (const fn of this.idle.splice(0)) fn();
+    });
+  }
+
+  /** Commit what is queued and wait until it is durable; later writes are refused. */
+  async close(): Promise<void> {
     this.closing = true;
-    this.flush(true);
+    for (;;) {
+      this.flush(true);
+      if (!this.syncing && this.unsynced.length === 0 && this.pending.length === 0) break;
+      await new Promise<void>((resolve) => this.idle.push(resolve));
+    }
     this.closed = true;
+    this.wal?.close();
+    this.wal = null;
   }
 
   private setSync(mode: 'FULL' | 'NORMAL'): void {
     if (this.syncMode === mode) return;
     this.db.pragma(`synchronous = ${mode}`);
     this.syncMode = mode;
+  }
+}
+
+function answer(group: PendingWrite[], outcomes: Outcome[]): void {
+  for (let i = 0; i < group.length; i++) {
+    const o = outcomes[i];
+    if (o.ok) group[i].resolve(o.value);
+    else group[i].reject(o.error);
   }
 }

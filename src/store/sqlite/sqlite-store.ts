@@ -6,7 +6,7 @@
  * restart reclaim them all at once.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { HeraldError } from '../../errors.js';
 import type { MoveTask, Queue, QueueStats, ReceivedMessage, Subscription, Topic, TopicConfig } from '../../types.js';
@@ -23,7 +23,7 @@ import type {
   Store,
 } from '../store.js';
 import { Checkpointer } from './checkpointer.js';
-import { CommitQueue } from './commit-queue.js';
+import { CommitQueue, WalFile } from './commit-queue.js';
 import { Deliveries } from './deliveries.js';
 import { encodeMessageAttributes } from '../../message-attributes.js';
 import { migrate } from './migrations.js';
@@ -98,7 +98,10 @@ export class SqliteStore implements Store {
       });
     }
     this.db = db;
-    this.writes = new CommitQueue(db);
+    // Durable commits are fsync'd on the thread pool (see commit-queue.ts), the WAL file's
+    // directory entry once here.
+    const wal = memory ? null : openWal(db, this.options.dataDir, `${file}-wal`);
+    this.writes = new CommitQueue(db, { wal });
     this.qm = new QueueMessages(db);
     this.dl = new Deliveries(db);
     this.stmts = prepareMetadata(db);
@@ -111,14 +114,14 @@ export class SqliteStore implements Store {
     if (!this.open_) return;
     this.open_ = false;
     await this.checkpointer?.stop(); // first, so the last writes never wait on its lock
-    this.writes.close();
+    await this.writes.close();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
     this.lock?.close();
   }
 
   healthy(): boolean {
-    return this.open_;
+    return this.open_ && !this.writes.failed;
   }
 
   /** Group-commit statistics (for metrics and tests). */
@@ -645,4 +648,24 @@ function prepareMetadata(db: Database.Database) {
     ),
     allMoveTasks: db.prepare('SELECT * FROM message_move_tasks ORDER BY started_at DESC, handle DESC'),
   };
+}
+
+/**
+ * The WAL file to fsync after durable commits, or null (SQLite then fsyncs inside COMMIT)
+ * if the database is not in WAL mode or the file cannot be opened.
+ */
+function openWal(db: Database.Database, dir: string, path: string): WalFile | null {
+  try {
+    if (db.pragma('journal_mode', { simple: true }) !== 'wal') throw new Error('the database is not in WAL mode');
+    const dirFd = openSync(dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+    return new WalFile(path);
+  } catch (error) {
+    process.emitWarning(`cannot fsync ${path} (${String(error)}); commits fsync inside SQLite instead`);
+    return null;
+  }
 }
