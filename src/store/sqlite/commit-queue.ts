@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { closeSync, fdatasync, fstatSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import { HeraldError } from '../../errors.js';
 
 /**
@@ -62,24 +62,20 @@ export interface SyncTarget {
   close(): void;
 }
 
-/** The SQLite WAL file, opened once; reopened if it was ever replaced (unlinked) under us. */
+/**
+ * The SQLite WAL file, opened once. SQLite removes or replaces the WAL only when the last
+ * connection closes (or the journal mode changes, which Herald never does), and the store
+ * keeps its connection open for as long as this file is, so the descriptor always refers
+ * to the live WAL.
+ */
 export class WalFile implements SyncTarget {
-  private fd: number;
+  private readonly fd: number;
 
-  constructor(private readonly path: string) {
+  constructor(path: string) {
     this.fd = openSync(path, 'r');
   }
 
   sync(done: (error: Error | null) => void): void {
-    try {
-      if (fstatSync(this.fd).nlink === 0) {
-        closeSync(this.fd);
-        this.fd = openSync(this.path, 'r');
-      }
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
     fdatasync(this.fd, done);
   }
 
