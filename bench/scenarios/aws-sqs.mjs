@@ -12,6 +12,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { fork } from 'node:child_process';
 import { AWS_KEY, checkDeadline, cpuSeconds, now, startHerald } from '../lib/util.mjs';
 
 const SIZE = 256;
@@ -26,7 +27,7 @@ const body = (seq) => {
 };
 
 /** Runs producers and consumers until `n` messages are sent and deleted. */
-async function round(n, send, receiveAndDelete) {
+async function round(n, send, receiveAndDelete, { anyBody = false } = {}) {
   const deadline = now() + ROUND_LIMIT_MS;
   const seen = new Uint8Array(n);
   let sent = 0;
@@ -46,6 +47,10 @@ async function round(n, send, receiveAndDelete) {
     while (done < n) {
       checkDeadline(deadline, 'receive');
       const bodies = await receiveAndDelete();
+      if (anyBody) {
+        done += bodies.length;
+        continue;
+      }
       for (const b of bodies) {
         const seq = Number(b.slice(0, b.indexOf(';')));
         if (seen[seq]) duplicates++;
@@ -104,6 +109,40 @@ function awsPath(sqs, url) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * The AWS SDK client alone: the same rounds against a stub endpoint in another process that
+ * answers at once (bench/lib/sqs-stub.mjs). On a 2-core machine this is the ceiling of any
+ * server's AWS path in this bench, since the SDK's own CPU per message (several times the
+ * native client's) sits on one Node thread.
+ */
+export async function sdkCeiling({ n, rounds }) {
+  const stub = fork(new URL('../lib/sqs-stub.mjs', import.meta.url), [], { stdio: 'ignore' });
+  try {
+    const port = await new Promise((resolve, reject) => {
+      stub.once('message', resolve);
+      stub.once('error', reject);
+      stub.once('exit', (code) => reject(new Error(`sqs-stub exited (${code})`)));
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const sqs = new SQSClient({ region: 'us-east-1', endpoint: url, credentials: AWS_KEY, maxAttempts: 1 });
+    try {
+      const list = [];
+      const path = awsPath(sqs, `${url}/1/stub`);
+      for (let r = 0; r <= rounds; r++) {
+        const result = await round(r === 0 ? Math.min(n, 2000) : n, path.send, path.receiveAndDelete, {
+          anyBody: true,
+        });
+        if (r > 0) list.push(result.msgsPerSec);
+      }
+      return { msgsPerSec: median(list), rounds: list };
+    } finally {
+      sqs.destroy();
+    }
+  } finally {
+    stub.kill();
+  }
+}
 
 /** `rounds` measured rounds per path after one warm-up round each, alternating. */
 export async function compareSqsPaths({ n, rounds }) {
