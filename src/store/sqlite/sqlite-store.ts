@@ -92,12 +92,10 @@ export class SqliteStore implements Store {
       throw error;
     }
     if (!memory) {
-      // Once a second: each checkpoint fsyncs the WAL and the database, and on ext4 those
-      // fsyncs and the commit queue's WAL fsync wait for one another, so every checkpoint is a
-      // small stall for the publishes waiting on their fsync. Five a second (200 ms) made the
-      // publish p99 at 1,000/s 13.5-15.5 ms; one a second, 6.2-9.1 ms (docs/benchmarks.md).
-      // RESTART past ~16 MiB of WAL (4 KiB pages): bounded disk and fast reads.
-      this.checkpointer = new Checkpointer(file, { intervalMs: 1000, restartFrames: 4096 }, (message) => {
+      // RESTART past ~16 MiB of WAL (4 KiB pages): bounded disk and fast reads. (Once a second
+      // instead of every 200 ms was measured twice, for throughput and for publish latency,
+      // without a difference that held up: docs/benchmarks.md.)
+      this.checkpointer = new Checkpointer(file, { intervalMs: 200, restartFrames: 4096 }, (message) => {
         process.emitWarning(`WAL checkpoint failed: ${message}`);
       });
     }
