@@ -90,8 +90,13 @@ describe('queues', () => {
   });
 
   it('refuses re-creating a queue with different attributes (QueueNameExists)', async () => {
-    await create('same', { VisibilityTimeout: '10' });
-    await expect(create('same', { VisibilityTimeout: '20' })).rejects.toBeInstanceOf(QueueNameExists);
+    await create('same', { VisibilityTimeout: '10', DelaySeconds: '1' });
+    const error = await create('same', { VisibilityTimeout: '20', DelaySeconds: '1' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueueNameExists);
+    // SQS's wording, naming the attribute as the caller sent it (not Herald's own field names).
+    expect((error as Error).message).toBe(
+      'A queue already exists with the same name and a different value for attribute VisibilityTimeout',
+    );
   });
 
   it('sets and reads every attribute', async () => {

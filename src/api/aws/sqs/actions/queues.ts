@@ -31,15 +31,35 @@ export async function createQueue(ctx: AwsContext, call: AwsCall) {
     return { QueueUrl: queueUrl(call.origin, ctx.aws, queue.name) };
   } catch (error) {
     if (error instanceof HeraldError && error.code === 'conflict') {
+      const differing = await differingAttributes(ctx, name, attributes, fifo);
       throw new AwsError(
         'QueueNameExists',
-        `A queue already exists with the same name and a different value for an attribute: ${error.message}`,
+        differing.length > 0
+          ? `A queue already exists with the same name and a different value for attribute ${differing.join(', ')}`
+          : 'A queue already exists with the same name and a different value for an attribute',
         400,
         'QueueAlreadyExists',
       );
     }
     throw error;
   }
+}
+
+/** The attributes of a CreateQueue, by their SQS names, whose values differ from the existing queue's. */
+async function differingAttributes(
+  ctx: AwsContext,
+  name: string,
+  attributes: Record<string, string>,
+  fifo: boolean,
+): Promise<string[]> {
+  const existing = await ctx.store.getQueue(name);
+  if (!existing) return [];
+  return Object.entries(attributes)
+    .filter(([attribute, value]) => {
+      const asked = configFromAttributes({ [attribute]: value }, ctx.aws, fifo);
+      return Object.entries(asked).some(([key, v]) => existing[key as keyof typeof existing] !== v);
+    })
+    .map(([attribute]) => attribute);
 }
 
 export async function getQueueUrl(ctx: AwsContext, call: AwsCall) {
