@@ -76,6 +76,8 @@ export async function freshPostgresUrl(prefix = 't_'): Promise<{ url: string; sc
 export interface TestStore {
   kind: StoreKind;
   store: Store;
+  /** SQLite only: the data directory (herald.db and its WAL). */
+  dataDir?: string;
   /** Close the store; remove its data when `keep` is false. */
   close(keep?: boolean): Promise<void>;
 }
@@ -88,6 +90,7 @@ export async function openTestStore(kind: StoreKind): Promise<TestStore> {
     return {
       kind,
       store,
+      dataDir: dir,
       async close(keep = false) {
         await store.close();
         if (!keep) rmSync(dir, { recursive: true, force: true });

@@ -2,10 +2,10 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WalFile } from '../../src/store/sqlite/commit-queue.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { SendEntry } from '../../src/store/store.js';
 import { queue } from '../contract/fixtures.js';
-import { removeDir, tempDir } from '../support/herald.js';
+import { openTestStore, type TestStore } from '../support/stores.js';
 
 /** The WAL header's checkpoint sequence number (bytes 12-15): it grows each time the WAL restarts. */
 function walSequence(path: string): number {
@@ -20,20 +20,16 @@ function walSequence(path: string): number {
 }
 
 describe('SQLite store on disk: the WAL', () => {
-  const open: Array<{ store: SqliteStore; dir: string }> = [];
+  const open: TestStore[] = [];
   afterEach(async () => {
-    for (const { store, dir } of open.splice(0)) {
-      await store.close();
-      removeDir(dir);
-    }
+    for (const t of open.splice(0)) await t.close();
   });
 
   async function start() {
-    const dir = tempDir('herald-wal-');
-    const store = new SqliteStore({ dataDir: dir });
-    await store.open();
-    open.push({ store, dir });
-    return { store, dir, db: join(dir, 'herald.db'), wal: join(dir, 'herald.db-wal') };
+    const t = await openTestStore('sqlite');
+    open.push(t);
+    const store = t.store as SqliteStore;
+    return { store, db: join(t.dataDir!, 'herald.db'), wal: join(t.dataDir!, 'herald.db-wal') };
   }
 
   it('commits with synchronous=NORMAL and fsyncs the WAL itself, off the event loop', async () => {
