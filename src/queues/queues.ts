@@ -73,6 +73,8 @@ export class Queues {
     await this.requireDeadLetterQueue(name, cfg);
     const existing = await this.store.getQueue(name);
     if (existing) {
+      // Its create may still be waiting for its fsync: answer "exists" only once it is durable.
+      await this.store.sync();
       const given = (input ?? {}) as Partial<QueueConfig>;
       const differs = CONFIG_KEYS.filter((k) => given[k] !== undefined && existing[k] !== cfg[k]);
       if (differs.length > 0) {

@@ -168,6 +168,13 @@ export interface Store {
   open(): Promise<void>;
   close(): Promise<void>;
   /** True while the store can commit writes. */
+  /**
+   * Resolves once every write committed before the call is durable. A store that answers
+   * reads before their writes are fsync'd (SQLite: readers may see a durable write while its
+   * fsync runs) must not let a caller answer "this already exists" from such a read until
+   * then; others resolve at once.
+   */
+  sync(): Promise<void>;
   healthy(): boolean;
 
   // Topics

@@ -48,6 +48,8 @@ export class Topics {
     const cfg = validate.topicConfig(input, { fifo: validate.isFifoName(name), contentBasedDeduplication: false });
     const existing = await this.store.getTopic(name);
     if (existing) {
+      // Its create may still be waiting for its fsync: answer "exists" only once it is durable.
+      await this.store.sync();
       const given = (input ?? {}) as Partial<TopicConfig>;
       if (
         given.contentBasedDeduplication !== undefined &&

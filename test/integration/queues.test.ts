@@ -1,5 +1,5 @@
 /** Queues through the HTTP API: send, receive, ack, visibility, long polling, dead letters, redrive. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startTestHerald, waitFor, type TestHerald } from '../support/herald.js';
 
 describe('queues', () => {
@@ -30,6 +30,19 @@ describe('queues', () => {
     const patched = await h.api('PATCH', '/v1/queues/jobs', { visibilityTimeoutSeconds: 20 });
     expect(patched.body.visibilityTimeoutSeconds).toBe(20);
     expect((await h.client.listQueues()).map((q) => q.name)).toEqual(['jobs']);
+  });
+
+  it('answers "already exists" only once the store vouches that the first create is durable', async () => {
+    // On SQLite a reader may see a create while its fsync runs; the re-create must not be
+    // answered from that read alone (store.sync() waits for the fsync).
+    const sync = vi.spyOn(h.herald.store, 'sync');
+    expect((await h.api('PUT', '/v1/queues/jobs')).status).toBe(201);
+    expect((await h.api('PUT', '/v1/topics/news')).status).toBe(201);
+    expect(sync).not.toHaveBeenCalled();
+    expect((await h.api('PUT', '/v1/queues/jobs')).status).toBe(200);
+    expect((await h.api('PUT', '/v1/queues/jobs', { visibilityTimeoutSeconds: 99 })).status).toBe(409);
+    expect((await h.api('PUT', '/v1/topics/news')).status).toBe(200);
+    expect(sync).toHaveBeenCalledTimes(3);
   });
 
   it('sends, receives with receipts, and acks', async () => {

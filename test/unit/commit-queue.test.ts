@@ -218,6 +218,87 @@ describe('CommitQueue', () => {
       db.close();
     });
 
+    it('fails a write queued before an fsync failed, even if a later fsync would succeed', async () => {
+      const { db, other, insert } = open();
+      const { wal, calls } = manualWal();
+      const q = new CommitQueue(db, { wal });
+      const first = q.enqueue(() => insert.run('first'), true);
+      await turn();
+      await turn();
+      expect(calls).toHaveLength(1);
+      // Queued (not yet committed) while the first fsync is out; that fsync then fails.
+      const queued = q.enqueue(() => insert.run('queued'), true);
+      calls[0](Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      await expect(first).rejects.toMatchObject({ code: 'unavailable' });
+      await expect(queued).rejects.toMatchObject({ code: 'unavailable' });
+      expect(calls).toHaveLength(1); // no second fsync was asked to vouch for it
+      expect(other.prepare('SELECT v FROM t').pluck().all()).toEqual(['first']);
+      other.close();
+      db.close();
+    });
+
+    it("makes a turn's deferred durable writes wait for their own fsync", async () => {
+      const { db, other, insert } = open();
+      const { wal, calls } = manualWal();
+      const q = new CommitQueue(db, { wal });
+      let durableAnswered = false;
+      const durable = q.enqueue(() => insert.run('durable'), true).then(() => (durableAnswered = true));
+      await q.enqueue(() => insert.run('bookkeeping'), false); // answered without any fsync
+      await turn();
+      await turn();
+      expect(other.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['bookkeeping', 'durable']);
+      expect(calls).toHaveLength(1);
+      expect(durableAnswered).toBe(false);
+      calls[0](null);
+      await durable;
+      other.close();
+      db.close();
+    });
+
+    it('sync() resolves only once everything committed before it is durable', async () => {
+      const { db, other, insert } = open();
+      const { wal, calls } = manualWal();
+      const q = new CommitQueue(db, { wal });
+      const write = q.enqueue(() => insert.run('created'), true);
+      await turn();
+      await turn();
+      // A reader sees the row now; sync() tells it when it may vouch for it.
+      expect(other.prepare('SELECT v FROM t').pluck().all()).toEqual(['created']);
+      let synced = false;
+      const barrier = q.sync().then(() => (synced = true));
+      await turn();
+      await turn();
+      calls[0](null);
+      await write;
+      await turn();
+      expect(synced).toBe(false); // that fsync may have started before sync() was called
+      expect(calls).toHaveLength(2);
+      calls[1](null);
+      await barrier;
+      expect(synced).toBe(true);
+      other.close();
+      db.close();
+    });
+
+    it('close() commits writes that queued writes enqueue, instead of waiting forever', async () => {
+      const { db, other, insert } = open();
+      const { wal, calls } = manualWal();
+      const q = new CommitQueue(db, { wal });
+      let inner: Promise<unknown> | undefined;
+      const outer = q.enqueue(() => {
+        inner = q.enqueue(() => insert.run('inner'), false);
+        return insert.run('outer');
+      }, false);
+      const closing = q.close();
+      await outer;
+      await inner;
+      await closing;
+      expect(calls).toHaveLength(0);
+      expect(other.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['outer', 'inner']);
+      other.close();
+      db.close();
+    });
+
     it('waits at close for the fsync in flight and makes what is queued durable', async () => {
       const { db, other, insert } = open();
       const { wal, calls } = manualWal();

@@ -129,6 +129,9 @@ export class PostgresStore implements Store {
     await this.db.close();
   }
 
+  /** A durable write is visible to others only once its commit is flushed: nothing to wait for. */
+  async sync(): Promise<void> {}
+
   healthy(): boolean {
     return this.open_ && this.db.healthy();
   }

@@ -167,6 +167,12 @@ export class CommitQueue {
     let group = this.pending;
     if (group.length === 0) return;
     this.pending = [];
+    if (this.failed) {
+      // Queued before an fsync failed: nothing committed from now on could be trusted durable
+      // (the next fsync may well report success for pages the kernel already dropped).
+      for (const w of group) w.reject(this.failed);
+      return;
+    }
     let durable = group.some((w) => w.durable);
     if (durable && !whole && !this.deferred && group.some((w) => !w.durable)) {
       this.pending = group.filter((w) => w.durable);
@@ -276,13 +282,21 @@ export class CommitQueue {
     });
   }
 
+  /**
+   * Resolves once every write committed before the call is durable: an empty durable write,
+   * answered after an fsync that started after its own (later) commit.
+   */
+  sync(): Promise<void> {
+    return this.enqueue(() => undefined, true);
+  }
+
   /** Commit what is queued and wait until it is durable; later writes are refused. */
   async close(): Promise<void> {
     this.closing = true;
     for (;;) {
       this.flush(true);
-      if (!this.syncing && this.unsynced.length === 0 && this.pending.length === 0) break;
-      await new Promise<void>((resolve) => this.idle.push(resolve));
+      if (this.syncing) await new Promise<void>((resolve) => this.idle.push(resolve));
+      else if (this.pending.length === 0 && this.unsynced.length === 0) break;
     }
     this.closed = true;
     this.wal?.close();

@@ -122,6 +122,10 @@ export class SqliteStore implements Store {
     this.lock?.close();
   }
 
+  sync(): Promise<void> {
+    return this.writes.sync();
+  }
+
   healthy(): boolean {
     return this.open_ && !this.writes.failed;
   }

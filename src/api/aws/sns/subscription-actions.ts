@@ -110,6 +110,8 @@ const subscribe: SnsAction = async (ctx, p) => {
   const existing = (await ctx.store.listSubscriptions(topic.name)).find(
     (s) => s.protocol === heraldProtocol && s.endpoint === normalise(heraldProtocol, endpoint),
   );
+  // Its create may still be waiting for its fsync: answer with it only once it is durable.
+  if (existing) await ctx.store.sync();
   // A pending one is sent its confirmation again, as SNS does.
   if (existing?.status === 'pending_confirmation') ctx.subscriptions.requestConfirmation(existing);
   const sub = existing ?? (await ctx.subscriptions.subscribe(topic.name, input));
