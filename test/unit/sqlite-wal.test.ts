@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WalFile } from '../../src/store/sqlite/commit-queue.js';
@@ -76,6 +76,9 @@ describe('SQLite store on disk: the WAL', () => {
       );
     }
     expect(walSequence(wal)).toBeGreaterThan(before);
+    // The WAL started over in the same file: the descriptor the commit queue fsyncs is still it.
+    const walFd = (store as unknown as { writes: { wal: { fd: number } } }).writes.wal.fd;
+    expect(fstatSync(walFd).ino).toBe(statSync(wal).ino);
     expect(statSync(db).size).toBeGreaterThan(16 * 1024 * 1024);
     expect((await store.queueStats('jobs', now)).visible).toBeGreaterThanOrEqual(6000);
   });
