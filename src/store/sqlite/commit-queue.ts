@@ -29,9 +29,10 @@ import { HeraldError } from '../../errors.js';
  * (and the WAL header when it restarts), so an fsync'd commit survives a power cut. Readers
  * may see a durable write before it is answered (a receive may hand out a message whose
  * send is still waiting for its fsync): if the power fails in between, the sender was never
- * answered and sends again, which at-least-once allows. A failed fsync fails its writers
- * and every later write (`failed`): after an fsync error the kernel may have dropped the
- * pages, and nothing written since can be trusted to be durable. Without a `wal`
+ * answered and sends again, which at-least-once allows; a caller that would answer from
+ * such a read that something exists awaits `sync()` first. A failed fsync fails its writers
+ * and every write queued or made after it (`failed`): after an fsync error the kernel may
+ * have dropped the pages, and nothing written since can be trusted to be durable. Without a `wal`
  * (in-memory databases) a durable group commits with `synchronous=FULL`.
  *
  * A turn that brings both kinds commits the bookkeeping first, on its own, and the durable
