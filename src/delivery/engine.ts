@@ -324,7 +324,7 @@ export class DeliveryEngine {
       return;
     }
     // Do not lease work for an endpoint whose breaker is open; come back when it may probe.
-    const breaker = this.breaker(lane);
+    const breaker = lane.breaker;
     if (breaker.state(now) === 'open') {
       const gate = breaker.acquire(now);
       if (!gate.allowed) {
@@ -387,10 +387,6 @@ export class DeliveryEngine {
     this.drain(lane);
   }
 
-  private breaker(lane: Lane): CircuitBreaker {
-    return lane.breaker;
-  }
-
   private breakerFor(origin: string): CircuitBreaker {
     let b = this.breakers.get(origin);
     if (!b) {
@@ -409,7 +405,7 @@ export class DeliveryEngine {
       this.inFlight < this.config.globalConcurrency
     ) {
       const now = Date.now();
-      const breaker = this.breaker(lane);
+      const breaker = lane.breaker;
       const gate = breaker.acquire(now);
       if (!gate.allowed) {
         // Hand the buffer back, due when the breaker allows a probe: no attempt is spent.

@@ -213,8 +213,7 @@ export class QueueMessages {
       const parsed = parseReceipt(receipt);
       let acked = false;
       if (parsed && !fifo) {
-        // Only FIFO groups need to know what went: a standard queue's ack is a plain delete
-        // (RETURNING costs a third more).
+        // Only FIFO groups need to know what went.
         acked = this.deletePlainStmt.run(parsed.seq, qid, parsed.nonce).changes === 1;
       } else if (parsed) {
         const deleted = this.deleteStmt.get(parsed.seq, qid, parsed.nonce) as
