@@ -94,6 +94,19 @@ async function topic(name: string, Attributes?: Record<string, string>) {
   return (await sns.send(new CreateTopicCommand({ Name: name, Attributes }))).TopicArn!;
 }
 
+/** SubscriptionConfirmation and UnsubscribeConfirmation: the fields SNS sends, in its order. */
+const TOKEN_MESSAGE_KEYS = [
+  'Type',
+  'MessageId',
+  'Token',
+  'TopicArn',
+  'Message',
+  'SubscribeURL',
+  'Timestamp',
+  'SignatureVersion',
+  'Signature',
+  'SigningCertURL',
+];
 const ofType = (type: string) => (r: Received) => r.headers['x-amz-sns-message-type'] === type;
 
 async function subscribeHttp(topicArn: string, path: string, Attributes?: Record<string, string>) {
@@ -115,18 +128,7 @@ describe('SNS HTTP subscriptions', () => {
       'x-amz-sns-message-id': doc.MessageId,
       'x-amz-sns-topic-arn': arn,
     });
-    expect(Object.keys(doc)).toEqual([
-      'Type',
-      'MessageId',
-      'Token',
-      'TopicArn',
-      'Message',
-      'SubscribeURL',
-      'Timestamp',
-      'SignatureVersion',
-      'Signature',
-      'SigningCertURL',
-    ]);
+    expect(Object.keys(doc)).toEqual(TOKEN_MESSAGE_KEYS);
     expect(doc.SigningCertURL).toBe(`${proxy.url}/SimpleNotificationService-herald.pem`);
     expect(doc.SubscribeURL.startsWith(`${proxy.url}/?Action=ConfirmSubscription&`)).toBe(true);
     await verified(confirmation.body); // fetches the certificate from Herald
@@ -206,18 +208,7 @@ describe('SNS HTTP subscriptions', () => {
       'x-amz-sns-subscription-arn': SubscriptionArn,
       'content-type': 'text/plain; charset=UTF-8',
     });
-    expect(Object.keys(message)).toEqual([
-      'Type',
-      'MessageId',
-      'Token',
-      'TopicArn',
-      'Message',
-      'SubscribeURL',
-      'Timestamp',
-      'SignatureVersion',
-      'Signature',
-      'SigningCertURL',
-    ]);
+    expect(Object.keys(message)).toEqual(TOKEN_MESSAGE_KEYS);
     expect(message).toMatchObject({
       Type: 'UnsubscribeConfirmation',
       TopicArn: arn,

@@ -5,7 +5,11 @@ import { removeDir, tempDir } from '../support/herald.js';
 
 describe('CommitQueue', () => {
   const dirs: string[] = [];
-  afterEach(() => dirs.splice(0).forEach(removeDir));
+  const connections: Database.Database[] = [];
+  afterEach(() => {
+    for (const c of connections.splice(0)) c.close(); // a no-op for those a test closed itself
+    dirs.splice(0).forEach(removeDir);
+  });
 
   function open() {
     const dir = tempDir('herald-cq-');
@@ -15,6 +19,7 @@ describe('CommitQueue', () => {
     db.pragma('journal_mode = WAL');
     db.exec('CREATE TABLE t (v TEXT)');
     const other = new Database(`${dir}/q.db`, { timeout: 0 });
+    connections.push(other, db);
     return { db, other, insert: db.prepare('INSERT INTO t (v) VALUES (?)') };
   }
 
@@ -32,8 +37,6 @@ describe('CommitQueue', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(q.stats).toEqual({ groups: 1, writes: 3 });
     expect(db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['a', 'c']);
-    other.close();
-    db.close();
   });
 
   it('commits the bookkeeping of a turn first, on its own, and its durable writes one turn later', async () => {
@@ -50,8 +53,6 @@ describe('CommitQueue', () => {
     await Promise.all([durable, bookkeeping]);
     expect(order).toEqual(['bookkeeping bookkeeping', 'durable bookkeeping,durable']);
     expect(q.stats).toEqual({ groups: 2, writes: 2 });
-    other.close();
-    db.close();
   });
 
   it('defers durable writes once at most: the next flush commits everything it finds', async () => {
@@ -70,8 +71,6 @@ describe('CommitQueue', () => {
     const rows = db.prepare('SELECT v FROM t ORDER BY rowid').pluck().all() as string[];
     // Deferred once (after the first bookkeeping group), then committed with whatever came next.
     expect(rows.indexOf('durable 1')).toBeLessThanOrEqual(2);
-    other.close();
-    db.close();
   });
 
   it('fails what it cannot commit at close instead of retrying on a closed connection', async () => {
@@ -95,8 +94,6 @@ describe('CommitQueue', () => {
     void q.enqueue(() => insert.run('bookkeeping'), false);
     q.close();
     expect(other.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual(['bookkeeping', 'durable']);
-    other.close();
-    db.close();
   });
 
   it('retries a group whose write lock is refused, instead of failing it', async () => {
@@ -108,8 +105,6 @@ describe('CommitQueue', () => {
     other.exec('COMMIT');
     await expect(write).resolves.toBeDefined();
     expect(db.prepare('SELECT v FROM t').pluck().all()).toEqual(['after the lock']);
-    other.close();
-    db.close();
   });
 
   it('gives up after busyLimitMs with SQLITE_BUSY', async () => {
@@ -119,8 +114,6 @@ describe('CommitQueue', () => {
     await expect(q.enqueue(() => insert.run('x'), true)).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
     other.exec('ROLLBACK');
     expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(0);
-    other.close();
-    db.close();
   });
 
   describe("with the WAL fsync'd on the thread pool", () => {
@@ -137,15 +130,22 @@ describe('CommitQueue', () => {
       return { wal, calls };
     }
     const turn = () => new Promise((r) => setImmediate(r));
+    /** Two turns: the flush that commits what was queued, and the one after it. */
+    const committed = async () => {
+      await turn();
+      await turn();
+    };
+    function openWithWal() {
+      const opened = open();
+      const { wal, calls } = manualWal();
+      return { ...opened, wal, calls, q: new CommitQueue(opened.db, { wal }) };
+    }
 
     it('answers a durable write only after an fsync that started after its commit', async () => {
-      const { db, other, insert } = open();
-      const { wal, calls } = manualWal();
-      const q = new CommitQueue(db, { wal });
+      const { db, other, insert, wal, calls, q } = openWithWal();
       let answered = false;
       const write = q.enqueue(() => insert.run('durable'), true).then(() => (answered = true));
-      await turn();
-      await turn();
+      await committed();
       // Committed (another connection sees it) and its fsync started, but not answered yet.
       expect(other.prepare('SELECT v FROM t').pluck().all()).toEqual(['durable']);
       expect(calls).toHaveLength(1);
@@ -155,38 +155,27 @@ describe('CommitQueue', () => {
       calls[0](null);
       await write;
       expect(answered).toBe(true);
-      other.close();
-      db.close();
     });
 
     it('answers bookkeeping at once, without waiting for an fsync in flight', async () => {
-      const { db, other, insert } = open();
-      const { wal, calls } = manualWal();
-      const q = new CommitQueue(db, { wal });
+      const { db, other, insert, wal, calls, q } = openWithWal();
       const durable = q.enqueue(() => insert.run('durable'), true);
-      await turn();
-      await turn();
+      await committed();
       expect(calls).toHaveLength(1);
       await expect(q.enqueue(() => insert.run('bookkeeping'), false)).resolves.toBeDefined();
       expect(calls).toHaveLength(1); // bookkeeping needs no fsync
       calls[0](null);
       await durable;
-      other.close();
-      db.close();
     });
 
     it('keeps committing while an fsync runs, and covers those groups with the next fsync', async () => {
-      const { db, other, insert } = open();
-      const { wal, calls } = manualWal();
-      const q = new CommitQueue(db, { wal });
+      const { db, other, insert, wal, calls, q } = openWithWal();
       const answered: string[] = [];
       const first = q.enqueue(() => insert.run('1'), true).then(() => answered.push('1'));
-      await turn();
-      await turn();
+      await committed();
       const second = q.enqueue(() => insert.run('2'), true).then(() => answered.push('2'));
       const third = q.enqueue(() => insert.run('3'), true).then(() => answered.push('3'));
-      await turn();
-      await turn();
+      await committed();
       // Both later writes are committed while the first fsync is still out; no second fsync yet.
       expect(other.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['1', '2', '3']);
       expect(calls).toHaveLength(1);
@@ -199,32 +188,22 @@ describe('CommitQueue', () => {
       await Promise.all([second, third]);
       expect(answered).toEqual(['1', '2', '3']);
       expect(q.stats.groups).toBe(2);
-      other.close();
-      db.close();
     });
 
     it('fails the writers of a failed fsync, and every write after it', async () => {
-      const { db, other, insert } = open();
-      const { wal, calls } = manualWal();
-      const q = new CommitQueue(db, { wal });
+      const { db, other, insert, wal, calls, q } = openWithWal();
       const write = q.enqueue(() => insert.run('x'), true);
-      await turn();
-      await turn();
+      await committed();
       calls[0](Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
       await expect(write).rejects.toThrow(/WAL fsync failed: EIO/);
       expect(q.failed).toMatchObject({ code: 'unavailable' });
       await expect(q.enqueue(() => insert.run('later'), false)).rejects.toThrow(/WAL fsync failed/);
-      other.close();
-      db.close();
     });
 
     it('fails a write queued before an fsync failed, even if a later fsync would succeed', async () => {
-      const { db, other, insert } = open();
-      const { wal, calls } = manualWal();
-      const q = new CommitQueue(db, { wal });
+      const { db, other, insert, wal, calls, q } = openWithWal();
       const first = q.enqueue(() => insert.run('first'), true);
-      await turn();
-      await turn();
+      await committed();
       expect(calls).toHaveLength(1);
       // Queued (not yet committed) while the first fsync is out; that fsync then fails.
       const queued = q.enqueue(() => insert.run('queued'), true);
@@ -233,41 +212,30 @@ describe('CommitQueue', () => {
       await expect(queued).rejects.toMatchObject({ code: 'unavailable' });
       expect(calls).toHaveLength(1); // no second fsync was asked to vouch for it
       expect(other.prepare('SELECT v FROM t').pluck().all()).toEqual(['first']);
-      other.close();
-      db.close();
     });
 
     it("makes a turn's deferred durable writes wait for their own fsync", async () => {
-      const { db, other, insert } = open();
-      const { wal, calls } = manualWal();
-      const q = new CommitQueue(db, { wal });
+      const { db, other, insert, wal, calls, q } = openWithWal();
       let durableAnswered = false;
       const durable = q.enqueue(() => insert.run('durable'), true).then(() => (durableAnswered = true));
       await q.enqueue(() => insert.run('bookkeeping'), false); // answered without any fsync
-      await turn();
-      await turn();
+      await committed();
       expect(other.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['bookkeeping', 'durable']);
       expect(calls).toHaveLength(1);
       expect(durableAnswered).toBe(false);
       calls[0](null);
       await durable;
-      other.close();
-      db.close();
     });
 
     it('sync() resolves only once everything committed before it is durable', async () => {
-      const { db, other, insert } = open();
-      const { wal, calls } = manualWal();
-      const q = new CommitQueue(db, { wal });
+      const { db, other, insert, wal, calls, q } = openWithWal();
       const write = q.enqueue(() => insert.run('created'), true);
-      await turn();
-      await turn();
+      await committed();
       // A reader sees the row now; sync() tells it when it may vouch for it.
       expect(other.prepare('SELECT v FROM t').pluck().all()).toEqual(['created']);
       let synced = false;
       const barrier = q.sync().then(() => (synced = true));
-      await turn();
-      await turn();
+      await committed();
       calls[0](null);
       await write;
       await turn();
@@ -276,14 +244,10 @@ describe('CommitQueue', () => {
       calls[1](null);
       await barrier;
       expect(synced).toBe(true);
-      other.close();
-      db.close();
     });
 
     it('close() commits writes that queued writes enqueue, instead of waiting forever', async () => {
-      const { db, other, insert } = open();
-      const { wal, calls } = manualWal();
-      const q = new CommitQueue(db, { wal });
+      const { db, other, insert, wal, calls, q } = openWithWal();
       let inner: Promise<unknown> | undefined;
       const outer = q.enqueue(() => {
         inner = q.enqueue(() => insert.run('inner'), false);
@@ -295,17 +259,12 @@ describe('CommitQueue', () => {
       await closing;
       expect(calls).toHaveLength(0);
       expect(other.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['outer', 'inner']);
-      other.close();
-      db.close();
     });
 
     it('waits at close for the fsync in flight and makes what is queued durable', async () => {
-      const { db, other, insert } = open();
-      const { wal, calls } = manualWal();
-      const q = new CommitQueue(db, { wal });
+      const { db, other, insert, wal, calls, q } = openWithWal();
       const first = q.enqueue(() => insert.run('first'), true);
-      await turn();
-      await turn();
+      await committed();
       const queued = q.enqueue(() => insert.run('queued'), true);
       let closed = false;
       const closing = q.close().then(() => (closed = true));
@@ -321,8 +280,6 @@ describe('CommitQueue', () => {
       expect(wal.closed).toBe(true);
       await expect(q.enqueue(() => insert.run('late'), true)).rejects.toThrow(/closed/);
       expect(other.prepare('SELECT v FROM t ORDER BY rowid').pluck().all()).toEqual(['first', 'queued']);
-      other.close();
-      db.close();
     });
 
     it('WalFile fdatasyncs the real WAL file', async () => {
@@ -334,8 +291,6 @@ describe('CommitQueue', () => {
       // A closed descriptor fails the sync instead of pretending.
       const error = await new Promise<Error | null>((resolve) => file.sync(resolve));
       expect(error).toMatchObject({ code: 'EBADF' });
-      other.close();
-      db.close();
     });
   });
 });
