@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { FastHistogram } from './fast-histogram.js';
+import type { CommitStats } from './store/store.js';
 
 /** A delivery outcome as counted by `herald_deliveries_total`. */
 export type DeliveryOutcomeLabel = 'delivered' | 'retried' | 'dead_lettered' | 'failed';
@@ -83,6 +84,8 @@ export class Metrics {
       queueDepths?: () => Promise<Array<{ queue: string; visible: number; inFlight: number; delayed: number }>>;
       /** Present when this node is one of several: is the cluster bus up? */
       clusterBusUp?: () => boolean;
+      /** The store's running commit totals. */
+      commitStats?: () => CommitStats;
     } = {},
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });
@@ -125,6 +128,33 @@ export class Metrics {
         }
       },
     });
+    const stats = collect.commitStats;
+    if (stats) {
+      // Counters only go up: each scrape adds what the store counted since the last one.
+      const seen: CommitStats = { groups: 0, writes: 0, syncs: 0 };
+      const counter = (name: string, help: string, key: keyof CommitStats) =>
+        new Counter({
+          name,
+          help,
+          registers: [this.registry],
+          collect() {
+            const now = stats()[key];
+            if (now > seen[key]) this.inc(now - seen[key]);
+            seen[key] = now;
+          },
+        });
+      counter('herald_store_commits_total', 'Transactions the store committed (each a group of writes)', 'groups');
+      counter(
+        'herald_store_commit_writes_total',
+        'Writes committed; divided by herald_store_commits_total, the writes that share a commit',
+        'writes',
+      );
+      counter(
+        'herald_store_syncs_total',
+        'WAL fsyncs Herald issued to make commits durable (SQLite; 0 on PostgreSQL, which syncs its own)',
+        'syncs',
+      );
+    }
     const busUp = collect.clusterBusUp;
     if (busUp) {
       new Gauge({

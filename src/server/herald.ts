@@ -101,6 +101,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   const metrics = new Metrics({
     queueDepths: () => store.queueDepths(Date.now()),
     clusterBusUp: bus ? busUp : undefined,
+    commitStats: () => store.commitStats(),
   });
   const catalog = new Catalog(store, signals, { ttlMs: shared ? (bus ? 5_000 : 1_000) : Infinity });
   const topics = new Topics(store, catalog, signals, config, metrics);

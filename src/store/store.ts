@@ -163,11 +163,21 @@ export interface AttemptQuery {
   cursor?: string;
 }
 
+/**
+ * How well writes share commits. `groups` transactions committed `writes` writes between them;
+ * `syncs` counts the fsyncs Herald itself issued to make them durable (SQLite's WAL; 0 where
+ * the database server syncs its own commits, as PostgreSQL does).
+ */
+export interface CommitStats {
+  groups: number;
+  writes: number;
+  syncs: number;
+}
+
 export interface Store {
   /** Apply migrations and recover work left leased by a previous process. */
   open(): Promise<void>;
   close(): Promise<void>;
-  /** True while the store can commit writes. */
   /**
    * Resolves once every write committed before the call is durable. A store that answers
    * reads before their writes are fsync'd (SQLite: readers may see a durable write while its
@@ -175,7 +185,10 @@ export interface Store {
    * then; others resolve at once.
    */
   sync(): Promise<void>;
+  /** True while the store can commit writes. */
   healthy(): boolean;
+  /** Running totals of the group commits behind every write, for metrics (see CommitStats). */
+  commitStats(): CommitStats;
 
   // Topics
   /** `config` defaults to a standard topic (the domain derives `fifo` from the name). */

@@ -1,6 +1,6 @@
 /** The REST contract: topics, publishing, subscriptions, errors and operations endpoints. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHerald, type TestHerald } from '../support/herald.js';
+import { startTestHerald, TEST_STORE, type TestHerald } from '../support/herald.js';
 
 describe('REST API', () => {
   let h: TestHerald;
@@ -220,6 +220,34 @@ describe('REST API', () => {
       expect(metrics.body).toMatch(/herald_messages_published_total\{topic="pub"\} \d+/);
       expect(metrics.body).toMatch(/herald_queue_depth\{queue="metered",state="visible"\} 1/);
       expect(metrics.body).toMatch(/herald_delivery_latency_seconds_bucket/);
+    });
+
+    it('counts the commits behind writes, the writes in them and the WAL fsyncs', async () => {
+      const counter = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)![1]);
+      const scrape = async () => {
+        const text = (await h.api('GET', '/metrics')).body as string;
+        return {
+          commits: counter(text, 'herald_store_commits_total'),
+          writes: counter(text, 'herald_store_commit_writes_total'),
+          syncs: counter(text, 'herald_store_syncs_total'),
+        };
+      };
+      const before = await scrape();
+      await h.api('PUT', '/v1/queues/counted');
+      // Concurrent sends share commits (and, on SQLite, fsyncs).
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => h.api('POST', '/v1/queues/counted/messages', { body: `m${i}` })),
+      );
+      const after = await scrape();
+      expect(after.writes - before.writes).toBeGreaterThanOrEqual(20);
+      expect(after.commits).toBeGreaterThan(before.commits);
+      expect(after.commits - before.commits).toBeLessThanOrEqual(after.writes - before.writes);
+      if (TEST_STORE === 'sqlite') {
+        expect(after.syncs).toBeGreaterThan(before.syncs);
+        expect(after.syncs - before.syncs).toBeLessThanOrEqual(after.commits - before.commits);
+      } else {
+        expect(after.syncs).toBe(0);
+      }
     });
 
     it('answers unknown routes with a JSON 404', async () => {

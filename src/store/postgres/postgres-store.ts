@@ -15,6 +15,7 @@
 import { HeraldError } from '../../errors.js';
 import type { MoveTask, Queue, QueueStats, ReceivedMessage, Subscription, Topic, TopicConfig } from '../../types.js';
 import type {
+  CommitStats,
   AcceptResult,
   AckResult,
   AttemptQuery,
@@ -137,8 +138,8 @@ export class PostgresStore implements Store {
   }
 
   /** Group-commit statistics (for metrics and tests). */
-  commitStats(): { groups: number; writes: number } {
-    return { ...this.batcher.stats };
+  commitStats(): CommitStats {
+    return { ...this.batcher.stats, syncs: 0 };
   }
 
   // --- Topics ---------------------------------------------------------------------------

@@ -123,8 +123,8 @@ export class CommitQueue {
   private closed = false;
   /** Set by close(): a refused lock is then not retried later (the connection is closing). */
   private closing = false;
-  /** Groups committed and writes in them, for metrics and tests. */
-  readonly stats = { groups: 0, writes: 0 };
+  /** Groups committed, writes in them and WAL fsyncs started, for metrics and tests. */
+  readonly stats = { groups: 0, writes: 0, syncs: 0 };
 
   private readonly begin;
   private readonly commit;
@@ -267,6 +267,7 @@ export class CommitQueue {
     const batch = this.unsynced;
     this.unsynced = [];
     this.syncing = true;
+    this.stats.syncs++;
     wal.sync((error) => {
       this.syncing = false;
       if (error) {

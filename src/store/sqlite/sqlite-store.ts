@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { HeraldError } from '../../errors.js';
 import type { MoveTask, Queue, QueueStats, ReceivedMessage, Subscription, Topic, TopicConfig } from '../../types.js';
 import type {
+  CommitStats,
   AcceptResult,
   AckResult,
   AttemptQuery,
@@ -131,7 +132,7 @@ export class SqliteStore implements Store {
   }
 
   /** Group-commit statistics (for metrics and tests). */
-  commitStats(): { groups: number; writes: number } {
+  commitStats(): CommitStats {
     return { ...this.writes.stats };
   }
 
