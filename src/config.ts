@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { DeliveryPolicy } from './types.js';
 
 export type Role = 'all' | 'api' | 'delivery';
@@ -15,6 +16,11 @@ export interface DeliveryConfig {
   globalConcurrency: number;
   /** Connections kept per endpoint origin. */
   connectionsPerOrigin: number;
+  /**
+   * Worker threads that send webhook requests, beside the event loop (which keeps every
+   * delivery decision); 0 sends them from the event loop itself.
+   */
+  senderThreads: number;
   /** How often the engine sweeps for due retries it was not woken for. */
   pollIntervalMs: number;
   /**
@@ -100,6 +106,14 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
   maxConcurrency: 50,
 };
 
+/**
+ * One sender thread per core beyond the event loop's, up to 4; none on a single core, where
+ * a thread would only add hand-offs.
+ */
+export function defaultSenderThreads(cores = availableParallelism()): number {
+  return Math.max(0, Math.min(4, cores - 1));
+}
+
 export function defaultConfig(): HeraldConfig {
   return {
     host: '0.0.0.0',
@@ -116,6 +130,7 @@ export function defaultConfig(): HeraldConfig {
     delivery: {
       globalConcurrency: 2048,
       connectionsPerOrigin: 128,
+      senderThreads: defaultSenderThreads(),
       pollIntervalMs: 500,
       leaseMarginMs: 30_000,
       breaker: { failureThreshold: 5, cooldownMs: 5_000, maxCooldownMs: 60_000 },
@@ -221,6 +236,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const deliveryFromEnv = {
     pollIntervalMs: intFromEnv(env, 'HERALD_POLL_INTERVAL_MS'),
     leaseMarginMs: intFromEnv(env, 'HERALD_LEASE_MARGIN_MS'),
+    senderThreads: intFromEnv(env, 'HERALD_SENDER_THREADS'),
   };
   for (const [k, v] of Object.entries(deliveryFromEnv)) {
     if (v !== undefined) fromEnv.delivery = { ...fromEnv.delivery, [k]: v };
@@ -257,6 +273,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   }
   if (!/^[a-z0-9-]{1,32}$/.test(merged.aws.region)) {
     throw new Error(`HERALD_AWS_REGION must look like us-east-1, got "${merged.aws.region}"`);
+  }
+  if (!Number.isInteger(merged.delivery.senderThreads) || merged.delivery.senderThreads > 64) {
+    throw new Error('HERALD_SENDER_THREADS must be a whole number from 0 to 64');
   }
   if (!Number.isInteger(merged.databasePoolSize) || merged.databasePoolSize < 1) {
     throw new Error('HERALD_DATABASE_POOL_SIZE must be a whole number of at least 1');

@@ -29,6 +29,7 @@ import type { SnsMessages } from '../aws/sns-messages.js';
 import type { Subscription, Topic } from '../types.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { HttpSender, targetOf, type AttemptResult, type Target } from './http-sender.js';
+import { ThreadedSender, type WebhookSender } from './threaded-sender.js';
 import { TokenBucket, type RateGate } from './rate-limiter.js';
 import { nextAttemptDelayMs } from './retry-schedule.js';
 import { webhookHeaders } from './signing.js';
@@ -96,7 +97,7 @@ export class DeliveryEngine {
   private unsubscribe: Array<() => void> = [];
   private idle: Array<() => void> = [];
   private pendingCommits = new Set<Promise<unknown>>();
-  private readonly sender: HttpSender;
+  private readonly sender: WebhookSender;
   /** Counters for tests and diagnostics. */
   readonly stats = { leaseQueries: 0, attempts: 0 };
 
@@ -109,11 +110,20 @@ export class DeliveryEngine {
     private readonly hooks: EngineHooks,
     private readonly opts: EngineOptions = {},
   ) {
-    this.sender = new HttpSender({ connectionsPerOrigin: config.connectionsPerOrigin });
+    this.sender =
+      config.senderThreads > 0
+        ? new ThreadedSender({
+            threads: config.senderThreads,
+            connectionsPerOrigin: config.connectionsPerOrigin,
+            onThreadError: (error) => log.error({ err: error }, 'webhook sender thread failed'),
+          })
+        : new HttpSender({ connectionsPerOrigin: config.connectionsPerOrigin });
     metrics.setInFlightSource(() => this.inFlight);
   }
 
   async start(): Promise<void> {
+    // Sender threads load their HTTP client first; deliveries wait for it, not in a thread's inbox.
+    await this.sender.ready();
     this.running = true;
     await this.syncLanes();
     this.unsubscribe.push(

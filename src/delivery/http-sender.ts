@@ -44,6 +44,10 @@ export class HttpSender {
     });
   }
 
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /**
    * POST through undici's `dispatch` with a handler object: no response stream and no
    * promise chain per request, which at tens of thousands of deliveries a second is most of

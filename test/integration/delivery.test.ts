@@ -349,6 +349,51 @@ describe('webhook delivery', () => {
   });
 });
 
+describe.each([0, 2])('with %i sender threads', (senderThreads) => {
+  // The suite above runs with the default (one thread per spare core); these cover sending
+  // from the event loop itself and from more threads than one.
+  it('delivers every message once it succeeds, signed, retrying failures', async () => {
+    const h = await startTestHerald({ delivery: { senderThreads } });
+    const rx = await startReceiver((r) => (rx.requests.filter((x) => x.body === r.body).length === 1 ? 503 : 200));
+    try {
+      await h.client.createTopic('modes');
+      const sub = await h.client.subscribe('modes', {
+        protocol: 'http',
+        endpoint: `${rx.url}/hook`,
+        raw: true,
+        deliveryPolicy: { ...fast, maxAttempts: 3 },
+      });
+      const bodies = Array.from({ length: 40 }, (_, i) => `m${i}`);
+      await h.client.publishBatch(
+        'modes',
+        bodies.map((body) => ({ body })),
+      );
+      await waitFor(() => rx.requests.length === 80, 10_000, 'a failure and a success per message');
+      for (const body of bodies) {
+        const tries = rx.requests.filter((r) => r.body === body);
+        expect(tries).toHaveLength(2);
+        expect(tries[0].headers['webhook-id']).toBe(tries[1].headers['webhook-id']);
+        const headers = {
+          'webhook-id': String(tries[1].headers['webhook-id']),
+          'webhook-timestamp': String(tries[1].headers['webhook-timestamp']),
+          'webhook-signature': String(tries[1].headers['webhook-signature']),
+        };
+        expect(verify(sub.secret, headers, body)).toBe(true);
+      }
+      // Outcomes are committed in groups, shortly after the answers.
+      const attempts = await waitFor(async () => {
+        const page = await h.client.listAttempts(sub.id, { limit: 100 });
+        return page.attempts.length === 80 ? page.attempts : null;
+      });
+      expect(attempts.filter((a) => a.ok)).toHaveLength(40);
+      expect(attempts.filter((a) => a.status === 503 && a.errorClass === 'http_5xx')).toHaveLength(40);
+    } finally {
+      await h.close();
+      await rx.close();
+    }
+  });
+});
+
 describe('circuit breaker', () => {
   let h: TestHerald;
   let rx: Receiver;

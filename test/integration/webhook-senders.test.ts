@@ -1,0 +1,186 @@
+/**
+ * The two webhook senders behind the delivery engine, held to one contract against real
+ * receivers on 127.0.0.1: HttpSender (requests from the event loop) and ThreadedSender
+ * (requests from worker threads). Status, Retry-After, fault classification, timeouts and
+ * shutdown must read the same from either; the threaded one also survives a thread dying.
+ */
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HttpSender } from '../../src/delivery/http-sender.js';
+import { ThreadedSender, type WebhookSender } from '../../src/delivery/threaded-sender.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+
+const senders: Array<[string, () => WebhookSender]> = [
+  ['HttpSender (event loop)', () => new HttpSender({ connectionsPerOrigin: 8 })],
+  ['ThreadedSender, 1 thread', () => new ThreadedSender({ threads: 1, connectionsPerOrigin: 8 })],
+  ['ThreadedSender, 2 threads', () => new ThreadedSender({ threads: 2, connectionsPerOrigin: 8 })],
+];
+
+/** A port that accepts connections and never answers (for timeouts). */
+async function silentServer(): Promise<{ origin: string; close: () => Promise<void> }> {
+  const sockets = new Set<import('node:net').Socket>();
+  const server: Server = createServer((s) => sockets.add(s));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port with nothing listening on it. */
+async function closedPort(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+describe.each(senders)('%s', (_name, make) => {
+  let sender: WebhookSender;
+  let rx: Receiver;
+
+  beforeEach(async () => {
+    sender = make();
+    await sender.ready();
+    rx = await startReceiver();
+  });
+
+  afterEach(async () => {
+    await sender.destroy();
+    await rx.close();
+  });
+
+  it('POSTs the body and headers as given and reads a 2xx as delivered', async () => {
+    const result = await sender.send({ origin: rx.url, path: '/hook?x=1' }, '{"a":1}', { 'webhook-id': 'msg_1' }, 5000);
+    expect(result).toMatchObject({ ok: true, status: 200, errorClass: null, error: null, endpointFault: false });
+    expect(result.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(rx.requests).toHaveLength(1);
+    const [req] = rx.requests;
+    expect(req.path).toBe('/hook?x=1');
+    expect(req.body).toBe('{"a":1}');
+    expect(req.headers['webhook-id']).toBe('msg_1');
+    expect(req.headers['content-type']).toBe('application/json');
+    expect(req.headers['user-agent']).toMatch(/^Herald-Webhooks\//);
+  });
+
+  it('carries many concurrent requests, each answered with its own result', async () => {
+    rx.respond = (r) => (r.body.endsWith('7') ? 500 : 204);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => sender.send({ origin: rx.url, path: '/hook' }, `m${i}`, {}, 5000)),
+    );
+    expect(rx.requests).toHaveLength(200);
+    results.forEach((r, i) => expect(r.status).toBe(String(i).endsWith('7') ? 500 : 204));
+  });
+
+  it('reads Retry-After on 503 and 429, and only 5xx as an endpoint fault', async () => {
+    rx.respond = (_r, n) => (n === 1 ? { status: 503, headers: { 'retry-after': '2' } } : 429);
+    const unavailable = await sender.send({ origin: rx.url, path: '/' }, 'x', {}, 5000);
+    expect(unavailable).toMatchObject({ ok: false, status: 503, errorClass: 'http_5xx', endpointFault: true });
+    expect(unavailable.retryAfterMs).toBeGreaterThan(1900);
+    expect(unavailable.retryAfterMs).toBeLessThanOrEqual(2000);
+    const throttled = await sender.send({ origin: rx.url, path: '/' }, 'x', {}, 5000);
+    expect(throttled).toMatchObject({ ok: false, status: 429, errorClass: 'http_4xx', endpointFault: false });
+    expect(throttled.error).toBe('endpoint answered HTTP 429');
+  });
+
+  it('classifies a refused connection and a timeout', async () => {
+    const refused = await sender.send({ origin: await closedPort(), path: '/' }, 'x', {}, 5000);
+    expect(refused).toMatchObject({ ok: false, status: null, errorClass: 'connection_refused', endpointFault: true });
+    const silent = await silentServer();
+    try {
+      const started = Date.now();
+      const timedOut = await sender.send({ origin: silent.origin, path: '/' }, 'x', {}, 300);
+      expect(timedOut).toMatchObject({ ok: false, status: null, errorClass: 'timeout', endpointFault: true });
+      expect(timedOut.error).toBe('no answer within 300 ms');
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('answers a request still in flight when destroyed, as a failure', async () => {
+    const silent = await silentServer();
+    try {
+      const pending = sender.send({ origin: silent.origin, path: '/' }, 'x', {}, 30_000);
+      await new Promise((r) => setTimeout(r, 100));
+      await sender.destroy();
+      const result = await pending;
+      expect(result.ok).toBe(false);
+      expect(result.status).toBeNull();
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('waits for requests in flight on close', async () => {
+    rx.respond = () => ({ status: 200, delayMs: 200 });
+    const pending = sender.send({ origin: rx.url, path: '/' }, 'x', {}, 5000);
+    await new Promise((r) => setTimeout(r, 50));
+    await sender.close();
+    expect(await pending).toMatchObject({ ok: true, status: 200 });
+  });
+});
+
+describe('ThreadedSender', () => {
+  it('answers the requests of a thread that dies as network failures and replaces the thread', async () => {
+    const errors: Error[] = [];
+    const sender = new ThreadedSender({ threads: 1, connectionsPerOrigin: 4, onThreadError: (e) => errors.push(e) });
+    const silent = await silentServer();
+    const rx = await startReceiver();
+    try {
+      // Let the thread live past the crash-loop guard, so it is replaced at once.
+      await new Promise((r) => setTimeout(r, 1100));
+      const [first] = sender.workers();
+      const pending = sender.send({ origin: silent.origin, path: '/' }, 'x', {}, 30_000);
+      await new Promise((r) => setTimeout(r, 100));
+      await first.terminate();
+      const lost = await pending;
+      expect(lost).toMatchObject({ ok: false, status: null, errorClass: 'network', endpointFault: true });
+      expect(lost.error).toMatch(/sender thread exited/);
+      expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/1 requests answered as failed/)]);
+      expect(sender.workers()[0]).not.toBe(first);
+      expect(await sender.send({ origin: rx.url, path: '/' }, 'y', {}, 5000)).toMatchObject({ ok: true });
+      expect(rx.requests.map((r) => r.body)).toEqual(['y']);
+    } finally {
+      await sender.destroy();
+      await silent.close();
+      await rx.close();
+    }
+  });
+
+  it('spreads concurrent requests over its threads, each with its own connections', async () => {
+    // One connection per thread: requests that all went to one thread would share one socket.
+    const sender = new ThreadedSender({ threads: 2, connectionsPerOrigin: 2 });
+    const ports: number[] = [];
+    const server = createHttpServer((req, res) => {
+      ports.push(req.socket.remotePort!);
+      req.resume();
+      req.on('end', () => setTimeout(() => res.end(), 50));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => sender.send({ origin, path: '/' }, 'x', {}, 5000)),
+      );
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(ports).toHaveLength(8);
+      expect(new Set(ports).size).toBe(2);
+    } finally {
+      await sender.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('refuses to start without a thread', () => {
+    expect(() => new ThreadedSender({ threads: 0, connectionsPerOrigin: 8 })).toThrow(/at least one thread/);
+  });
+});
