@@ -10,7 +10,8 @@
  *
  * Pure: the clock, the credential lookup and the request bytes are inputs.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hexDigest } from '../digest.js';
 
 /** Header values by lower-cased name; an array for a header sent more than once (Node's `req.headersDistinct`). */
 export type HeaderValues = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -63,9 +64,13 @@ const incomplete = (message: string) => fail('IncompleteSignature', message);
 // Canonical request
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
+/** Text that RFC 3986 encoding leaves as it is (with `/` kept, for paths). */
+const PLAIN = /^[A-Za-z0-9\-._~]*$/;
+const PLAIN_PATH = /^[A-Za-z0-9\-._~/]*$/;
 
 /** RFC 3986 encoding of the UTF-8 bytes of `text`; `keep` lists extra characters left as they are. */
 function encode(text: string | Buffer, keep = ''): string {
+  if (typeof text === 'string' && (keep === '' ? PLAIN : keep === '/' ? PLAIN_PATH : null)?.test(text)) return text;
   let out = '';
   for (const byte of typeof text === 'string' ? Buffer.from(text, 'utf8') : text) {
     const ch = String.fromCharCode(byte);
@@ -133,16 +138,18 @@ const values = (headers: HeaderValues, name: string): readonly string[] => {
   return v === undefined ? [] : typeof v === 'string' ? [v] : v;
 };
 
+/** A header value as signed: trimmed, inner whitespace runs collapsed to one space. */
+const canonicalValue = (v: string) => (/[^\S ]| {2}/.test(v) ? v.trim().replace(/\s+/g, ' ') : v.trim());
+
 /** One `name:value` line per signed header: values trimmed, inner whitespace runs collapsed, repeats joined by commas. */
 export function canonicalHeaders(headers: HeaderValues, signedHeaders: readonly string[]): string {
-  return signedHeaders
-    .map(
-      (name) =>
-        `${name}:${values(headers, name)
-          .map((v) => v.trim().replace(/\s+/g, ' '))
-          .join(',')}\n`,
-    )
-    .join('');
+  let out = '';
+  for (const name of signedHeaders) {
+    const v = headers[name];
+    const text = v === undefined ? '' : typeof v === 'string' ? canonicalValue(v) : v.map(canonicalValue).join(',');
+    out += `${name}:${text}\n`;
+  }
+  return out;
 }
 
 export interface CanonicalParts {
@@ -171,7 +178,7 @@ export function stringToSign(amzDate: string, scope: string, canonical: string):
   return [ALGORITHM, amzDate, scope, sha256Hex(canonical)].join('\n');
 }
 
-const sha256Hex = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+const sha256Hex = (data: string | Uint8Array) => hexDigest('sha256', data);
 const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
 
 // Every request from one client derives the same key for a day: HMAC it four times only once.
@@ -180,7 +187,8 @@ const MAX_CACHED_KEYS = 10_000;
 
 /** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"), cached. */
 export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  const id = JSON.stringify([secret, date, region, service]);
+  // Scope parts never hold '/' (the credential is split on it) and header values never hold '\n'.
+  const id = `${date}/${region}/${service}\n${secret}`;
   let key = signingKeys.get(id);
   if (!key) {
     key = hmac(hmac(hmac(hmac('AWS4' + secret, date), region), service), 'aws4_request');
@@ -206,13 +214,21 @@ interface Claim {
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
+/** Every request a client signs within one second carries the same date: parse it once. */
+let lastAmzDate = '';
+let lastAmzDateMs: number | undefined;
+
 function amzDateMs(amzDate: string): number | undefined {
+  if (amzDate === lastAmzDate) return lastAmzDateMs;
   const m = AMZ_DATE.exec(amzDate);
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = m.slice(1).map(Number);
   const ms = Date.UTC(year, month - 1, day, hour, minute, second);
   // Date.UTC rolls 20261332 over into February: refuse dates that do not exist.
-  return new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '') === amzDate ? ms : undefined;
+  const valid = new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '') === amzDate;
+  lastAmzDate = amzDate;
+  lastAmzDateMs = valid ? ms : undefined;
+  return lastAmzDateMs;
 }
 
 const toAmzDate = (ms: number) => new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');

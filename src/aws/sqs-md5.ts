@@ -12,7 +12,7 @@
  *   4-byte length + the value (UTF-8 for String and Number, the raw bytes for Binary).
  * System attributes (`AWSTraceHeader`) use the same encoding.
  */
-import { createHash } from 'node:crypto';
+import { hexDigest } from '../digest.js';
 import { invalid } from '../errors.js';
 
 /** One attribute as the SQS API carries it, with a Binary value already decoded from base64. */
@@ -29,7 +29,7 @@ const BINARY_TRANSPORT = 2;
 
 /** Hex MD5 of the body's UTF-8 bytes. */
 export function md5OfMessageBody(body: string): string {
-  return createHash('md5').update(body, 'utf8').digest('hex');
+  return hexDigest('md5', body);
 }
 
 function lengthPrefixed(bytes: Uint8Array): Buffer[] {
@@ -67,7 +67,7 @@ export function encodeMessageAttributes(attributes: MessageAttributes): Buffer {
 /** Hex MD5 of the encoded attributes; undefined when there are none, as SQS then leaves the field out. */
 export function md5OfMessageAttributes(attributes: MessageAttributes | undefined): string | undefined {
   if (!attributes || Object.keys(attributes).length === 0) return undefined;
-  return createHash('md5').update(encodeMessageAttributes(attributes)).digest('hex');
+  return hexDigest('md5', encodeMessageAttributes(attributes));
 }
 
 /** `MD5OfMessageSystemAttributes`: the same digest over the system attributes (`AWSTraceHeader`). */

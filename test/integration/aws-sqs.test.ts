@@ -367,6 +367,22 @@ describe('messages', () => {
     expect((await waiting).Messages![0].Body).toBe('wake');
   });
 
+  it('long-polls: a receive whose client went away stops waiting and takes nothing', async () => {
+    const url = await create('long-poll-gone');
+    const abort = new AbortController();
+    const gone = sqs
+      .send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 10 }), { abortSignal: abort.signal })
+      .catch((e) => e);
+    await new Promise((r) => setTimeout(r, 200));
+    abort.abort();
+    expect((await gone).name).toBe('AbortError');
+    await new Promise((r) => setTimeout(r, 100));
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'for the next receiver' }));
+    // Had the abandoned receive still been waiting, it would have taken (and hidden) the message.
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1 }));
+    expect(got.Messages?.map((m) => m.Body)).toEqual(['for the next receiver']);
+  });
+
   it('refuses a message over the queue MaximumMessageSize', async () => {
     const url = await create('small', { MaximumMessageSize: '1024' });
     const error = await sqs
