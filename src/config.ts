@@ -274,7 +274,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   if (!/^[a-z0-9-]{1,32}$/.test(merged.aws.region)) {
     throw new Error(`HERALD_AWS_REGION must look like us-east-1, got "${merged.aws.region}"`);
   }
-  if (!Number.isInteger(merged.delivery.senderThreads) || merged.delivery.senderThreads > 64) {
+  const threads = merged.delivery.senderThreads;
+  if (!Number.isInteger(threads) || threads < 0 || threads > 64) {
     throw new Error('HERALD_SENDER_THREADS must be a whole number from 0 to 64');
   }
   if (!Number.isInteger(merged.databasePoolSize) || merged.databasePoolSize < 1) {

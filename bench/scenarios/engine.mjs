@@ -10,14 +10,23 @@ import { checkDeadline, now, sleep } from '../lib/util.mjs';
 
 export async function engineOnly({ n }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-engine-'));
-  const h = await startHerald({ host: '127.0.0.1', port: 0, dataDir, apiKey: 'k', logger: pino({ level: 'silent' }) });
+  const h = await startHerald({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    apiKey: 'k',
+    logger: pino({ level: 'silent' }),
+    delivery: { senderThreads: 0 }, // the stub below replaces the sender; no threads to start
+  });
   try {
     // Reaches into the engine: if its internals change, this scenario reports that instead.
     if (!h.engine || !h.engine.sender || typeof h.engine.sender.send !== 'function') {
       throw new Error('engine scenario: herald.engine.sender not found (engine internals changed)');
     }
     let sent = 0;
+    await h.engine.sender.destroy();
     h.engine.sender = {
+      ready: async () => {},
       send: async () => {
         sent++;
         return {

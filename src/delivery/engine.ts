@@ -80,6 +80,8 @@ export interface EngineOptions {
  */
 const OUTCOME_FLUSH_MS = 20;
 const OUTCOME_BATCH = 2048;
+/** A delivery its sender could not send (`notSent`) is due again after this long. */
+const NOT_SENT_RETRY_MS = 1_000;
 
 export class DeliveryEngine {
   private lanes = new Map<string, Lane>();
@@ -122,8 +124,14 @@ export class DeliveryEngine {
   }
 
   async start(): Promise<void> {
-    // Sender threads load their HTTP client first; deliveries wait for it, not in a thread's inbox.
-    await this.sender.ready();
+    // Sender threads load their HTTP client first; deliveries wait for it, not in a thread's
+    // inbox. A thread that cannot start stops Herald starting.
+    try {
+      await this.sender.ready();
+    } catch (error) {
+      await this.sender.destroy();
+      throw error;
+    }
     this.running = true;
     await this.syncLanes();
     this.unsubscribe.push(
@@ -160,7 +168,10 @@ export class DeliveryEngine {
    * restart: at least once, never lost.
    */
   async stop(graceMs = 10_000): Promise<void> {
-    if (!this.running) return;
+    if (!this.running) {
+      await this.sender.destroy(); // never started, or already stopped: only threads to end
+      return;
+    }
     this.running = false;
     for (const off of this.unsubscribe) off();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
@@ -466,6 +477,17 @@ export class DeliveryEngine {
     }
     this.inFlight--;
     lane.inFlight--;
+    if (result.notSent) {
+      // Herald's own sender failed (a sender thread died, or it is shutting down): not the
+      // endpoint's doing, so no attempt is spent and the breaker does not hear of it. The
+      // delivery goes back to the store, due again shortly.
+      breaker.release();
+      const dueAt = Date.now() + NOT_SENT_RETRY_MS;
+      this.commit(this.store.releaseDeliveries([d.deliveryId], dueAt));
+      if (this.inFlight === 0 && this.idle.length > 0) for (const fn of this.idle.splice(0)) fn();
+      if (this.running) this.wakeAt(lane, dueAt);
+      return;
+    }
     this.metrics.attemptDuration.observe(result.latencyMs / 1000);
 
     const now = Date.now();

@@ -16,6 +16,11 @@ export interface AttemptResult {
   retryAfterMs: number | null;
   /** Whether the failure says the endpoint is unhealthy (counts towards its circuit breaker). */
   endpointFault: boolean;
+  /**
+   * Set when Herald's own sender failed rather than the endpoint (a sender thread died, or
+   * the sender is closing): the request may not have left, so it is no attempt at all.
+   */
+  notSent?: true;
 }
 
 /** Where a webhook goes, split once from its URL (see `targetOf`). */

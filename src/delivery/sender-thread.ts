@@ -41,12 +41,14 @@ port.on('message', (m: ToThread) => {
     }
   } else if (m.kind === 'close' || m.kind === 'destroy') {
     const stop = m.kind === 'close' ? sender.close() : sender.destroy();
-    void stop.finally(() => {
-      // Let the answers of aborted requests land first.
-      setImmediate(() => {
-        flush();
-        port.postMessage({ kind: 'closed' } satisfies FromThread);
+    void stop
+      .catch(() => {})
+      .finally(() => {
+        // Let the answers of aborted requests land first.
+        setImmediate(() => {
+          flush();
+          port.postMessage({ kind: 'closed' } satisfies FromThread);
+        });
       });
-    });
   }
 });

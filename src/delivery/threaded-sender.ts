@@ -10,7 +10,7 @@
  * results coming back. A thread that dies answers its requests in flight as network
  * failures (the engine retries them as it would any) and is replaced.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { AttemptResult, Target } from './http-sender.js';
 
@@ -37,48 +37,72 @@ interface SenderThread {
   dead: boolean;
   outbox: ThreadRequest[];
   pending: Map<number, (r: AttemptResult) => void>;
-  /** Settles when the thread can send (or has exited). */
+  /** Resolves when the thread can send; rejects if it exits (or hangs) before that. */
   started: Promise<void>;
   closed: Promise<void>;
   markClosed: () => void;
 }
 
-/** The compiled thread module; from the TypeScript sources (the test suite), its build in dist/. */
+const SOURCES = ['sender-thread', 'threaded-sender', 'http-sender', 'retry-schedule'];
+
+/**
+ * The compiled thread module. Run from the TypeScript sources (the test suite), it is the
+ * build in dist/, which must not be older than the sources it was built from.
+ */
 function threadEntry(): URL {
   const here = new URL('./sender-thread.js', import.meta.url);
   if (existsSync(here)) return here;
   const built = new URL('../../dist/delivery/sender-thread.js', import.meta.url);
-  if (existsSync(built)) return built;
-  throw new Error('the webhook sender thread module is missing: run `npm run build`');
+  if (!existsSync(built)) throw new Error('the webhook sender thread module is missing: run `npm run build`');
+  const builtAt = statSync(built).mtimeMs;
+  for (const name of SOURCES) {
+    const source = new URL(`./${name}.ts`, import.meta.url);
+    if (existsSync(source) && statSync(source).mtimeMs > builtAt) {
+      throw new Error(`dist/ is older than src/delivery/${name}.ts: run \`npm run build\``);
+    }
+  }
+  return built;
 }
 
 /** A thread that dies within this long of starting is replaced only after this long (no crash loop). */
 const RESPAWN_DELAY_MS = 1_000;
+/** A thread that has not loaded its HTTP client by then fails `ready()`. */
+const START_LIMIT_MS = 30_000;
 
-const lost = (message: string): AttemptResult => ({
+/** A request the sender itself failed (see AttemptResult.notSent): no attempt, no breaker. */
+const notSent = (message: string): AttemptResult => ({
   ok: false,
   status: null,
   latencyMs: 0,
   errorClass: 'network',
   error: message,
   retryAfterMs: null,
-  endpointFault: true,
+  endpointFault: false,
+  notSent: true,
 });
 
 export class ThreadedSender implements WebhookSender {
   private readonly threads: SenderThread[] = [];
-  private readonly entry = threadEntry();
+  private readonly entry: URL;
   private nextId = 1;
-  private stopping = false;
+  private stopped: Promise<void> | null = null;
 
   constructor(
-    private readonly opts: { threads: number; connectionsPerOrigin: number; onThreadError?: (error: Error) => void },
+    private readonly opts: {
+      threads: number;
+      connectionsPerOrigin: number;
+      onThreadError?: (error: Error) => void;
+      /** The thread module (tests); default: sender-thread.js beside this one. */
+      entry?: URL;
+    },
   ) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1)
       throw new Error('ThreadedSender needs at least one thread');
+    this.entry = opts.entry ?? threadEntry();
     for (let i = 0; i < opts.threads; i++) this.threads.push(this.spawn());
   }
 
+  /** Resolves when every thread has started; rejects if one could not (Herald then does not start). */
   async ready(): Promise<void> {
     await Promise.all(this.threads.map((t) => t.started));
   }
@@ -92,17 +116,28 @@ export class ThreadedSender implements WebhookSender {
     // Each thread keeps its own pool per origin: together they hold about what one would.
     const connectionsPerOrigin = Math.max(1, Math.ceil(this.opts.connectionsPerOrigin / this.opts.threads));
     const worker = new Worker(this.entry, { workerData: { connectionsPerOrigin } });
-    // The engine's own work keeps the process alive; idle sender threads should not.
+    // A thread keeps the process alive only while it has requests in flight (see track()).
     worker.unref();
     const startedAt = Date.now();
     let markClosed!: () => void;
     let markStarted!: () => void;
+    let failStart!: (error: Error) => void;
+    const started = new Promise<void>((resolve, reject) => {
+      markStarted = resolve;
+      failStart = reject;
+    });
+    started.catch(() => {}); // a replacement's failure is reported through its exit
+    const startTimer = setTimeout(() => {
+      failStart(new Error(`a webhook sender thread did not start within ${START_LIMIT_MS} ms`));
+      void worker.terminate();
+    }, START_LIMIT_MS);
+    startTimer.unref();
     const thread: SenderThread = {
       worker,
       dead: false,
       outbox: [],
       pending: new Map(),
-      started: new Promise<void>((resolve) => (markStarted = resolve)),
+      started,
       closed: new Promise<void>((resolve) => (markClosed = resolve)),
       markClosed: () => markClosed(),
     };
@@ -113,23 +148,33 @@ export class ThreadedSender implements WebhookSender {
           thread.pending.delete(id);
           resolve?.(result);
         }
-      } else if (m.kind === 'ready') markStarted();
-      else if (m.kind === 'closed') thread.markClosed();
+        this.track(thread);
+      } else if (m.kind === 'ready') {
+        clearTimeout(startTimer);
+        markStarted();
+      } else if (m.kind === 'closed') thread.markClosed();
     });
-    worker.on('error', (error) => this.opts.onThreadError?.(error));
-    worker.on('exit', () => {
-      markStarted();
+    let lastError: Error | undefined;
+    worker.on('error', (error) => {
+      lastError = error;
+      this.opts.onThreadError?.(error);
+    });
+    worker.on('exit', (code) => {
+      clearTimeout(startTimer);
+      failStart(
+        new Error(`a webhook sender thread exited (code ${code}) before it started: ${lastError?.message ?? ''}`),
+      );
       thread.dead = true;
       thread.markClosed();
       const requests = thread.outbox.length + thread.pending.size;
       thread.outbox = [];
-      for (const resolve of thread.pending.values()) resolve(lost('the sender thread exited during the request'));
+      for (const resolve of thread.pending.values()) resolve(notSent('the sender thread exited during the request'));
       thread.pending.clear();
-      if (this.stopping) return;
-      this.opts.onThreadError?.(new Error(`a webhook sender thread exited (${requests} requests answered as failed)`));
+      if (this.stopped) return;
+      this.opts.onThreadError?.(new Error(`a webhook sender thread exited (${requests} requests to send again)`));
       const replace = () => {
         const at = this.threads.indexOf(thread);
-        if (!this.stopping && at >= 0) this.threads[at] = this.spawn();
+        if (!this.stopped && at >= 0) this.threads[at] = this.spawn();
       };
       if (Date.now() - startedAt < RESPAWN_DELAY_MS) setTimeout(replace, RESPAWN_DELAY_MS).unref();
       else replace();
@@ -137,43 +182,63 @@ export class ThreadedSender implements WebhookSender {
     return thread;
   }
 
+  /** Hold the process open while a thread has requests in flight, as sockets on the event loop would. */
+  private track(thread: SenderThread): void {
+    if (thread.dead) return;
+    if (thread.pending.size > 0) thread.worker.ref();
+    else thread.worker.unref();
+  }
+
   send(target: Target, body: string, headers: Record<string, string>, timeoutMs: number): Promise<AttemptResult> {
-    if (this.stopping) return Promise.resolve(lost('the sender is closed'));
+    if (this.stopped) return Promise.resolve(notSent('the sender is closed'));
     let thread: SenderThread | undefined;
     for (const t of this.threads) if (!t.dead && (!thread || t.pending.size < thread.pending.size)) thread = t;
-    // Every thread is being replaced: fail fast, the engine retries on its schedule.
-    if (!thread) return Promise.resolve(lost('no webhook sender thread is running'));
+    // Every thread is being replaced: answer at once; the engine sends it again shortly.
+    if (!thread) return Promise.resolve(notSent('no webhook sender thread is running'));
     const id = this.nextId++;
     if (thread.outbox.length === 0) queueMicrotask(() => this.post(thread));
     thread.outbox.push([id, target.origin, target.path, body, headers, timeoutMs]);
-    return new Promise<AttemptResult>((resolve) => thread.pending.set(id, resolve));
+    const answer = new Promise<AttemptResult>((resolve) => thread.pending.set(id, resolve));
+    if (thread.pending.size === 1) this.track(thread);
+    return answer;
   }
 
   private post(thread: SenderThread): void {
     const requests = thread.outbox;
     thread.outbox = [];
-    if (requests.length > 0 && !thread.dead) thread.worker.postMessage({ kind: 'send', requests } satisfies ToThread);
+    if (requests.length === 0 || thread.dead) return;
+    try {
+      thread.worker.postMessage({ kind: 'send', requests } satisfies ToThread);
+    } catch (error) {
+      // Not cloneable (cannot happen with string headers, but never leave a request hanging).
+      for (const [id] of requests) {
+        const resolve = thread.pending.get(id);
+        thread.pending.delete(id);
+        resolve?.(notSent(`could not hand the request to its sender thread: ${(error as Error).message}`));
+      }
+      this.track(thread);
+    }
   }
 
   close(): Promise<void> {
-    return this.stop('close');
+    return (this.stopped ??= this.stop('close'));
   }
 
   destroy(): Promise<void> {
-    return this.stop('destroy');
+    return (this.stopped ??= this.stop('destroy'));
   }
 
   private async stop(kind: 'close' | 'destroy'): Promise<void> {
-    this.stopping = true;
     await Promise.all(
       this.threads.map(async (t) => {
         if (t.dead) return;
+        t.worker.ref(); // until it has answered what it holds
         this.post(t);
         t.worker.postMessage({ kind } satisfies ToThread);
         // close() waits for the requests in flight (each bounded by its timeout).
         const limit = kind === 'close' ? 60_000 : 5_000;
         await Promise.race([t.closed, new Promise((r) => setTimeout(r, limit).unref())]);
-        await t.worker.terminate(); // its exit answers anything still pending as failed
+        await t.worker.terminate(); // its exit answers anything still pending
       }),
     );
   }

@@ -150,7 +150,13 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
           : undefined,
       },
     );
-    await engine.start();
+    try {
+      await engine.start();
+    } catch (error) {
+      await bus?.stop();
+      await store.close();
+      throw error;
+    }
   }
 
   let closing = false;
@@ -159,7 +165,14 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   const moveTasks = new MoveTasks(store, queues, (error, task) =>
     logger.error({ err: error, task: task.handle }, 'message move task failed'),
   );
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await engine?.stop();
+    await bus?.stop();
+    await store.close();
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

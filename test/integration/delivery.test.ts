@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verify } from '../../src/delivery/signing.js';
+import { ThreadedSender } from '../../src/delivery/threaded-sender.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { startTestHerald, waitFor, type TestHerald } from '../support/herald.js';
 
@@ -387,6 +388,40 @@ describe.each([0, 2])('with %i sender threads', (senderThreads) => {
       });
       expect(attempts.filter((a) => a.ok)).toHaveLength(40);
       expect(attempts.filter((a) => a.status === 503 && a.errorClass === 'http_5xx')).toHaveLength(40);
+    } finally {
+      await h.close();
+      await rx.close();
+    }
+  });
+});
+
+describe('a sender thread that dies', () => {
+  it('costs no attempt and no breaker fault: the delivery is sent again', async () => {
+    const h = await startTestHerald({ delivery: { senderThreads: 1 } });
+    // The first request is held long enough to kill its thread while it waits.
+    const rx = await startReceiver((_r, n) => (n === 1 ? { status: 200, delayMs: 2000 } : 200));
+    try {
+      await h.client.createTopic('crashy');
+      const sub = await h.client.subscribe('crashy', {
+        protocol: 'http',
+        endpoint: rx.url,
+        raw: true,
+        // One attempt only: had the lost request counted, the message would be failed now.
+        deliveryPolicy: { maxAttempts: 1, timeoutSeconds: 5 },
+      });
+      const { id } = await h.client.publish('crashy', { body: 'once' });
+      await waitFor(() => rx.requests.length === 1, 5000, 'first request');
+      const sender = (h.herald.engine as unknown as { sender: ThreadedSender }).sender;
+      expect(sender).toBeInstanceOf(ThreadedSender);
+      await sender.workers()[0].terminate();
+      await waitFor(() => rx.requests.length === 2, 10_000, 'the delivery sent again');
+      expect(rx.requests[1].headers['webhook-id']).toBe(id);
+      const attempts = await waitFor(async () => {
+        const page = await h.client.listAttempts(sub.id);
+        return page.attempts.length > 0 ? page.attempts : null;
+      });
+      expect(attempts.map((a) => [a.attempt, a.ok])).toEqual([[1, true]]);
+      expect((await h.client.listDeliveries(sub.id, { state: 'failed' })).deliveries).toEqual([]);
     } finally {
       await h.close();
       await rx.close();

@@ -4,7 +4,11 @@
  * (requests from worker threads). Status, Retry-After, fault classification, timeouts and
  * shutdown must read the same from either; the threaded one also survives a thread dying.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -129,9 +133,10 @@ describe.each(senders)('%s', (_name, make) => {
 });
 
 describe('ThreadedSender', () => {
-  it('answers the requests of a thread that dies as network failures and replaces the thread', async () => {
+  it('answers the requests of a thread that dies as not sent, and replaces the thread', async () => {
     const errors: Error[] = [];
     const sender = new ThreadedSender({ threads: 1, connectionsPerOrigin: 4, onThreadError: (e) => errors.push(e) });
+    await sender.ready();
     const silent = await silentServer();
     const rx = await startReceiver();
     try {
@@ -142,9 +147,10 @@ describe('ThreadedSender', () => {
       await new Promise((r) => setTimeout(r, 100));
       await first.terminate();
       const lost = await pending;
-      expect(lost).toMatchObject({ ok: false, status: null, errorClass: 'network', endpointFault: true });
+      // Herald's failure, not the endpoint's: no breaker fault, and the engine spends no attempt.
+      expect(lost).toMatchObject({ ok: false, status: null, notSent: true, endpointFault: false });
       expect(lost.error).toMatch(/sender thread exited/);
-      expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/1 requests answered as failed/)]);
+      expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/1 requests to send again/)]);
       expect(sender.workers()[0]).not.toBe(first);
       expect(await sender.send({ origin: rx.url, path: '/' }, 'y', {}, 5000)).toMatchObject({ ok: true });
       expect(rx.requests.map((r) => r.body)).toEqual(['y']);
@@ -153,6 +159,36 @@ describe('ThreadedSender', () => {
       await silent.close();
       await rx.close();
     }
+  });
+
+  it('fails ready() when a thread cannot start, and still shuts down', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-sender-'));
+    const broken = join(dir, 'broken-thread.mjs');
+    writeFileSync(broken, "throw new Error('cannot load the HTTP client');\n");
+    const sender = new ThreadedSender({ threads: 2, connectionsPerOrigin: 4, entry: pathToFileURL(broken) });
+    try {
+      await expect(sender.ready()).rejects.toThrow(/exited \(code 1\) before it started: cannot load the HTTP client/);
+      // Answered at once as not sent (by a thread on its way out, or by none left), never hanging.
+      const answer = await sender.send({ origin: 'http://127.0.0.1:9', path: '/' }, 'x', {}, 1000);
+      expect(answer).toMatchObject({ notSent: true, endpointFault: false });
+      expect(answer.error).toMatch(/sender thread/);
+    } finally {
+      await sender.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops once, whichever of close() and destroy() comes first, and answers later sends as not sent', async () => {
+    const sender = new ThreadedSender({ threads: 1, connectionsPerOrigin: 4 });
+    await sender.ready();
+    const first = sender.destroy();
+    expect(sender.close()).toBe(first);
+    await first;
+    await sender.destroy();
+    expect(await sender.send({ origin: 'http://127.0.0.1:9', path: '/' }, 'x', {}, 1000)).toMatchObject({
+      notSent: true,
+      error: 'the sender is closed',
+    });
   });
 
   it('spreads concurrent requests over its threads, each with its own connections', async () => {
