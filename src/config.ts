@@ -107,11 +107,12 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
 };
 
 /**
- * One sender thread per core beyond the event loop's, up to 4; none on a single core, where
- * a thread would only add hand-offs.
+ * One sender thread per core beyond two, up to 4: the event loop keeps one core and the rest
+ * of the process (fsyncs, GC, the network stack) another. On two cores a thread measured no
+ * faster and sometimes slower (docs/benchmarks.md), so there it is off.
  */
 export function defaultSenderThreads(cores = availableParallelism()): number {
-  return Math.max(0, Math.min(4, cores - 1));
+  return Math.max(0, Math.min(4, cores - 2));
 }
 
 export function defaultConfig(): HeraldConfig {

@@ -350,9 +350,9 @@ describe('webhook delivery', () => {
   });
 });
 
-describe.each([0, 2])('with %i sender threads', (senderThreads) => {
-  // The suite above runs with the default (one thread per spare core); these cover sending
-  // from the event loop itself and from more threads than one.
+describe.each([1, 2])('with %i sender threads', (senderThreads) => {
+  // The suite above runs with the default (no threads on this project's 2-core machine,
+  // where CI runs too); these send from one thread and from more than one.
   it('delivers every message once it succeeds, signed, retrying failures', async () => {
     const h = await startTestHerald({ delivery: { senderThreads } });
     const rx = await startReceiver((r) => (rx.requests.filter((x) => x.body === r.body).length === 1 ? 503 : 200));
