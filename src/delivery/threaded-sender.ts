@@ -7,8 +7,9 @@
  *
  * Each send goes to the thread with the fewest requests in flight. Requests are batched per
  * thread within a turn of the event loop (one postMessage for all of them), and so are the
- * results coming back. A thread that dies answers its requests in flight as network
- * failures (the engine retries them as it would any) and is replaced.
+ * results coming back. A thread that dies answers its requests in flight as `notSent` (the
+ * engine spends no attempt on them and sends them again) and is replaced. Off by default on
+ * one or two cores (see defaultSenderThreads in config.ts).
  */
 import { existsSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
