@@ -100,6 +100,8 @@ export class DeliveryEngine {
   private idle: Array<() => void> = [];
   private pendingCommits = new Set<Promise<unknown>>();
   private readonly sender: WebhookSender;
+  /** Set by stop() once it stops waiting for requests in flight: their answers are dropped. */
+  private abandoned = false;
   /** Counters for tests and diagnostics. */
   readonly stats = { leaseQueries: 0, attempts: 0 };
 
@@ -191,6 +193,9 @@ export class DeliveryEngine {
         });
       });
     }
+    // What is still in flight is abandoned: its answers (the aborts below among them) are not
+    // recorded, so those deliveries stay leased and go out again after a restart.
+    this.abandoned = true;
     this.flushOutcomes();
     await Promise.allSettled([...this.pendingCommits]);
     await this.sender.destroy();
@@ -477,6 +482,7 @@ export class DeliveryEngine {
     }
     this.inFlight--;
     lane.inFlight--;
+    if (this.abandoned) return; // stop() gave up on it: it stays leased (see stop)
     if (result.notSent) {
       // Herald's own sender failed (a sender thread died, or it is shutting down): not the
       // endpoint's doing, so no attempt is spent and the breaker does not hear of it. The

@@ -395,6 +395,33 @@ describe.each([1, 2])('with %i sender threads', (senderThreads) => {
   });
 });
 
+describe('stopping the engine', () => {
+  it('leaves a request it gave up waiting for leased: no attempt recorded, nothing dead-lettered', async () => {
+    const h = await startTestHerald();
+    const rx = await startReceiver(() => ({ status: 200, delayMs: 3000 }));
+    try {
+      await h.client.createTopic('stopping');
+      const sub = await h.client.subscribe('stopping', {
+        protocol: 'http',
+        endpoint: rx.url,
+        deliveryPolicy: { maxAttempts: 1, timeoutSeconds: 10 },
+      });
+      await h.client.publish('stopping', { body: 'in flight' });
+      await waitFor(() => rx.requests.length === 1, 5000, 'the request');
+      await h.herald.engine!.stop(100);
+      await new Promise((r) => setTimeout(r, 300)); // past any outcome flush
+      // The abort at shutdown is no answer from the endpoint: had it been recorded, the one
+      // attempt allowed would be spent and the message failed.
+      expect((await h.client.listAttempts(sub.id)).attempts).toEqual([]);
+      expect((await h.client.listDeliveries(sub.id, { state: 'failed' })).deliveries).toEqual([]);
+      expect((await h.client.listDeliveries(sub.id)).deliveries).toHaveLength(1);
+    } finally {
+      await h.close();
+      await rx.close();
+    }
+  });
+});
+
 describe('a sender thread that dies', () => {
   it('costs no attempt and no breaker fault: the delivery is sent again', async () => {
     const h = await startTestHerald({ delivery: { senderThreads: 1 } });
