@@ -62,18 +62,22 @@ export class MoveTasks {
 
   /** Stop a running task; resolves with the task as it stopped. */
   async cancel(handle: string): Promise<MoveTask> {
+    const notRunning = () =>
+      new HeraldError('not_found', `message move task "${handle}" is not running (it finished or never existed)`);
     const entry = [...this.running.values()].find((r) => r.task.handle === handle);
     if (entry) {
+      // Finished already (its end not yet stored), or finishing before it saw the cancel.
+      if (entry.task.status !== 'RUNNING') throw notRunning();
       entry.cancel = true;
       await entry.done;
+      // (the loop changed the status meanwhile; TypeScript cannot see that)
+      if ((entry.task.status as MoveTask['status']) !== 'CANCELLED') throw notRunning();
       return entry.task;
     }
     // Running on another node: mark it; that node stops before its next step.
     const source = handle.slice(0, handle.lastIndexOf(':'));
     const task = (await this.store.listMoveTasks(source)).find((t) => t.handle === handle);
-    if (!task || task.status !== 'RUNNING') {
-      throw new HeraldError('not_found', `message move task "${handle}" is not running (it finished or never existed)`);
-    }
+    if (!task || task.status !== 'RUNNING') throw notRunning();
     const cancelling: MoveTask = { ...task, status: 'CANCELLING' };
     await this.store.saveMoveTask(cancelling);
     return cancelling;

@@ -68,5 +68,35 @@ for (const kind of STORES) {
       await a.tasks.close();
       await b.tasks.close();
     });
+
+    it('refuses to cancel a task that has finished, even before its end is stored', async () => {
+      const s = store();
+      // Hold the store's write of the finished task: the window in which the node still
+      // counts the task as its own while listing it as COMPLETED.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const slow = new Proxy(s, {
+        get(target, prop) {
+          if (prop === 'saveMoveTask') {
+            return async (t: Parameters<Store['saveMoveTask']>[0]) => {
+              if (t.status === 'COMPLETED') await held;
+              return target.saveMoveTask(t);
+            };
+          }
+          const value = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const a = node(slow);
+      await a.queues.create('dlq', {});
+      await a.queues.create('out', {});
+      await s.sendToQueue('dlq', [send()], HOUR, Date.now());
+      const task = await a.tasks.start('dlq', 'out', null);
+      await waitFor(async () => (await a.tasks.list('dlq', 10))[0].status === 'COMPLETED');
+      await expect(a.tasks.cancel(task.handle)).rejects.toMatchObject({ code: 'not_found' });
+      release();
+      await a.tasks.close();
+      expect((await s.listMoveTasks('dlq'))[0]).toMatchObject({ status: 'COMPLETED', moved: 1 });
+    });
   });
 }
