@@ -37,7 +37,8 @@ interface SenderThread {
   /** Set once it exited: it takes no more requests. */
   dead: boolean;
   outbox: ThreadRequest[];
-  pending: Map<number, (r: AttemptResult) => void>;
+  /** Requests handed to the thread: how to answer each, and by when it must have answered. */
+  pending: Map<number, { resolve: (r: AttemptResult) => void; deadline: number }>;
   /** Resolves when the thread can send; rejects if it exits (or hangs) before that. */
   started: Promise<void>;
   closed: Promise<void>;
@@ -69,6 +70,12 @@ function threadEntry(): URL {
 const RESPAWN_DELAY_MS = 1_000;
 /** A thread that has not loaded its HTTP client by then fails `ready()`. */
 const START_LIMIT_MS = 30_000;
+/**
+ * A request's answer is due from its thread within its timeout plus this (undici's connect
+ * timeout, 10 s, and a margin); a thread alive but stuck past it has the request answered
+ * `notSent` for it, so the delivery goes out again instead of holding its slot for good.
+ */
+const ANSWER_MARGIN_MS = 15_000;
 
 /** A request the sender itself failed (see AttemptResult.notSent): no attempt, no breaker. */
 const notSent = (message: string): AttemptResult => ({
@@ -87,6 +94,7 @@ export class ThreadedSender implements WebhookSender {
   private readonly entry: URL;
   private nextId = 1;
   private stopped: Promise<void> | null = null;
+  private readonly overdueTimer: NodeJS.Timeout;
 
   constructor(
     private readonly opts: {
@@ -95,12 +103,33 @@ export class ThreadedSender implements WebhookSender {
       onThreadError?: (error: Error) => void;
       /** The thread module (tests); default: sender-thread.js beside this one. */
       entry?: URL;
+      /** See ANSWER_MARGIN_MS (tests shorten it). */
+      answerMarginMs?: number;
     },
   ) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1)
       throw new Error('ThreadedSender needs at least one thread');
     this.entry = opts.entry ?? threadEntry();
     for (let i = 0; i < opts.threads; i++) this.threads.push(this.spawn());
+    this.overdueTimer = setInterval(() => this.answerOverdue(Date.now()), 1_000);
+    this.overdueTimer.unref();
+  }
+
+  /** Answer requests whose thread is past their deadline (see ANSWER_MARGIN_MS). */
+  private answerOverdue(now: number): void {
+    for (const thread of this.threads) {
+      let answered = 0;
+      for (const [id, p] of thread.pending) {
+        if (p.deadline > now) continue;
+        thread.pending.delete(id);
+        p.resolve(notSent('the sender thread did not answer in time'));
+        answered++;
+      }
+      if (answered > 0) {
+        this.opts.onThreadError?.(new Error(`a webhook sender thread did not answer ${answered} requests in time`));
+        this.track(thread);
+      }
+    }
   }
 
   /** Resolves when every thread has started; rejects if one could not (Herald then does not start). */
@@ -145,9 +174,9 @@ export class ThreadedSender implements WebhookSender {
     worker.on('message', (m: FromThread) => {
       if (m.kind === 'results') {
         for (const [id, result] of m.results) {
-          const resolve = thread.pending.get(id);
+          const p = thread.pending.get(id);
           thread.pending.delete(id);
-          resolve?.(result);
+          p?.resolve(result); // absent when answered as overdue meanwhile
         }
         this.track(thread);
       } else if (m.kind === 'ready') {
@@ -169,7 +198,7 @@ export class ThreadedSender implements WebhookSender {
       thread.markClosed();
       const requests = thread.outbox.length + thread.pending.size;
       thread.outbox = [];
-      for (const resolve of thread.pending.values()) resolve(notSent('the sender thread exited during the request'));
+      for (const p of thread.pending.values()) p.resolve(notSent('the sender thread exited during the request'));
       thread.pending.clear();
       if (this.stopped) return;
       this.opts.onThreadError?.(new Error(`a webhook sender thread exited (${requests} requests to send again)`));
@@ -199,7 +228,8 @@ export class ThreadedSender implements WebhookSender {
     const id = this.nextId++;
     if (thread.outbox.length === 0) queueMicrotask(() => this.post(thread));
     thread.outbox.push([id, target.origin, target.path, body, headers, timeoutMs]);
-    const answer = new Promise<AttemptResult>((resolve) => thread.pending.set(id, resolve));
+    const deadline = Date.now() + timeoutMs + (this.opts.answerMarginMs ?? ANSWER_MARGIN_MS);
+    const answer = new Promise<AttemptResult>((resolve) => thread.pending.set(id, { resolve, deadline }));
     if (thread.pending.size === 1) this.track(thread);
     return answer;
   }
@@ -213,9 +243,9 @@ export class ThreadedSender implements WebhookSender {
     } catch (error) {
       // Not cloneable (cannot happen with string headers, but never leave a request hanging).
       for (const [id] of requests) {
-        const resolve = thread.pending.get(id);
+        const p = thread.pending.get(id);
         thread.pending.delete(id);
-        resolve?.(notSent(`could not hand the request to its sender thread: ${(error as Error).message}`));
+        p?.resolve(notSent(`could not hand the request to its sender thread: ${(error as Error).message}`));
       }
       this.track(thread);
     }
@@ -230,6 +260,7 @@ export class ThreadedSender implements WebhookSender {
   }
 
   private async stop(kind: 'close' | 'destroy'): Promise<void> {
+    clearInterval(this.overdueTimer);
     await Promise.all(
       this.threads.map(async (t) => {
         if (t.dead) return;

@@ -178,6 +178,40 @@ describe('ThreadedSender', () => {
     }
   });
 
+  it('answers a request its thread holds past the deadline as not sent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-sender-'));
+    const stuck = join(dir, 'stuck-thread.mjs');
+    // Starts, takes requests, never answers them (alive but stuck).
+    writeFileSync(
+      stuck,
+      [
+        "import { parentPort } from 'node:worker_threads';",
+        "parentPort.postMessage({ kind: 'ready' });",
+        "parentPort.on('message', (m) => { if (m.kind !== 'send') parentPort.postMessage({ kind: 'closed' }); });",
+      ].join('\n'),
+    );
+    const errors: Error[] = [];
+    const sender = new ThreadedSender({
+      threads: 1,
+      connectionsPerOrigin: 4,
+      entry: pathToFileURL(stuck),
+      answerMarginMs: 200,
+      onThreadError: (e) => errors.push(e),
+    });
+    try {
+      await sender.ready();
+      const started = Date.now();
+      const answer = await sender.send({ origin: 'http://127.0.0.1:9', path: '/' }, 'x', {}, 100);
+      expect(answer).toMatchObject({ ok: false, notSent: true, error: 'the sender thread did not answer in time' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/did not answer 1 requests in time/)]);
+    } finally {
+      await sender.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stops once, whichever of close() and destroy() comes first, and answers later sends as not sent', async () => {
     const sender = new ThreadedSender({ threads: 1, connectionsPerOrigin: 4 });
     await sender.ready();
