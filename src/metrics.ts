@@ -143,7 +143,11 @@ export class Metrics {
             seen[key] = now;
           },
         });
-      counter('herald_store_commits_total', 'Transactions the store committed (each a group of writes)', 'groups');
+      counter(
+        'herald_store_commits_total',
+        'Group commits: every write transaction on SQLite; the batched publishes and sends on PostgreSQL',
+        'groups',
+      );
       counter(
         'herald_store_commit_writes_total',
         'Writes committed; divided by herald_store_commits_total, the writes that share a commit',

@@ -164,9 +164,10 @@ export interface AttemptQuery {
 }
 
 /**
- * How well writes share commits. `groups` transactions committed `writes` writes between them;
- * `syncs` counts the fsyncs Herald itself issued to make them durable (SQLite's WAL; 0 where
- * the database server syncs its own commits, as PostgreSQL does).
+ * How well writes share commits. `groups` group commits carried `writes` writes between them
+ * (SQLite: every write transaction; PostgreSQL: the batched publishes and sends); `syncs`
+ * counts the fsyncs Herald itself issued to make them durable (SQLite's WAL; 0 where the
+ * database server syncs its own commits, as PostgreSQL does).
  */
 export interface CommitStats {
   groups: number;
