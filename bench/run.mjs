@@ -433,6 +433,15 @@ await scenario('publish-latency', async () => {
   );
   add(
     'publish @1k/s',
+    "load generator's own lag behind schedule (in the latencies above): p99 / max ms, with the webhook / without",
+    `${fmt(l.sendLag.p99, 2)} / ${fmt(l.sendLag.max, 1)}; ${fmt(bare.sendLag.p99, 2)} / ${fmt(bare.sendLag.max, 1)}`,
+    '',
+    '',
+    '',
+    undefined,
+  );
+  add(
+    'publish @1k/s',
     'same, topic without subscriptions: publish p50 / p99 / max ms',
     `${fmt(bare.publish.p50, 2)} / ${fmt(bare.publish.p99, 2)} / ${fmt(bare.publish.max, 1)}`,
     bare.errors ? `${bare.errors} errors ${JSON.stringify(bare.statuses)}` : '0 errors',

@@ -17,7 +17,12 @@ import { cpuSeconds, now, percentile, sleep, startHerald, startReceiver, summari
  */
 const WARMUP_SECONDS = 3;
 
-async function run(h, agent, rate, total, publish, counters, bySecond = null) {
+/**
+ * `lags` (optional) collects how late the load generator issued each request behind its
+ * schedule: its own event loop's delays, counted in the publish latency (as they must be,
+ * against coordinated omission) but not Herald's doing.
+ */
+async function run(h, agent, rate, total, publish, counters, bySecond = null, lags = null) {
   const inflight = [];
   const start = now() + 20;
   const deadline = start + (total / rate) * 1000 + 30_000;
@@ -28,6 +33,7 @@ async function run(h, agent, rate, total, publish, counters, bySecond = null) {
     const t = now();
     for (; i < total && start + (i * 1000) / rate <= t; i++) {
       const due = start + (i * 1000) / rate;
+      lags?.push(t - due);
       inflight.push(
         request(`${h.url}/v1/topics/lat/messages`, {
           method: 'POST',
@@ -82,9 +88,10 @@ export async function publishLatency({ rate, seconds, subscribe = true }) {
     const publish = [];
     const counters = { errors: 0, statuses: {} };
     const bySecond = [];
+    const lags = [];
     const cpu0 = cpuSeconds(h.pid);
     const started = now();
-    await run(h, agent, rate, total, publish, counters, bySecond);
+    await run(h, agent, rate, total, publish, counters, bySecond, lags);
     const elapsed = (now() - started) / 1000;
     const achievedRate = total / elapsed;
     const deadline = now() + 10_000;
@@ -107,6 +114,8 @@ export async function publishLatency({ rate, seconds, subscribe = true }) {
           99,
         ),
       ),
+      /** How late the load generator issued requests behind schedule (see run). */
+      sendLag: summarize(lags),
       toWebhook: summarize(s.latencies),
       delivered: s.count,
       total,
