@@ -89,6 +89,9 @@ const add = (scenario, measure, herald, peer, ratio, target, pass) =>
     target,
     met: pass === undefined ? '' : pass ? 'yes' : 'NO',
   });
+/** A row with no target: a figure to read beside the others. */
+const info = (scenario, measure, herald, peer = '', ratio = '') =>
+  add(scenario, measure, herald, peer, ratio, '', undefined);
 const log = (s) => process.stderr.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${s}\n`);
 const pct = (x) => `${fmt(x * 100)}%`;
 const times = (x) => `${fmt(x, 2)}x`;
@@ -281,15 +284,13 @@ await scenario('queue', async () => {
     '>= 1x (aim 2x)',
     ratio >= 1 && h.missing === 0 && h.duplicates === 0,
   );
-  add('queue e2e', 'msgs/s ratio in each round', '', '', roundRatios.map((x) => fmt(x, 2)).join(', '), '', undefined);
-  add(
+  info('queue e2e', 'msgs/s ratio in each round', '', '', roundRatios.map((x) => fmt(x, 2)).join(', '));
+  info(
     'queue e2e',
     'publish-to-receive p50 ms (median)',
     fmt(h.latency.p50, 1),
     `RabbitMQ ${fmt(r.latency.p50, 1)}`,
     times(h.latency.p50 / r.latency.p50),
-    '',
-    undefined,
   );
   add(
     'queue e2e',
@@ -300,23 +301,18 @@ await scenario('queue', async () => {
     'lower than RabbitMQ',
     h.latency.p99 < r.latency.p99,
   );
-  add(
+  info(
     'queue e2e',
     'publish-to-receive max ms (all rounds)',
     fmt(h.latency.max, 1),
     `RabbitMQ ${fmt(r.latency.max, 1)}`,
-    '',
-    '',
-    undefined,
   );
-  add(
+  info(
     'queue e2e',
     'server CPU µs per message (median)',
     fmt(h.serverCpuMicrosPerMsg, 1),
     `RabbitMQ ${fmt(r.serverCpuMicrosPerMsg, 1)}`,
     times(h.serverCpuMicrosPerMsg / r.serverCpuMicrosPerMsg),
-    '',
-    undefined,
   );
   if (h.missing || h.duplicates || r.missing || r.duplicates) {
     add(
@@ -336,23 +332,17 @@ await scenario('rabbit', async () => {
   log(`rabbit: ${QUEUE_N} x 256 B, RabbitMQ alone, ${QUEUE_ROUNDS} rounds, shape ${JSON.stringify(SHAPE)}`);
   const { rabbit: r } = await compareQueues({ n: QUEUE_N, rounds: QUEUE_ROUNDS, systems: ['rabbit'] });
   raw.rabbit = r;
-  add(
+  info(
     'RabbitMQ queue',
     `msgs/s, ${fmt(QUEUE_N)} x 256 B (send+receive+ack), median of ${QUEUE_ROUNDS}`,
     '',
     fmt(r.msgsPerSec),
-    '',
-    '',
-    undefined,
   );
-  add(
+  info(
     'RabbitMQ queue',
     'publish-to-receive p50 / p99 (medians) / max ms',
     '',
     `${fmt(r.latency.p50, 1)} / ${fmt(r.latency.p99, 1)} / ${fmt(r.latency.max, 1)}`,
-    '',
-    '',
-    undefined,
   );
 });
 
@@ -361,7 +351,7 @@ await scenario('raw-http', async () => {
   log(`raw-http: ${WEBHOOK_N} undici POSTs, ${CONCURRENCY} in flight`);
   const r = await rawPost({ n: WEBHOOK_N, concurrency: CONCURRENCY });
   raw.rawHttp = r;
-  add('raw HTTP', `undici POSTs/s, 256 B, ${CONCURRENCY} in flight`, '', fmt(r.msgsPerSec), '', '', undefined);
+  info('raw HTTP', `undici POSTs/s, 256 B, ${CONCURRENCY} in flight`, '', fmt(r.msgsPerSec));
 });
 
 await scenario('webhook', async () => {
@@ -381,23 +371,18 @@ await scenario('webhook', async () => {
     '>= 70%',
     ratio >= 0.7 && h.duplicates === 0,
   );
-  add(
+  info(
     'webhook push',
     'deliveries/s from a backlog (subscription enabled after publishing)',
     fmt(h.backlog.msgsPerSec),
     `raw POST ${fmt(rawRate.msgsPerSec)}`,
     pct(h.backlog.msgsPerSec / rawRate.msgsPerSec),
-    '',
-    undefined,
   );
-  add(
+  info(
     'webhook push',
     'server CPU µs per delivery (end to end / backlog)',
     `${fmt(h.endToEnd.serverCpuMicrosPerMsg, 1)} / ${fmt(h.backlog.serverCpuMicrosPerMsg, 1)}`,
     `raw POST client ${fmt(rawRate.clientCpuMicrosPerRequest, 1)}`,
-    '',
-    '',
-    undefined,
   );
   if (h.duplicates) add('webhook push', 'deliveries beyond N (duplicates)', String(h.duplicates), '', '', '0', false);
 });
@@ -422,41 +407,26 @@ await scenario('publish-latency', async () => {
   );
   const bySecond = [...l.publishP99BySecond];
   const sortedSeconds = [...bySecond].sort((a, b) => a - b);
-  add(
+  info(
     'publish @1k/s',
     `publish p99 of each measured second (after ${l.warmupSeconds} s warm-up): first / median / worst ms`,
     `${fmt(bySecond[0], 1)} / ${fmt(sortedSeconds[Math.floor(sortedSeconds.length / 2)], 1)} / ${fmt(sortedSeconds[sortedSeconds.length - 1], 1)}`,
-    '',
-    '',
-    '',
-    undefined,
   );
-  add(
+  info(
     'publish @1k/s',
     "load generator's own lag behind schedule (in the latencies above): p99 / max ms, with the webhook / without",
     `${fmt(l.sendLag.p99, 2)} / ${fmt(l.sendLag.max, 1)}; ${fmt(bare.sendLag.p99, 2)} / ${fmt(bare.sendLag.max, 1)}`,
-    '',
-    '',
-    '',
-    undefined,
   );
-  add(
+  info(
     'publish @1k/s',
     'same, topic without subscriptions: publish p50 / p99 / max ms',
     `${fmt(bare.publish.p50, 2)} / ${fmt(bare.publish.p99, 2)} / ${fmt(bare.publish.max, 1)}`,
     bare.errors ? `${bare.errors} errors ${JSON.stringify(bare.statuses)}` : '0 errors',
-    '',
-    '',
-    undefined,
   );
-  add(
+  info(
     'publish @1k/s',
     'server CPU, % of one core: with the webhook / without subscriptions',
     `${fmt(l.serverCpuPercent)}% / ${fmt(bare.serverCpuPercent)}%`,
-    '',
-    '',
-    '',
-    undefined,
   );
   add('publish @1k/s', 'publish-to-webhook p50 ms', fmt(l.toWebhook.p50, 2), '', '', '< 5', l.toWebhook.p50 < 5);
   add(
@@ -513,37 +483,18 @@ await scenario('backlog', async () => {
     '>= 80%',
     b.deepRate / b.shallowRate >= 0.8,
   );
-  add('backlog', 'fill rate msgs/s (batches of 1,000, 4 senders)', fmt(b.fillRate), '', '', '', undefined);
+  info('backlog', 'fill rate msgs/s (batches of 1,000, 4 senders)', fmt(b.fillRate));
 });
 
 async function sqliteRows(s) {
-  add(
-    'sqlite-raw',
-    "SQLite WAL synchronous=FULL: 1-row fsync'd commits/s",
-    '',
-    fmt(s.singleCommitsPerSec),
-    '',
-    '',
-    undefined,
-  );
-  add(
+  info('sqlite-raw', "SQLite WAL synchronous=FULL: 1-row fsync'd commits/s", '', fmt(s.singleCommitsPerSec));
+  info(
     'sqlite-raw',
     "SQLite 1-row fsync'd commit latency p50 / p99 / max ms",
     '',
     `${fmt(s.singleCommitMs.p50, 2)} / ${fmt(s.singleCommitMs.p99, 2)} / ${fmt(s.singleCommitMs.max, 1)}`,
-    '',
-    '',
-    undefined,
   );
-  add(
-    'sqlite-raw',
-    'SQLite WAL synchronous=FULL: rows/s in 1,000-row commits',
-    '',
-    fmt(s.batchedRowsPerSec),
-    '',
-    '',
-    undefined,
-  );
+  info('sqlite-raw', 'SQLite WAL synchronous=FULL: rows/s in 1,000-row commits', '', fmt(s.batchedRowsPerSec));
 }
 
 await scenario('sqlite-raw', async () => {
@@ -563,14 +514,12 @@ await scenario('sqlite-raw', async () => {
     '',
     p.errors === 0 ? undefined : false,
   );
-  add(
+  info(
     'sqlite-raw',
     'Herald batch publish msgs/s (1,000 per request, 1 client)',
     fmt(p.batchedPerSec),
     `1,000-row commits ${fmt(s.batchedRowsPerSec)}`,
     pct(p.batchedPerSec / s.batchedRowsPerSec),
-    '',
-    undefined,
   );
 });
 
@@ -603,23 +552,19 @@ await scenario('aws-sqs', async () => {
     '>= 0.5x native',
     ratio >= 0.5 && aws.duplicates === 0 && native.duplicates === 0,
   );
-  add(
+  info(
     'aws-sqs',
     'the AWS SDK client alone, same loop against a stub that answers at once: msgs/s (median)',
     fmt(aws.msgsPerSec),
     `SDK ceiling ${fmt(ceiling.msgsPerSec)}`,
     `${fmt((100 * aws.msgsPerSec) / ceiling.msgsPerSec)}%`,
-    '',
-    undefined,
   );
-  add(
+  info(
     'aws-sqs',
     'server CPU µs per message (median)',
     fmt(aws.serverCpuMicrosPerMsg, 1),
     `native ${fmt(native.serverCpuMicrosPerMsg, 1)}`,
     times(aws.serverCpuMicrosPerMsg / native.serverCpuMicrosPerMsg),
-    '',
-    undefined,
   );
 });
 
@@ -629,14 +574,10 @@ await scenario('engine', async () => {
   log(`engine: ${fmt(n)} deliveries, HTTP stubbed, in-process`);
   const e = await engineOnly({ n });
   raw.engine = e;
-  add(
+  info(
     'engine alone',
     `deliveries/s, HTTP stubbed (${fmt(n)} backlog) (CPU µs each)`,
     `${fmt(e.deliveriesPerSec)} (${fmt(e.cpuMicrosPerDelivery, 1)})`,
-    '',
-    '',
-    '',
-    undefined,
   );
 });
 
@@ -667,14 +608,11 @@ await scenario('cluster', async () => {
     ['with Redis', withRedis],
     ['without Redis', withoutRedis],
   ]) {
-    add(
+    info(
       'cluster',
       `cross-node publish-to-webhook p50 / p99 ms, ${name}`,
       `${fmt(l.toWebhook.p50, 2)} / ${fmt(l.toWebhook.p99, 2)}`,
       `publish p99 ${fmt(l.publish.p99, 2)} ms`,
-      '',
-      '',
-      undefined,
     );
   }
 });
