@@ -201,6 +201,11 @@ export class DeliveryEngine {
     await this.sender.destroy();
   }
 
+  /** Let a stop() waiting for the requests in flight go on once none is left. */
+  private wakeStop(): void {
+    if (this.inFlight === 0 && this.idle.length > 0) for (const fn of this.idle.splice(0)) fn();
+  }
+
   /** Deliveries being sent right now (for readiness and tests). */
   get inFlightCount(): number {
     return this.inFlight;
@@ -490,7 +495,7 @@ export class DeliveryEngine {
       breaker.release();
       const dueAt = Date.now() + NOT_SENT_RETRY_MS;
       this.commit(this.store.releaseDeliveries([d.deliveryId], dueAt));
-      if (this.inFlight === 0 && this.idle.length > 0) for (const fn of this.idle.splice(0)) fn();
+      this.wakeStop();
       if (this.running) this.wakeAt(lane, dueAt);
       return;
     }
@@ -509,7 +514,7 @@ export class DeliveryEngine {
     }
     this.outcome(lane, d, attemptNo, at, result, now);
 
-    if (this.inFlight === 0 && this.idle.length > 0) for (const fn of this.idle.splice(0)) fn();
+    this.wakeStop();
     if (!this.running) return;
     this.drain(lane);
     // A global slot freed up: a lane may be waiting for one.

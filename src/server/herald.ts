@@ -127,6 +127,12 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   });
 
   let engine: DeliveryEngine | null = null;
+  /** The delivery engine (once made), the cluster bus and the store, in that order. */
+  const closeParts = async () => {
+    await engine?.stop();
+    await bus?.stop();
+    await store.close();
+  };
   if (config.role !== 'api') {
     engine = new DeliveryEngine(
       store,
@@ -153,8 +159,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
     try {
       await engine.start();
     } catch (error) {
-      await bus?.stop();
-      await store.close();
+      await closeParts();
       throw error;
     }
   }
@@ -168,9 +173,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    await engine?.stop();
-    await bus?.stop();
-    await store.close();
+    await closeParts();
     throw error;
   }
   const address = app.server.address();
@@ -196,9 +199,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
       await awsApp.listen({ host: awsHost, port: config.aws.port });
     } catch (error) {
       await app.close();
-      await engine?.stop();
-      await bus?.stop();
-      await store.close();
+      await closeParts();
       throw new Error(
         `cannot listen for the AWS front door on ${awsHost}:${config.aws.port} (HERALD_AWS_PORT; "off" disables it): ${String(error)}`,
         { cause: error },
@@ -239,9 +240,7 @@ export async function startHerald(overrides: ConfigOverrides & { logger?: Logger
       await aws?.app.close();
       await moveTasks.close();
       await app.close();
-      await engine?.stop();
-      await bus?.stop();
-      await store.close();
+      await closeParts();
     })());
 
   return {
