@@ -155,7 +155,7 @@ woken = sqs.receive_message(QueueUrl=plain, WaitTimeSeconds=20).get("Messages", 
 waited = time.monotonic() - started
 check("ReceiveMessage long polling", [m["Body"] for m in woken] == ["wake up"] and 0.8 < waited < 10, waited)
 
-# FIFO: order within each group; duplicates (by id, by content) answer the first message id.
+# FIFO: order within each group; duplicates (by id, by content) answer the first message id and number.
 fifo = sqs.create_queue(
     QueueName=f"{prefix}-jobs.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
 )["QueueUrl"]
@@ -167,7 +167,11 @@ by_id = [
     sqs.send_message(QueueUrl=fifo, MessageBody=body, MessageGroupId="g1", MessageDeduplicationId="d-1")["MessageId"]
     for body in ("once", "another body")
 ]
-check("FIFO deduplication", again["MessageId"] == ids[0]["MessageId"] and by_id[0] == by_id[1], [again, by_id])
+check(
+    "FIFO deduplication (the first message's id and SequenceNumber)",
+    again["MessageId"] == ids[0]["MessageId"] and again.get("SequenceNumber") == ids[0]["SequenceNumber"] and by_id[0] == by_id[1],
+    [again, ids[0], by_id],
+)
 order = {}
 for _ in range(20):
     batch = sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10, MessageSystemAttributeNames=["MessageGroupId"]).get("Messages", [])

@@ -123,12 +123,25 @@ for (const kind of STORES) {
       const first = inGroup('a', 'x', { idempotencyKey: 'd1', deduplicationId: 'd1' });
       const [r1] = await s.sendToQueue('jobs.fifo', [first], HOUR, T0);
       const [r2] = await s.sendToQueue('jobs.fifo', [inGroup('b', 'y', { idempotencyKey: 'd1' })], HOUR, T0 + 10);
-      expect(r2).toEqual({ id: first.id, duplicate: true });
-      expect(r1).toMatchObject({ id: first.id, duplicate: false });
+      // As SQS: the duplicate answers the first message's id and sequence number.
+      expect(r1).toMatchObject({ id: first.id, duplicate: false, sequenceNumber: expect.stringMatching(/^\d{20}$/) });
+      expect(r2).toEqual({
+        id: first.id,
+        duplicate: true,
+        sequenceNumber: (r1 as { sequenceNumber: string }).sequenceNumber,
+      });
+      // A duplicate inside one call answers the number its first copy took in that call.
+      const inCall = await s.sendToQueue(
+        'jobs.fifo',
+        [inGroup('a', 'w', { idempotencyKey: 'd2' }), inGroup('a', 'v', { idempotencyKey: 'd2' })],
+        HOUR,
+        T0 + 20,
+      );
+      expect(inCall[1]).toEqual({ ...inCall[0], duplicate: true });
       // Past the window the same id is a new message.
       const [r3] = await s.sendToQueue('jobs.fifo', [inGroup('a', 'z', { idempotencyKey: 'd1' })], HOUR, T0 + HOUR + 1);
       expect(r3).toMatchObject({ duplicate: false });
-      expect(bodies(await receiveAt(s, q, T0 + HOUR + 1))).toEqual(['x', 'z']);
+      expect(bodies(await receiveAt(s, q, T0 + HOUR + 1))).toEqual(['x', 'w', 'z']);
     });
 
     it('moves a head past maxReceiveCount to the FIFO dead-letter queue and serves the next in order', async () => {
@@ -242,8 +255,8 @@ for (const kind of STORES) {
         '00000000000000000001',
         '00000000000000000002',
       ]);
-      // A duplicate gets no number; each topic has its own sequence.
-      expect(again[0]).toEqual({ id: (first[0] as { id: string }).id, duplicate: true });
+      // A duplicate answers the first message's number, as SNS does; each topic has its own sequence.
+      expect(again[0]).toEqual({ ...first[0], duplicate: true });
       expect(again.slice(1).map((r) => ('sequenceNumber' in r ? r.sequenceNumber : r))).toEqual([
         '00000000000000000003',
         '00000000000000000001',

@@ -91,6 +91,8 @@ describe('FIFO queues over SQS', () => {
       new SendMessageCommand({ QueueUrl: url, MessageBody: 'other', MessageGroupId: 'g', MessageDeduplicationId: 'k' }),
     );
     expect(again.MessageId).toBe(one.MessageId);
+    expect(one.SequenceNumber).toMatch(/^\d{20}$/);
+    expect(again.SequenceNumber).toBe(one.SequenceNumber);
     const byContent = await sqs.send(
       new SendMessageCommand({ QueueUrl: url, MessageBody: 'same', MessageGroupId: 'g' }),
     );

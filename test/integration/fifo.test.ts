@@ -114,6 +114,7 @@ describe('FIFO topics and queues', () => {
     expect(first.body).toEqual({ id: expect.any(String), sequenceNumber: expect.stringMatching(/^\d{20}$/) });
     expect((await send({ body: 'same', messageGroupId: 'other' })).body).toEqual({
       id: first.body.id,
+      sequenceNumber: first.body.sequenceNumber,
       duplicate: true,
     });
     const explicit = await send({ body: 'same', messageGroupId: 'g', messageDeduplicationId: 'k' });
@@ -121,6 +122,7 @@ describe('FIFO topics and queues', () => {
     // idempotencyKey is the same key under its older name.
     expect((await send({ body: 'else', messageGroupId: 'g', idempotencyKey: 'k' })).body).toEqual({
       id: explicit.body.id,
+      sequenceNumber: explicit.body.sequenceNumber,
       duplicate: true,
     });
     expect(
@@ -179,7 +181,7 @@ describe('FIFO topics and queues', () => {
     });
     expect(batch.body.results.every((r: { id?: string }) => r.id)).toBe(true);
     const again = await h.api('POST', '/v1/topics/events.fifo/messages', { body: 'a1', messageGroupId: 'a' });
-    expect(again.body).toEqual({ id: batch.body.results[0].id, duplicate: true });
+    expect(again.body).toEqual({ ...batch.body.results[0], duplicate: true });
     const got = await h.client.receive('sink.fifo', { max: 10 });
     expect(got.filter((m) => m.messageGroupId === 'a').map((m) => m.body)).toEqual(['a1', 'a2', 'a3']);
     expect(got.filter((m) => m.messageGroupId === 'b').map((m) => m.body)).toEqual(['b1', 'b2']);

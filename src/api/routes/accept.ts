@@ -14,12 +14,12 @@ type Accepted =
   { id: string; duplicate?: boolean; sequenceNumber?: string } | { error: { code: string; message: string } };
 type Accept = (name: string, messages: validate.ValidMessage[]) => Promise<AcceptResult[]>;
 
-const answer = (r: { id: string; duplicate: boolean; sequenceNumber?: string }): Accepted =>
-  r.duplicate
-    ? { id: r.id, duplicate: true }
-    : r.sequenceNumber
-      ? { id: r.id, sequenceNumber: r.sequenceNumber }
-      : { id: r.id };
+// A duplicate answers the first message's id and, on FIFO topics and queues, its number.
+const answer = (r: { id: string; duplicate: boolean; sequenceNumber?: string }): Accepted => {
+  const out: Accepted = r.sequenceNumber ? { id: r.id, sequenceNumber: r.sequenceNumber } : { id: r.id };
+  if (r.duplicate) out.duplicate = true;
+  return out;
+};
 
 export function acceptRoutes(app: FastifyInstance, ctx: ApiContext, base: string, param: string, accept: Accept): void {
   app.post<{ Params: Record<string, string> }>(`${base}/messages`, async (req, reply) => {

@@ -40,7 +40,15 @@ interface Keyed {
   windowMs: number;
   /** Set once resolved: the id to answer with when this entry is a duplicate. */
   duplicateOf?: string;
+  /** A duplicate of a message committed earlier: that message's sequence number, if it has one. */
+  duplicateSequence?: string;
+  /** A duplicate of an entry of this same group: that entry (its number is known once it is written). */
+  sameAs?: Keyed;
+  /** The answer of an entry that claimed its key, once accepted. */
+  accepted?: Accepted;
 }
+
+type Accepted = { id: string; duplicate: boolean; sequenceNumber?: string };
 
 /** Messages per transaction at most, so one commit's latency stays bounded under a flood. */
 const MAX_GROUP_ENTRIES = 10_000;
@@ -73,8 +81,15 @@ const claimKeys = statement(
 
 const existingKeys = statement(
   'herald_existing_idempotency_keys',
-  `SELECT k.scope, k.key, k.message_id FROM idempotency_keys k
+  `SELECT k.scope, k.key, k.message_id, k.sequence_number FROM idempotency_keys k
    JOIN unnest($1::text[], $2::text[]) AS x(scope, key) ON k.scope = x.scope AND k.key = x.key`,
+);
+
+// The sequence numbers of FIFO messages whose keys this group claimed, for later duplicates.
+const numberKeys = statement(
+  'herald_number_idempotency_keys',
+  `UPDATE idempotency_keys k SET sequence_number = x.seq
+   FROM unnest($1::text[], $2::text[], $3::text[]) AS x(scope, key, seq) WHERE k.scope = x.scope AND k.key = x.key`,
 );
 
 export class CommitBatcher {
@@ -219,7 +234,9 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
   const deliveries: NewDeliveries[] = [];
   const copies: NewQueueMessage[] = [];
   /** For each copy sent to a FIFO queue by sendToQueue: the result to give its sequence number. */
-  const sends = new Map<number, { id: string; duplicate: boolean; sequenceNumber?: string }>();
+  const sends = new Map<number, Accepted>();
+  /** Duplicates of entries of this group, answered with their number once it is known. */
+  const sameGroupDuplicates: Array<{ answer: Accepted; of: Keyed }> = [];
   group.forEach((call, c) => {
     const out = results[c];
     if (out instanceof HeraldError) return;
@@ -232,12 +249,16 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
         out.push({ error: UNGROUPED_ERROR });
         return;
       }
-      const dup = keyed.get(`${c}.${i}`)?.duplicateOf;
-      if (dup !== undefined) {
-        out.push({ id: dup, duplicate: true });
+      const k = keyed.get(`${c}.${i}`);
+      if (k?.duplicateOf !== undefined) {
+        const answer: Accepted = { id: k.duplicateOf, duplicate: true };
+        if (k.duplicateSequence !== undefined) answer.sequenceNumber = k.duplicateSequence;
+        if (k.sameAs) sameGroupDuplicates.push({ answer, of: k.sameAs });
+        out.push(answer);
         return;
       }
-      const accepted: { id: string; duplicate: boolean; sequenceNumber?: string } = { id: e.id, duplicate: false };
+      const accepted: Accepted = { id: e.id, duplicate: false };
+      if (k) k.accepted = accepted;
       if (call.kind === 'publish' && (e as PublishEntry).sequenced) {
         const topic = (e as PublishEntry).topic;
         const n = nextSequence.get(topic);
@@ -297,6 +318,10 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
   await createDeliveries(client, deliveries);
   const seqs = await insertQueueMessages(client, copies);
   for (const [i, accepted] of sends) accepted.sequenceNumber = sequenceNumber(seqs[i]);
+  for (const { answer, of } of sameGroupDuplicates) {
+    if (of.accepted?.sequenceNumber !== undefined) answer.sequenceNumber = of.accepted.sequenceNumber;
+  }
+  await numberIdempotencyKeys(client, claims);
   // After the messages: a receive that drops an empty group's row cannot miss them.
   const grouped = copies.filter((c) => fifo.has(c.qid) && c.groupId);
   await groups.sent(
@@ -359,16 +384,37 @@ async function claimIdempotencyKeys(client: Client, claims: Keyed[]): Promise<vo
     for (const r of rows.rows) claimed.add(`${r.scope}\n${r.key}`);
   }
   const held = unique.filter((k) => !claimed.has(`${k.scope}\n${k.key}`));
-  const winner = new Map<string, string>();
-  for (const k of unique) if (claimed.has(`${k.scope}\n${k.key}`)) winner.set(`${k.scope}\n${k.key}`, k.id);
+  const earlier = new Map<string, { id: string; sequence: string | null }>();
   if (held.length > 0) {
     const rows = await client.query(existingKeys([held.map((k) => k.scope), held.map((k) => k.key)]));
-    for (const r of rows.rows) winner.set(`${r.scope}\n${r.key}`, r.message_id);
+    for (const r of rows.rows) earlier.set(`${r.scope}\n${r.key}`, { id: r.message_id, sequence: r.sequence_number });
   }
   for (const k of claims) {
-    const id = winner.get(`${k.scope}\n${k.key}`);
-    if (id !== undefined && !(first.get(`${k.scope}\n${k.key}`) === k && claimed.has(`${k.scope}\n${k.key}`))) {
-      k.duplicateOf = id;
+    const name = `${k.scope}\n${k.key}`;
+    const winner = first.get(name)!;
+    if (claimed.has(name)) {
+      if (winner === k) continue;
+      // Claimed by an earlier entry of this group.
+      k.duplicateOf = winner.id;
+      k.sameAs = winner;
+      continue;
     }
+    const hit = earlier.get(name);
+    if (hit === undefined) continue;
+    k.duplicateOf = hit.id;
+    if (hit.sequence !== null) k.duplicateSequence = hit.sequence;
   }
+}
+
+/** Record the sequence numbers of FIFO messages that claimed their keys in this group. */
+async function numberIdempotencyKeys(client: Client, claims: Keyed[]): Promise<void> {
+  const numbered = claims.filter((k) => k.accepted?.sequenceNumber !== undefined);
+  if (numbered.length === 0) return;
+  await client.query(
+    numberKeys([
+      numbered.map((k) => k.scope),
+      numbered.map((k) => k.key),
+      numbered.map((k) => k.accepted!.sequenceNumber),
+    ]),
+  );
 }

@@ -235,6 +235,13 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX unsubscribed_expires ON unsubscribed(expires_at);
     `,
   },
+  {
+    version: 7,
+    name: 'dedup-sequence-numbers',
+    // A duplicate send or publish on a FIFO queue or topic answers the first message's
+    // sequence number, as SQS and SNS do; keys claimed before this version answer none.
+    sql: `ALTER TABLE idempotency_keys ADD COLUMN sequence_number TEXT;`,
+  },
 ];
 
 /** Same key for every Herald; hashtext of the schema keeps separate schemas independent. */

@@ -222,6 +222,13 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX unsubscribed_expires ON unsubscribed(expires_at);
     `,
   },
+  {
+    version: 7,
+    name: 'dedup-sequence-numbers',
+    // A duplicate send or publish on a FIFO queue or topic answers the first message's
+    // sequence number, as SQS and SNS do; keys claimed before this version answer none.
+    sql: `ALTER TABLE idempotency_keys ADD COLUMN sequence_number TEXT;`,
+  },
 ];
 
 /** `migrations` is for tests (gaps in the numbering); Herald always applies MIGRATIONS. */

@@ -285,15 +285,10 @@ export class SqliteStore implements Store {
     return this.writes.enqueue(
       () =>
         entries.map((e): AcceptResult => {
+          const scope = `topic:${e.topic}`;
           if (e.idempotencyKey) {
-            const hit = this.claimIdempotencyKey(
-              `topic:${e.topic}`,
-              e.idempotencyKey,
-              e.id,
-              idempotencyWindowMs,
-              nowMs,
-            );
-            if (hit) return { id: hit, duplicate: true };
+            const hit = this.idempotencyHit(scope, e.idempotencyKey, idempotencyWindowMs, nowMs);
+            if (hit) return hit;
           }
           let sequence: string | undefined;
           if (e.sequenced) {
@@ -301,6 +296,7 @@ export class SqliteStore implements Store {
             if (!row) return { error: { code: 'topic_not_found', message: `topic "${e.topic}" does not exist` } };
             sequence = sequenceNumber(row.last_sequence);
           }
+          if (e.idempotencyKey) this.claimIdempotencyKey(scope, e.idempotencyKey, e.id, sequence, nowMs);
           const attributes = encodeAttributes(e.attributes, e);
           for (const { body, deliveries } of deliveryTexts(e)) {
             this.dl.create({ ...e, body, attributes }, deliveries, nowMs);
@@ -349,24 +345,37 @@ export class SqliteStore implements Store {
         // The domain requires a group on FIFO queues; a message without one would never be received.
         if (fifo && !e.groupId)
           return { error: { code: 'invalid_request', message: 'messageGroupId is required on a FIFO queue' } };
+        const scope = `queue:${queue}`;
         if (e.idempotencyKey) {
-          const hit = this.claimIdempotencyKey(`queue:${queue}`, e.idempotencyKey, e.id, idempotencyWindowMs, nowMs);
-          if (hit) return { id: hit, duplicate: true };
+          const hit = this.idempotencyHit(scope, e.idempotencyKey, idempotencyWindowMs, nowMs);
+          if (hit) return hit;
         }
         const seq = this.qm.insert(qid, e, fifo, nowMs);
-        return fifo
-          ? { id: e.id, duplicate: false, sequenceNumber: sequenceNumber(seq) }
-          : { id: e.id, duplicate: false };
+        const sequence = fifo ? sequenceNumber(seq) : undefined;
+        if (e.idempotencyKey) this.claimIdempotencyKey(scope, e.idempotencyKey, e.id, sequence, nowMs);
+        return sequence === undefined
+          ? { id: e.id, duplicate: false }
+          : { id: e.id, duplicate: false, sequenceNumber: sequence };
       });
     }, true);
   }
 
-  /** Returns the first message's id when the key was used within the window; else claims it. */
-  private claimIdempotencyKey(scope: string, key: string, id: string, windowMs: number, nowMs: number): string | null {
-    const hit = this.stmts.getIdempotencyKey.get(scope, key, nowMs - windowMs) as { message_id: string } | undefined;
-    if (hit) return hit.message_id;
-    this.stmts.putIdempotencyKey.run(scope, key, id, nowMs);
-    return null;
+  /**
+   * The answer for a key used within the window: the first message's id and, on FIFO topics
+   * and queues, its sequence number (as SQS and SNS answer a duplicate).
+   */
+  private idempotencyHit(scope: string, key: string, windowMs: number, nowMs: number): AcceptResult | null {
+    const hit = this.stmts.getIdempotencyKey.get(scope, key, nowMs - windowMs) as
+      { message_id: string; sequence_number: string | null } | undefined;
+    if (!hit) return null;
+    return hit.sequence_number === null
+      ? { id: hit.message_id, duplicate: true }
+      : { id: hit.message_id, duplicate: true, sequenceNumber: hit.sequence_number };
+  }
+
+  /** Claims the key for a message just accepted (in the same transaction, after `idempotencyHit` missed). */
+  private claimIdempotencyKey(scope: string, key: string, id: string, sequence: string | undefined, nowMs: number) {
+    this.stmts.putIdempotencyKey.run(scope, key, id, sequence ?? null, nowMs);
   }
 
   // --- Consuming queues -----------------------------------------------------------------
@@ -638,10 +647,11 @@ function prepareMetadata(db: Database.Database) {
     allQueues: db.prepare('SELECT * FROM queues'),
     deleteQueue: db.prepare('DELETE FROM queues WHERE name = ?'),
     getIdempotencyKey: db.prepare(
-      'SELECT message_id FROM idempotency_keys WHERE scope = ? AND key = ? AND created_at > ?',
+      'SELECT message_id, sequence_number FROM idempotency_keys WHERE scope = ? AND key = ? AND created_at > ?',
     ),
     putIdempotencyKey: db.prepare(
-      'INSERT OR REPLACE INTO idempotency_keys (scope, key, message_id, created_at) VALUES (?, ?, ?, ?)',
+      `INSERT OR REPLACE INTO idempotency_keys (scope, key, message_id, sequence_number, created_at)
+       VALUES (?, ?, ?, ?, ?)`,
     ),
     expireIdempotencyKeys: db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?'),
     saveMoveTask: db.prepare(
