@@ -215,8 +215,18 @@ export interface Store {
    * can restore it), in the same commit.
    */
   deleteSubscription(id: string, keep?: { token: string; untilMs: number }): Promise<boolean>;
-  /** A subscription of `topic` kept by deleteSubscription under `token`, taken (once); null when none or expired. */
-  takeUnsubscribed(topic: string, token: string, nowMs: number): Promise<Subscription | null>;
+  /**
+   * Restore the subscription of `topic` kept by deleteSubscription under `token`, in one commit
+   * that also takes the token (once): the same id and settings, active, its dead-letter queue
+   * dropped if that queue is gone. When the topic has a subscription to the same protocol and
+   * endpoint again, that one is the answer (`restored: false`) and nothing is created. Null
+   * when no such token, or it expired.
+   */
+  restoreUnsubscribed(
+    topic: string,
+    token: string,
+    nowMs: number,
+  ): Promise<{ subscription: Subscription; restored: boolean } | null>;
   countSubscriptions(topic: string): Promise<number>;
 
   // Queues

@@ -119,17 +119,12 @@ export class Subscriptions {
       this.changed(next);
       return next;
     }
-    const kept = await this.store.takeUnsubscribed(topic, token, Date.now());
-    if (!kept) throw invalid('Token: no subscription of this topic awaits confirmation with this token');
-    const again = subs.find((s) => s.protocol === kept.protocol && s.endpoint === kept.endpoint);
-    if (again) return again;
-    const restored: Subscription = { ...kept, status: 'active', statusReason: null, confirmationToken: null };
-    // Its dead-letter queue may have been deleted meanwhile.
-    if (restored.deadLetterQueue !== null && !(await this.store.getQueue(restored.deadLetterQueue)))
-      restored.deadLetterQueue = null;
-    await this.store.createSubscription(restored);
-    this.changed(restored);
-    return restored;
+    // Taking the token and making the subscription again are one commit: a failed restore
+    // leaves the token usable.
+    const back = await this.store.restoreUnsubscribed(topic, token, Date.now());
+    if (!back) throw invalid('Token: no subscription of this topic awaits confirmation with this token');
+    if (back.restored) this.changed(back.subscription);
+    return back.subscription;
   }
 
   async get(id: string): Promise<Subscription> {

@@ -169,7 +169,7 @@ for (const kind of STORES) {
       expect(againShared).toMatchObject({ body: 'shared', ...typed, attributes: { plain: 'p' } });
     });
 
-    it('keeps a deleted subscription by its token until it expires, to be taken once', async () => {
+    it('keeps a deleted subscription by its token until it expires, to be restored once', async () => {
       const s = store();
       await s.createTopic('t', T0);
       await s.createTopic('u', T0);
@@ -184,16 +184,40 @@ for (const kind of STORES) {
       expect(await s.deleteSubscription('nope', { token: 'tok-4', untilMs: T0 + HOUR })).toBe(false);
       expect(await s.getSubscription(kept.id)).toBeNull();
       expect(await s.listDeliveries(kept.id, 'pending', 10)).toEqual({ deliveries: [] });
-      // Only with its topic and token, only before it expires, and only once.
-      expect(await s.takeUnsubscribed('u', 'tok-1', T0)).toBeNull();
-      expect(await s.takeUnsubscribed('t', 'tok-1', T0)).toEqual(kept);
-      expect(await s.takeUnsubscribed('t', 'tok-1', T0)).toBeNull();
-      expect(await s.takeUnsubscribed('t', 'tok-3', T0 + 10)).toBeNull();
-      expect(await s.takeUnsubscribed('t', 'tok-4', T0)).toBeNull();
+      // Only with its topic and token, only before it expires, and only once; restored in the
+      // same commit that takes the token, active, with its id and settings.
+      expect(await s.restoreUnsubscribed('u', 'tok-1', T0)).toBeNull();
+      const active = { ...kept, status: 'active', statusReason: null, confirmationToken: null };
+      expect(await s.restoreUnsubscribed('t', 'tok-1', T0)).toEqual({ subscription: active, restored: true });
+      expect(await s.getSubscription(kept.id)).toEqual(active);
+      expect(await s.restoreUnsubscribed('t', 'tok-1', T0)).toBeNull();
+      expect(await s.restoreUnsubscribed('t', 'tok-3', T0 + 10)).toBeNull();
+      expect(await s.restoreUnsubscribed('t', 'tok-4', T0)).toBeNull();
       // The sweep drops expired ones.
       await s.deleteSubscription((await createAgain(s, late)).id, { token: 'tok-5', untilMs: T0 + 10 });
       await s.sweep(T0 + 20, { attemptRetentionMs: HOUR, idempotencyWindowMs: HOUR });
-      expect(await s.takeUnsubscribed('t', 'tok-5', T0)).toBeNull();
+      expect(await s.restoreUnsubscribed('t', 'tok-5', T0)).toBeNull();
+    });
+
+    it('restores to the subscription made again for the same endpoint, and drops a dead-letter queue gone meanwhile', async () => {
+      const s = store();
+      await s.createTopic('t', T0);
+      await s.createQueue(queue('dlq'));
+      const first = subscription('t', { style: 'sns', endpoint: 'http://127.0.0.1:9/a', deadLetterQueue: 'dlq' });
+      const other = subscription('t', { style: 'sns', endpoint: 'http://127.0.0.1:9/b', deadLetterQueue: 'dlq' });
+      for (const sub of [first, other]) await s.createSubscription(sub);
+      await s.deleteSubscription(first.id, { token: 'tok-a', untilMs: T0 + HOUR });
+      await s.deleteSubscription(other.id, { token: 'tok-b', untilMs: T0 + HOUR });
+      const again = subscription('t', { style: 'sns', endpoint: first.endpoint });
+      await s.createSubscription(again);
+      // Subscribed again meanwhile: that subscription is the answer, and the token is used up.
+      expect(await s.restoreUnsubscribed('t', 'tok-a', T0)).toEqual({ subscription: again, restored: false });
+      expect(await s.restoreUnsubscribed('t', 'tok-a', T0)).toBeNull();
+      expect(await s.getSubscription(first.id)).toBeNull();
+      await s.deleteQueue('dlq');
+      const restored = await s.restoreUnsubscribed('t', 'tok-b', T0);
+      expect(restored).toMatchObject({ restored: true, subscription: { id: other.id, deadLetterQueue: null } });
+      expect(await s.getSubscription(other.id)).toEqual(restored!.subscription);
     });
 
     it('forgets the unsubscribed subscriptions of a deleted topic (a topic made again does not get them)', async () => {
@@ -204,7 +228,7 @@ for (const kind of STORES) {
       expect(await s.deleteSubscription(sub.id, { token: 'tok-t', untilMs: T0 + HOUR })).toBe(true);
       expect(await s.deleteTopic('t')).toBe(true);
       await s.createTopic('t', T0);
-      expect(await s.takeUnsubscribed('t', 'tok-t', T0)).toBeNull();
+      expect(await s.restoreUnsubscribed('t', 'tok-t', T0)).toBeNull();
     });
 
     it('keeps one SNS signing identity for every caller (stores shared by several nodes)', async () => {

@@ -33,6 +33,7 @@ import * as dl from './deliveries.js';
 import { migrate } from './migrations.js';
 import * as groups from './fifo-groups.js';
 import * as qm from './queue-messages.js';
+import { restoredSubscription } from '../restored-subscription.js';
 import {
   moveTaskValues,
   ms,
@@ -80,6 +81,10 @@ const subscriptionsOfTopic = statement(
   'herald_subscriptions_of_topic',
   'SELECT * FROM subscriptions WHERE topic = $1 ORDER BY created_at, id',
 );
+
+const INSERT_SUBSCRIPTION = `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at,
+     filter_policy, filter_policy_scope, style, confirmation_token)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`;
 
 export class PostgresStore implements Store {
   private readonly db: Database;
@@ -210,12 +215,7 @@ export class PostgresStore implements Store {
   // --- Subscriptions --------------------------------------------------------------------
 
   async createSubscription(sub: Subscription): Promise<void> {
-    await this.db.query(
-      `INSERT INTO subscriptions (id, topic, protocol, endpoint, raw, delivery_policy, dead_letter_queue, secret, status, status_reason, created_at,
-         filter_policy, filter_policy_scope, style, confirmation_token)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-      subscriptionValues(sub),
-    );
+    await this.db.query(INSERT_SUBSCRIPTION, subscriptionValues(sub));
   }
 
   async getSubscription(id: string): Promise<Subscription | null> {
@@ -263,12 +263,35 @@ export class PostgresStore implements Store {
     });
   }
 
-  async takeUnsubscribed(topic: string, token: string, nowMs: number): Promise<Subscription | null> {
-    const [row] = await this.db.query<{ subscription: string }>(
-      'DELETE FROM unsubscribed WHERE token = $1 AND topic = $2 AND expires_at > $3 RETURNING subscription',
-      [token, topic, ms(nowMs)],
-    );
-    return row ? (JSON.parse(row.subscription) as Subscription) : null;
+  restoreUnsubscribed(
+    topic: string,
+    token: string,
+    nowMs: number,
+  ): Promise<{ subscription: Subscription; restored: boolean } | null> {
+    return this.db.tx(async (c) => {
+      // The topic row first, as a publish locks it (KEY SHARE: a concurrent deleteTopic waits).
+      const live = await c.query('SELECT 1 FROM topics WHERE name = $1 FOR KEY SHARE', [topic]);
+      if (live.rows.length === 0) return null;
+      const taken = await c.query<{ subscription: string }>(
+        'DELETE FROM unsubscribed WHERE token = $1 AND topic = $2 AND expires_at > $3 RETURNING subscription',
+        [token, topic, ms(nowMs)],
+      );
+      if (taken.rows.length === 0) return null;
+      const kept = JSON.parse(taken.rows[0].subscription) as Subscription;
+      const again = await c.query<SubscriptionRow>(
+        'SELECT * FROM subscriptions WHERE topic = $1 AND protocol = $2 AND endpoint = $3 ORDER BY created_at, id LIMIT 1',
+        [topic, kept.protocol, kept.endpoint],
+      );
+      if (again.rows.length > 0) return { subscription: toSubscription(again.rows[0]), restored: false };
+      let dlqLive = false;
+      if (kept.deadLetterQueue !== null) {
+        const q = await c.query('SELECT 1 FROM queues WHERE name = $1 FOR KEY SHARE', [kept.deadLetterQueue]);
+        dlqLive = q.rows.length > 0;
+      }
+      const restored = restoredSubscription(kept, () => dlqLive);
+      await c.query(INSERT_SUBSCRIPTION, subscriptionValues(restored));
+      return { subscription: restored, restored: true };
+    });
   }
 
   // --- Queues ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import { encodeMessageAttributes } from '../../message-attributes.js';
 import { migrate } from './migrations.js';
 import { QueueMessages } from './queue-messages.js';
 import { copyBody, deadLetterAttributes, deliveryTexts } from '../published-message.js';
+import { restoredSubscription } from '../restored-subscription.js';
 import {
   encodeAttributes,
   jsonObject,
@@ -226,10 +227,22 @@ export class SqliteStore implements Store {
     }, true);
   }
 
-  takeUnsubscribed(topic: string, token: string, nowMs: number): Promise<Subscription | null> {
+  restoreUnsubscribed(
+    topic: string,
+    token: string,
+    nowMs: number,
+  ): Promise<{ subscription: Subscription; restored: boolean } | null> {
     return this.writes.enqueue(() => {
       const row = this.stmts.takeUnsubscribed.get(token, topic, nowMs) as { subscription: string } | undefined;
-      return row ? (JSON.parse(row.subscription) as Subscription) : null;
+      if (!row) return null;
+      const kept = JSON.parse(row.subscription) as Subscription;
+      const again = (this.stmts.subscriptionsOfTopic.all(topic) as SubscriptionRow[])
+        .map(toSubscription)
+        .find((s) => s.protocol === kept.protocol && s.endpoint === kept.endpoint);
+      if (again) return { subscription: again, restored: false };
+      const restored = restoredSubscription(kept, (q) => this.stmts.getQueue.get(q) !== undefined);
+      this.stmts.insertSubscription.run(subscriptionParams(restored));
+      return { subscription: restored, restored: true };
     }, true);
   }
 
