@@ -162,6 +162,7 @@ fifo = sqs.create_queue(
 ids = sqs.send_message_batch(
     QueueUrl=fifo, Entries=[{"Id": f"j{i}", "MessageBody": f"job-{i}", "MessageGroupId": f"g{i % 2}"} for i in range(6)]
 )["Successful"]
+j0 = next(e for e in ids if e["Id"] == "j0")
 again = sqs.send_message(QueueUrl=fifo, MessageBody="job-0", MessageGroupId="g0")
 by_id = [
     sqs.send_message(QueueUrl=fifo, MessageBody=body, MessageGroupId="g1", MessageDeduplicationId="d-1")["MessageId"]
@@ -169,8 +170,8 @@ by_id = [
 ]
 check(
     "FIFO deduplication (the first message's id and SequenceNumber)",
-    again["MessageId"] == ids[0]["MessageId"] and again.get("SequenceNumber") == ids[0]["SequenceNumber"] and by_id[0] == by_id[1],
-    [again, ids[0], by_id],
+    again["MessageId"] == j0["MessageId"] and again.get("SequenceNumber") == j0["SequenceNumber"] and by_id[0] == by_id[1],
+    [again, j0, by_id],
 )
 order = {}
 for _ in range(20):

@@ -141,6 +141,12 @@ for (const kind of STORES) {
       // Past the window the same id is a new message.
       const [r3] = await s.sendToQueue('jobs.fifo', [inGroup('a', 'z', { idempotencyKey: 'd1' })], HOUR, T0 + HOUR + 1);
       expect(r3).toMatchObject({ duplicate: false });
+      // A key taken over after the window answers the new message's number, not the old one's.
+      const [r4] = await s.sendToQueue('jobs.fifo', [inGroup('a', 'u', { idempotencyKey: 'd1' })], HOUR, T0 + HOUR + 2);
+      expect(r4).toEqual({ ...r3, duplicate: true });
+      expect((r3 as { sequenceNumber: string }).sequenceNumber).not.toBe(
+        (r1 as { sequenceNumber: string }).sequenceNumber,
+      );
       expect(bodies(await receiveAt(s, q, T0 + HOUR + 1))).toEqual(['x', 'w', 'z']);
     });
 
@@ -247,10 +253,18 @@ for (const kind of STORES) {
       };
       const first = await s.publish([message('events.fifo', 'a'), message('events.fifo', 'b')], HOUR, T0);
       const again = await s.publish(
-        [message('events.fifo', 'a'), message('events.fifo', 'c'), message('other.fifo', 'x')],
+        [
+          message('events.fifo', 'a'),
+          message('events.fifo', 'c'),
+          message('other.fifo', 'x'),
+          message('other.fifo', 'x'),
+        ],
         HOUR,
         T0,
       );
+      // The second 'x' is a duplicate of the first, in the same call: it answers its number.
+      expect(again[3]).toEqual({ ...again[2], duplicate: true });
+      again.pop();
       expect(first.map((r) => ('sequenceNumber' in r ? r.sequenceNumber : r))).toEqual([
         '00000000000000000001',
         '00000000000000000002',

@@ -9,7 +9,7 @@
  *
  * Callers resolve only after COMMIT returns (synchronous_commit is on). Results are per
  * call and per entry, as on SQLite: an idempotency key seen within the window answers the
- * first message's id, a send to an unknown queue rejects only its own call. If the group
+ * first message's id (and, on FIFO topics and queues, its sequence number), a send to an unknown queue rejects only its own call. If the group
  * fails for another reason (a statement error no check anticipated), each call is retried
  * alone so one bad call cannot fail its neighbours; a connection failure fails them all
  * with `unavailable` (the commit may or may not have happened; clients retry, keys dedupe).
@@ -53,6 +53,8 @@ type Accepted = { id: string; duplicate: boolean; sequenceNumber?: string };
 /** Messages per transaction at most, so one commit's latency stays bounded under a flood. */
 const MAX_GROUP_ENTRIES = 10_000;
 
+const topicGone = (topic: string) => ({ code: 'topic_not_found', message: `topic "${topic}" does not exist` });
+
 const UNGROUPED_ERROR = { code: 'invalid_request', message: 'messageGroupId is required on a FIFO queue' };
 
 const queuesByName = statement(
@@ -74,7 +76,8 @@ const claimKeys = statement(
   'herald_claim_idempotency_keys',
   `INSERT INTO idempotency_keys AS k (scope, key, message_id, created_at)
    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-   ON CONFLICT (scope, key) DO UPDATE SET message_id = EXCLUDED.message_id, created_at = EXCLUDED.created_at
+   ON CONFLICT (scope, key) DO UPDATE SET message_id = EXCLUDED.message_id, created_at = EXCLUDED.created_at,
+     sequence_number = NULL
    WHERE k.created_at <= EXCLUDED.created_at - $5
    RETURNING scope, key`,
 );
@@ -83,6 +86,13 @@ const existingKeys = statement(
   'herald_existing_idempotency_keys',
   `SELECT k.scope, k.key, k.message_id, k.sequence_number FROM idempotency_keys k
    JOIN unnest($1::text[], $2::text[]) AS x(scope, key) ON k.scope = x.scope AND k.key = x.key`,
+);
+
+// Keys claimed for messages the group did not store after all (their FIFO topic had gone).
+const releaseKeys = statement(
+  'herald_release_idempotency_keys',
+  `DELETE FROM idempotency_keys k USING unnest($1::text[], $2::text[], $3::text[]) AS x(scope, key, id)
+   WHERE k.scope = x.scope AND k.key = x.key AND k.message_id = x.id`,
 );
 
 // The sequence numbers of FIFO messages whose keys this group claimed, for later duplicates.
@@ -236,7 +246,9 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
   /** For each copy sent to a FIFO queue by sendToQueue: the result to give its sequence number. */
   const sends = new Map<number, Accepted>();
   /** Duplicates of entries of this group, answered with their number once it is known. */
-  const sameGroupDuplicates: Array<{ answer: Accepted; of: Keyed }> = [];
+  const sameGroupDuplicates: Array<{ answer: Accepted; of: Keyed; out: AcceptResult[]; at: number }> = [];
+  /** Keys claimed by entries refused after the claim (a FIFO topic gone), to give back. */
+  const unstored: Keyed[] = [];
   group.forEach((call, c) => {
     const out = results[c];
     if (out instanceof HeraldError) return;
@@ -253,22 +265,23 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
       if (k?.duplicateOf !== undefined) {
         const answer: Accepted = { id: k.duplicateOf, duplicate: true };
         if (k.duplicateSequence !== undefined) answer.sequenceNumber = k.duplicateSequence;
-        if (k.sameAs) sameGroupDuplicates.push({ answer, of: k.sameAs });
+        if (k.sameAs) sameGroupDuplicates.push({ answer, of: k.sameAs, out, at: out.length });
         out.push(answer);
         return;
       }
       const accepted: Accepted = { id: e.id, duplicate: false };
-      if (k) k.accepted = accepted;
       if (call.kind === 'publish' && (e as PublishEntry).sequenced) {
         const topic = (e as PublishEntry).topic;
         const n = nextSequence.get(topic);
         if (n === undefined) {
-          out.push({ error: { code: 'topic_not_found', message: `topic "${topic}" does not exist` } });
+          out.push({ error: topicGone(topic) });
+          if (k) unstored.push(k);
           return;
         }
         nextSequence.set(topic, n + 1);
         accepted.sequenceNumber = sequenceNumber(n);
       }
+      if (k) k.accepted = accepted;
       out.push(accepted);
       if (call.kind === 'send') {
         const s = e as SendEntry;
@@ -318,8 +331,15 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
   await createDeliveries(client, deliveries);
   const seqs = await insertQueueMessages(client, copies);
   for (const [i, accepted] of sends) accepted.sequenceNumber = sequenceNumber(seqs[i]);
-  for (const { answer, of } of sameGroupDuplicates) {
-    if (of.accepted?.sequenceNumber !== undefined) answer.sequenceNumber = of.accepted.sequenceNumber;
+  for (const { answer, of, out, at } of sameGroupDuplicates) {
+    // Its first entry was refused (only a publish to a FIFO topic gone can be, once keyed).
+    if (!of.accepted) out[at] = { error: topicGone(of.scope.slice('topic:'.length)) };
+    else if (of.accepted.sequenceNumber !== undefined) answer.sequenceNumber = of.accepted.sequenceNumber;
+  }
+  if (unstored.length > 0) {
+    await client.query(
+      releaseKeys([unstored.map((k) => k.scope), unstored.map((k) => k.key), unstored.map((k) => k.id)]),
+    );
   }
   await numberIdempotencyKeys(client, claims);
   // After the messages: a receive that drops an empty group's row cannot miss them.

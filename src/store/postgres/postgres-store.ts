@@ -269,14 +269,16 @@ export class PostgresStore implements Store {
     nowMs: number,
   ): Promise<{ subscription: Subscription; restored: boolean } | null> {
     return this.db.tx(async (c) => {
-      // The topic row first, as a publish locks it (KEY SHARE: a concurrent deleteTopic waits).
-      const live = await c.query('SELECT 1 FROM topics WHERE name = $1 FOR KEY SHARE', [topic]);
-      if (live.rows.length === 0) return null;
+      // The token row first, then the topic row, in deleteTopic's order (it deletes the topic's
+      // tokens before the topic), so the two cannot wait for each other. KEY SHARE on the topic:
+      // a deleteTopic that comes later waits for this commit.
       const taken = await c.query<{ subscription: string }>(
         'DELETE FROM unsubscribed WHERE token = $1 AND topic = $2 AND expires_at > $3 RETURNING subscription',
         [token, topic, ms(nowMs)],
       );
       if (taken.rows.length === 0) return null;
+      const live = await c.query('SELECT 1 FROM topics WHERE name = $1 FOR KEY SHARE', [topic]);
+      if (live.rows.length === 0) return null;
       const kept = JSON.parse(taken.rows[0].subscription) as Subscription;
       const again = await c.query<SubscriptionRow>(
         'SELECT * FROM subscriptions WHERE topic = $1 AND protocol = $2 AND endpoint = $3 ORDER BY created_at, id LIMIT 1',
