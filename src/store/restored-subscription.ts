@@ -5,12 +5,12 @@ import type { Subscription } from '../types.js';
  * `restoreUnsubscribed`): the same id and settings, active again, without its dead-letter
  * queue when that queue was deleted meanwhile.
  */
-export function restoredSubscription(kept: Subscription, queueExists: (name: string) => boolean): Subscription {
+export function restoredSubscription(kept: Subscription, deadLetterQueueExists: boolean): Subscription {
   return {
     ...kept,
     status: 'active',
     statusReason: null,
     confirmationToken: null,
-    deadLetterQueue: kept.deadLetterQueue !== null && queueExists(kept.deadLetterQueue) ? kept.deadLetterQueue : null,
+    deadLetterQueue: deadLetterQueueExists ? kept.deadLetterQueue : null,
   };
 }

@@ -9,7 +9,8 @@
  *
  * Callers resolve only after COMMIT returns (synchronous_commit is on). Results are per
  * call and per entry, as on SQLite: an idempotency key seen within the window answers the
- * first message's id (and, on FIFO topics and queues, its sequence number), a send to an unknown queue rejects only its own call. If the group
+ * first message's id (and, on FIFO topics and queues, its sequence number), a send to an
+ * unknown queue rejects only its own call. If the group
  * fails for another reason (a statement error no check anticipated), each call is retried
  * alone so one bad call cannot fail its neighbours; a connection failure fails them all
  * with `unavailable` (the commit may or may not have happened; clients retry, keys dedupe).

@@ -285,12 +285,10 @@ export class PostgresStore implements Store {
         [topic, kept.protocol, kept.endpoint],
       );
       if (again.rows.length > 0) return { subscription: toSubscription(again.rows[0]), restored: false };
-      let dlqLive = false;
-      if (kept.deadLetterQueue !== null) {
-        const q = await c.query('SELECT 1 FROM queues WHERE name = $1 FOR KEY SHARE', [kept.deadLetterQueue]);
-        dlqLive = q.rows.length > 0;
-      }
-      const restored = restoredSubscription(kept, () => dlqLive);
+      const dlq =
+        kept.deadLetterQueue !== null &&
+        (await c.query('SELECT 1 FROM queues WHERE name = $1 FOR KEY SHARE', [kept.deadLetterQueue])).rows.length > 0;
+      const restored = restoredSubscription(kept, dlq);
       await c.query(INSERT_SUBSCRIPTION, subscriptionValues(restored));
       return { subscription: restored, restored: true };
     });

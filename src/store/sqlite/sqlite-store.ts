@@ -57,6 +57,10 @@ export interface SqliteStoreOptions {
 
 const queueNotFound = (name: string) => new HeraldError('queue_not_found', `queue "${name}" does not exist`);
 
+/** An accepted message's answer: its sequence number only on FIFO topics and queues. */
+const accepted = (id: string, duplicate: boolean, sequence: string | null | undefined): AcceptResult =>
+  sequence == null ? { id, duplicate } : { id, duplicate, sequenceNumber: sequence };
+
 export class SqliteStore implements Store {
   private db!: Database.Database;
   private writes!: CommitQueue;
@@ -240,7 +244,8 @@ export class SqliteStore implements Store {
         .map(toSubscription)
         .find((s) => s.protocol === kept.protocol && s.endpoint === kept.endpoint);
       if (again) return { subscription: again, restored: false };
-      const restored = restoredSubscription(kept, (q) => this.stmts.getQueue.get(q) !== undefined);
+      const dlq = kept.deadLetterQueue;
+      const restored = restoredSubscription(kept, dlq !== null && this.stmts.getQueue.get(dlq) !== undefined);
       this.stmts.insertSubscription.run(subscriptionParams(restored));
       return { subscription: restored, restored: true };
     }, true);
@@ -337,9 +342,7 @@ export class SqliteStore implements Store {
               encodeMessageAttributes(copy.messageAttributes),
             );
           }
-          return sequence === undefined
-            ? { id: e.id, duplicate: false }
-            : { id: e.id, duplicate: false, sequenceNumber: sequence };
+          return accepted(e.id, false, sequence);
         }),
       true,
     );
@@ -366,9 +369,7 @@ export class SqliteStore implements Store {
         const seq = this.qm.insert(qid, e, fifo, nowMs);
         const sequence = fifo ? sequenceNumber(seq) : undefined;
         if (e.idempotencyKey) this.claimIdempotencyKey(scope, e.idempotencyKey, e.id, sequence, nowMs);
-        return sequence === undefined
-          ? { id: e.id, duplicate: false }
-          : { id: e.id, duplicate: false, sequenceNumber: sequence };
+        return accepted(e.id, false, sequence);
       });
     }, true);
   }
@@ -380,10 +381,7 @@ export class SqliteStore implements Store {
   private idempotencyHit(scope: string, key: string, windowMs: number, nowMs: number): AcceptResult | null {
     const hit = this.stmts.getIdempotencyKey.get(scope, key, nowMs - windowMs) as
       { message_id: string; sequence_number: string | null } | undefined;
-    if (!hit) return null;
-    return hit.sequence_number === null
-      ? { id: hit.message_id, duplicate: true }
-      : { id: hit.message_id, duplicate: true, sequenceNumber: hit.sequence_number };
+    return hit ? accepted(hit.message_id, true, hit.sequence_number) : null;
   }
 
   /** Claims the key for a message just accepted (in the same transaction, after `idempotencyHit` missed). */
