@@ -177,6 +177,8 @@ export class DeliveryEngine {
     this.running = false;
     for (const off of this.unsubscribe) off();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    // Requests waiting in the sender come back unsent and are handed back with the buffers.
+    this.sender.cancelQueued({});
     const released: string[] = [];
     for (const lane of this.lanes.values()) {
       if (lane.timer) clearTimeout(lane.timer);
@@ -222,6 +224,9 @@ export class DeliveryEngine {
     const rate = sub.deliveryPolicy.maxPerSecond;
     if (existing) {
       const endpointChanged = existing.sub.endpoint !== sub.endpoint;
+      // What waits in the sender was handed over under the old endpoint or without a rate
+      // limit: withdraw it (it goes back to the store, no attempt spent).
+      if (endpointChanged || (rate > 0 && !existing.bucket)) this.sender.cancelQueued({ key: sub.id });
       existing.sub = sub;
       if (endpointChanged) {
         existing.target = targetOf(sub.endpoint);
@@ -261,6 +266,7 @@ export class DeliveryEngine {
 
   private removeLane(lane: Lane): void {
     lane.removed = true;
+    this.sender.cancelQueued({ key: lane.sub.id });
     if (lane.timer) clearTimeout(lane.timer);
     this.lanes.delete(lane.sub.id);
     const ids = lane.buffer.map((d) => d.deliveryId);
@@ -367,10 +373,25 @@ export class DeliveryEngine {
     void this.fetch(lane);
   }
 
+  /**
+   * Whether the sender keeps this lane's concurrency limit itself (see WebhookSender.queues),
+   * so the lane may hand it up to twice the limit: the next request is already there when one
+   * ends. Not for rate-limited lanes, whose token is taken at the hand-off.
+   */
+  private queuesAhead(lane: Lane): boolean {
+    return this.sender.queues && !lane.bucket;
+  }
+
+  /** How many of a lane's deliveries may be with the sender at once (sent, or queued there). */
+  private window(lane: Lane): number {
+    const limit = lane.sub.deliveryPolicy.maxConcurrency;
+    return this.queuesAhead(lane) ? limit * 2 : limit;
+  }
+
   /** How many leased deliveries a lane keeps at hand: enough to stay busy, few enough to drain quickly. */
   private target(lane: Lane): number {
     const p = lane.sub.deliveryPolicy;
-    const byConcurrency = Math.max(8, p.maxConcurrency * 2);
+    const byConcurrency = Math.max(8, this.window(lane) * 2);
     return p.maxPerSecond > 0
       ? Math.max(1, Math.min(byConcurrency, Math.ceil(p.maxPerSecond * 2)))
       : Math.min(byConcurrency, 1000);
@@ -384,10 +405,12 @@ export class DeliveryEngine {
     lane.fetching = true;
     try {
       const now = Date.now();
-      // The attempt timeout plus a margin for time spent in the lane's buffer. On a shared
-      // store this is also how long a dead node's deliveries wait before another node
-      // takes them over.
-      const leaseUntil = now + lane.sub.deliveryPolicy.timeoutSeconds * 1000 + this.config.leaseMarginMs;
+      // The attempt timeout plus a margin for time spent in the lane's buffer (and, queued in
+      // the sender, behind requests of the lane bounded by the same timeout). On a shared
+      // store this is also how long a dead node's deliveries wait before another node takes
+      // them over.
+      const timeoutMs = lane.sub.deliveryPolicy.timeoutSeconds * 1000;
+      const leaseUntil = now + (this.queuesAhead(lane) ? 2 : 1) * timeoutMs + this.config.leaseMarginMs;
       this.stats.leaseQueries++;
       const leased = await this.store.leaseDeliveries(lane.sub.id, now, want, leaseUntil);
       if (lane.removed || !this.running) {
@@ -428,15 +451,16 @@ export class DeliveryEngine {
   }
 
   private drain(lane: Lane): void {
-    const policy = lane.sub.deliveryPolicy;
+    const window = this.window(lane);
     while (
       this.running &&
       lane.buffer.length > 0 &&
-      lane.inFlight < policy.maxConcurrency &&
+      lane.inFlight < window &&
       this.inFlight < this.config.globalConcurrency
     ) {
       const now = Date.now();
       const breaker = lane.breaker;
+      const probe = breaker.state(now) === 'half_open';
       const gate = breaker.acquire(now);
       if (!gate.allowed) {
         // Hand the buffer back, due when the breaker allows a probe: no attempt is spent.
@@ -456,14 +480,23 @@ export class DeliveryEngine {
         }
       }
       const delivery = lane.buffer.shift()!;
-      void this.attempt(lane, delivery, breaker, lane.target);
+      void this.attempt(lane, delivery, breaker, lane.target, probe);
     }
     if (lane.buffer.length > 0 && this.inFlight >= this.config.globalConcurrency) this.starved.add(lane);
     if (lane.buffer.length < this.target(lane) / 2 && lane.hot && !lane.fetching && this.running) void this.fetch(lane);
   }
 
-  /** `breaker` and `target` are taken when the attempt starts: an endpoint change meanwhile does not split them. */
-  private async attempt(lane: Lane, d: LeasedDelivery, breaker: CircuitBreaker, target: Target): Promise<void> {
+  /**
+   * `breaker` and `target` are taken when the attempt starts: an endpoint change meanwhile
+   * does not split them. `probe`: the half-open breaker's one probe.
+   */
+  private async attempt(
+    lane: Lane,
+    d: LeasedDelivery,
+    breaker: CircuitBreaker,
+    target: Target,
+    probe: boolean,
+  ): Promise<void> {
     const sub = lane.sub;
     this.inFlight++;
     lane.inFlight++;
@@ -473,7 +506,8 @@ export class DeliveryEngine {
     let result: AttemptResult;
     try {
       const { body, headers } = sub.style === 'sns' ? await this.snsFrame(sub, d) : heraldFrame(sub, d, at);
-      result = await this.sender.send(target, body, headers, sub.deliveryPolicy.timeoutSeconds * 1000);
+      const limit = { key: sub.id, limit: sub.deliveryPolicy.maxConcurrency };
+      result = await this.sender.send(target, body, headers, sub.deliveryPolicy.timeoutSeconds * 1000, limit);
     } catch (error) {
       result = {
         ok: false,
@@ -489,10 +523,11 @@ export class DeliveryEngine {
     lane.inFlight--;
     if (this.abandoned) return; // stop() gave up on it: it stays leased (see stop)
     if (result.notSent) {
-      // Herald's own sender failed (a sender thread died, or it is shutting down): not the
-      // endpoint's doing, so no attempt is spent and the breaker does not hear of it. The
-      // delivery goes back to the store, due again shortly.
-      breaker.release();
+      // Herald's own sender failed or withdrew it (a sender thread died, it is shutting down,
+      // the breaker opened while it waited there): not the endpoint's doing, so no attempt is
+      // spent and the breaker does not hear of it. The delivery goes back to the store, due
+      // again shortly.
+      if (probe) breaker.release();
       const dueAt = Date.now() + NOT_SENT_RETRY_MS;
       this.commit(this.store.releaseDeliveries([d.deliveryId], dueAt));
       this.wakeStop();
@@ -507,8 +542,13 @@ export class DeliveryEngine {
     else breaker.onFailure(now);
     const after = breaker.state(now);
     // Tell the other nodes, so they stop (or resume) sending to this endpoint too.
+    if (!result.ok && result.endpointFault) {
+      // The sender holds the lane's waiting requests after a failure until told: withdrawn
+      // while the breaker is open (they go back to the store, as the buffers do), else sent.
+      if (after === 'open') this.sender.cancelQueued({ origin: target.origin });
+      else this.sender.resumeLane(sub.id);
+    }
     if (after === 'open' && before !== 'open') {
-      this.signals.breaker.emit({ origin: target.origin, openMs: breaker.openUntilMs - now });
     } else if (after === 'closed' && before === 'half_open') {
       this.signals.breaker.emit({ origin: target.origin, openMs: 0 });
     }
@@ -550,7 +590,7 @@ export class DeliveryEngine {
       subscriptionId: sub.id,
       messageId: d.messageId,
       attempt: attemptNo,
-      atMs: at,
+      atMs: r.startedAtMs ?? at,
       status: r.status,
       latencyMs: Math.round(r.latencyMs * 100) / 100,
       ok: r.ok,
@@ -626,7 +666,10 @@ export class DeliveryEngine {
   private followBreaker(origin: string, openMs: number): void {
     const now = Date.now();
     if (openMs > 0) {
-      this.breakerFor(origin).openFromPeer(now + openMs, now);
+      const breaker = this.breakerFor(origin);
+      const wasOpen = breaker.state(now) === 'open';
+      breaker.openFromPeer(now + openMs, now);
+      if (!wasOpen && breaker.state(now) === 'open') this.sender.cancelQueued({ origin });
       return;
     }
     const breaker = this.breakers.get(origin);

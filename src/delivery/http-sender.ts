@@ -5,6 +5,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { ErrorClass } from '../types.js';
 import { parseRetryAfter } from './retry-schedule.js';
+import type { WebhookSender } from './threaded-sender.js';
 
 export interface AttemptResult {
   ok: boolean;
@@ -21,7 +22,21 @@ export interface AttemptResult {
    * the sender is closing): the request may not have left, so it is no attempt at all.
    */
   notSent?: true;
+  /** When the request left (ms since the epoch): later than the engine's hand-off if the sender queued it. */
+  startedAtMs?: number;
 }
+
+/** A request the sender itself failed or withdrew (see AttemptResult.notSent): no attempt, no breaker. */
+export const notSent = (message: string): AttemptResult => ({
+  ok: false,
+  status: null,
+  latencyMs: 0,
+  errorClass: 'network',
+  error: message,
+  retryAfterMs: null,
+  endpointFault: false,
+  notSent: true,
+});
 
 /** Where a webhook goes, split once from its URL (see `targetOf`). */
 export interface Target {
@@ -37,7 +52,9 @@ export function targetOf(endpoint: string): Target {
 const USER_AGENT = 'Herald-Webhooks/0.1';
 const MAX_ERROR_LENGTH = 300;
 
-export class HttpSender {
+export class HttpSender implements WebhookSender {
+  /** Every request starts when handed over: the engine keeps each lane's limit itself. */
+  readonly queues = false;
   private readonly agent: Agent;
 
   constructor(opts: { connectionsPerOrigin: number }) {
@@ -53,6 +70,11 @@ export class HttpSender {
     return Promise.resolve();
   }
 
+  /** Nothing waits here: a request handed over has started. */
+  cancelQueued(): void {}
+
+  resumeLane(): void {}
+
   /**
    * POST through undici's `dispatch` with a handler object: no response stream and no
    * promise chain per request, which at tens of thousands of deliveries a second is most of
@@ -61,6 +83,7 @@ export class HttpSender {
    */
   send(target: Target, body: string, headers: Record<string, string>, timeoutMs: number): Promise<AttemptResult> {
     const started = performance.now();
+    const startedAtMs = Date.now();
     return new Promise<AttemptResult>((resolve) => {
       let status = 0;
       let retryAfter: string | undefined;
@@ -68,6 +91,7 @@ export class HttpSender {
       const settle = (r: AttemptResult) => {
         if (settled) return;
         settled = true;
+        r.startedAtMs = startedAtMs;
         resolve(r);
       };
       const handler: Dispatcher.DispatchHandler = {

@@ -11,13 +11,15 @@ import { startTestHerald, waitFor, type TestHerald } from '../support/herald.js'
 
 const fast = { backoff: { initialSeconds: 0.05, maxSeconds: 0.2, multiplier: 2 }, timeoutSeconds: 2 };
 
-describe('webhook delivery', () => {
+// Each behaviour holds with requests sent from the event loop and from a sender thread,
+// which starts a subscription's requests itself up to its maxConcurrency.
+describe.each([0, 1])('webhook delivery (%i sender threads)', (senderThreads) => {
   let h: TestHerald;
   let rx: Receiver;
 
   beforeEach(async () => {
     h = await startTestHerald({
-      delivery: { breaker: { failureThreshold: 1000, cooldownMs: 200, maxCooldownMs: 1000 } },
+      delivery: { senderThreads, breaker: { failureThreshold: 1000, cooldownMs: 200, maxCooldownMs: 1000 } },
     });
     rx = await startReceiver();
     await h.client.createTopic('orders');
@@ -395,6 +397,97 @@ describe.each([1, 2])('with %i sender threads', (senderThreads) => {
   });
 });
 
+describe('a sender thread holding requests ahead of the endpoint', () => {
+  let h: TestHerald;
+  let rx: Receiver;
+
+  beforeEach(async () => {
+    h = await startTestHerald({
+      delivery: { senderThreads: 1, breaker: { failureThreshold: 2, cooldownMs: 5000, maxCooldownMs: 5000 } },
+    });
+    await h.client.createTopic('ahead');
+  });
+
+  afterEach(async () => {
+    await h.close();
+    await rx.close();
+  });
+
+  it('logs each attempt when its request left, not when it was handed to the thread', async () => {
+    rx = await startReceiver(() => ({ status: 200, delayMs: 150 }));
+    const sub = await h.client.subscribe('ahead', {
+      protocol: 'http',
+      endpoint: rx.url,
+      deliveryPolicy: { maxConcurrency: 1 },
+    });
+    await h.client.publishBatch('ahead', [{ body: 'a' }, { body: 'b' }]);
+    const attempts = await waitFor(async () => {
+      const page = await h.client.listAttempts(sub.id);
+      return page.attempts.length === 2 ? page.attempts : null;
+    });
+    const [first, second] = attempts.map((a) => Date.parse(a.at)).sort((x, y) => x - y);
+    expect(second - first).toBeGreaterThanOrEqual(140);
+    expect(rx.requests[1].at - rx.requests[0].at).toBeGreaterThanOrEqual(140);
+  });
+
+  it('withdraws what waits in the thread when the breaker opens: nothing more sent, no attempt spent', async () => {
+    rx = await startReceiver(() => ({ status: 500, delayMs: 100 }));
+    const sub = await h.client.subscribe('ahead', {
+      protocol: 'http',
+      endpoint: rx.url,
+      deliveryPolicy: {
+        maxConcurrency: 3,
+        maxAttempts: 5,
+        backoff: { initialSeconds: 0.01, maxSeconds: 0.01, multiplier: 1 },
+      },
+    });
+    await h.client.publishBatch(
+      'ahead',
+      Array.from({ length: 20 }, (_, i) => ({ body: String(i) })),
+    );
+    await waitFor(() => rx.requests.length >= 2, 3000);
+    await new Promise((r) => setTimeout(r, 500));
+    // Two failures open the breaker. As when the event loop sends every request itself, at
+    // most the threshold plus the window's other requests go out (2 + 3 - 1); the three held
+    // in the thread behind the first three never do.
+    const sent = rx.requests.length;
+    expect(sent).toBeGreaterThanOrEqual(2);
+    expect(sent).toBeLessThanOrEqual(4);
+    const attempts = await waitFor(async () => {
+      const page = await h.client.listAttempts(sub.id);
+      return page.attempts.length >= sent ? page.attempts : null;
+    });
+    expect(attempts).toHaveLength(sent);
+    expect(attempts.every((a) => a.status === 500)).toBe(true);
+    const pending = (await h.client.listDeliveries(sub.id, { state: 'pending', limit: 100 })).deliveries;
+    expect(pending).toHaveLength(20);
+    expect(pending.filter((d) => d.attempts === 0)).toHaveLength(20 - sent);
+  });
+
+  it('withdraws what waits in the thread when the subscription is disabled, and sends it once enabled', async () => {
+    rx = await startReceiver(() => ({ status: 200, delayMs: 200 }));
+    const sub = await h.client.subscribe('ahead', {
+      protocol: 'http',
+      endpoint: rx.url,
+      raw: true,
+      deliveryPolicy: { maxConcurrency: 1 },
+    });
+    await h.client.publishBatch('ahead', [{ body: 'first' }, { body: 'second' }]);
+    await waitFor(() => rx.requests.length === 1, 3000);
+    await h.client.updateSubscription(sub.id, { status: 'disabled' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rx.requests.map((r) => r.body)).toEqual(['first']);
+    await h.client.updateSubscription(sub.id, { status: 'active' });
+    await waitFor(() => rx.requests.length === 2, 5000, 'the withdrawn delivery');
+    expect(rx.requests[1].body).toBe('second');
+    const attempts = await waitFor(async () => {
+      const page = await h.client.listAttempts(sub.id);
+      return page.attempts.length === 2 ? page.attempts : null;
+    });
+    expect(attempts.every((a) => a.ok && a.attempt === 1)).toBe(true);
+  });
+});
+
 describe('stopping the engine', () => {
   it('leaves a request it gave up waiting for leased: no attempt recorded, nothing dead-lettered', async () => {
     const h = await startTestHerald();
@@ -456,12 +549,14 @@ describe('a sender thread that dies', () => {
   });
 });
 
-describe('circuit breaker', () => {
+describe.each([0, 1])('circuit breaker (%i sender threads)', (senderThreads) => {
   let h: TestHerald;
   let rx: Receiver;
 
   beforeEach(async () => {
-    h = await startTestHerald({ delivery: { breaker: { failureThreshold: 3, cooldownMs: 400, maxCooldownMs: 800 } } });
+    h = await startTestHerald({
+      delivery: { senderThreads, breaker: { failureThreshold: 3, cooldownMs: 400, maxCooldownMs: 800 } },
+    });
     rx = await startReceiver(() => 500);
     await h.client.createTopic('t');
   });

@@ -123,6 +123,24 @@ describe.each(senders)('%s', (_name, make) => {
     }
   });
 
+  it("sends a lane's requests when handed over, or holds them to the lane's limit, as it says", async () => {
+    let open = 0;
+    let peak = 0;
+    rx.respond = () => {
+      open++;
+      peak = Math.max(peak, open);
+      setTimeout(() => open--, 50);
+      return { status: 200, delayMs: 50 };
+    };
+    const lane = { key: 'sub_1', limit: 2 };
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => sender.send({ origin: rx.url, path: '/' }, `m${i}`, {}, 5000, lane)),
+    );
+    expect(results.every((r) => r.ok && typeof r.startedAtMs === 'number')).toBe(true);
+    // A sender that queues keeps the limit; one that does not leaves it to the engine.
+    expect(peak).toBe(sender.queues ? 2 : 6);
+  });
+
   it('waits for requests in flight on close', async () => {
     rx.respond = () => ({ status: 200, delayMs: 200 });
     const pending = sender.send({ origin: rx.url, path: '/' }, 'x', {}, 5000);
@@ -248,6 +266,136 @@ describe('ThreadedSender', () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  describe('lanes', () => {
+    let sender: ThreadedSender;
+    let rx: Receiver;
+    let open = 0;
+    let peak = 0;
+
+    beforeEach(async () => {
+      sender = new ThreadedSender({ threads: 2, connectionsPerOrigin: 16 });
+      await sender.ready();
+      open = 0;
+      peak = 0;
+      rx = await startReceiver(() => {
+        open++;
+        peak = Math.max(peak, open);
+        setTimeout(() => open--, 60);
+        return { status: 200, delayMs: 60 };
+      });
+    });
+
+    afterEach(async () => {
+      await sender.destroy();
+      await rx.close();
+    });
+
+    const send = (body: string, key = 'sub_a', limit = 2) =>
+      sender.send({ origin: rx.url, path: '/' }, body, {}, 5000, { key, limit });
+
+    it('starts at most `limit` of a lane at once, the rest in order as slots free, on one thread', async () => {
+      expect(sender.queues).toBe(true);
+      const started = Date.now();
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => send(`m${i}`)));
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(peak).toBe(2);
+      expect(rx.requests.map((r) => r.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
+      // Four rounds of two, not one round of eight (nor eight of one).
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 55);
+      // Each answer says when its request left: the queued ones later than the first.
+      expect(results[7].startedAtMs! - results[0].startedAtMs!).toBeGreaterThanOrEqual(3 * 55);
+    });
+
+    it('keeps lanes apart: one lane at its limit does not hold up another', async () => {
+      const a = Array.from({ length: 6 }, (_, i) => send(`a${i}`, 'sub_a', 1));
+      const b = await Promise.all([send('b0', 'sub_b', 1), send('b1', 'sub_b', 1)]);
+      expect(b.every((r) => r.ok)).toBe(true);
+      // b's two went out while a was still on its first few of six.
+      expect(rx.requests.filter((r) => r.body.startsWith('a')).length).toBeLessThanOrEqual(4);
+      await Promise.all(a);
+      expect(peak).toBe(2);
+    });
+
+    it('takes a lowered limit from the newest request', async () => {
+      const first = Array.from({ length: 4 }, (_, i) => send(`x${i}`, 'sub_a', 4));
+      await Promise.all(first);
+      expect(peak).toBe(4);
+      peak = 0;
+      await Promise.all(Array.from({ length: 4 }, (_, i) => send(`y${i}`, 'sub_a', 1)));
+      expect(peak).toBe(1);
+    });
+
+    it('withdraws waiting requests of a lane, or to an origin, as not sent; started ones finish', async () => {
+      const byLane = Array.from({ length: 5 }, (_, i) => send(`k${i}`, 'sub_a', 1));
+      const other = send('other', 'sub_b', 1);
+      await new Promise((r) => setTimeout(r, 20));
+      sender.cancelQueued({ key: 'sub_a' });
+      const answers = await Promise.all(byLane);
+      expect(answers[0]).toMatchObject({ ok: true });
+      for (const a of answers.slice(1)) {
+        expect(a).toMatchObject({ ok: false, notSent: true, endpointFault: false });
+        expect(a.error).toBe('withdrawn before it was sent');
+      }
+      expect(await other).toMatchObject({ ok: true });
+
+      const byOrigin = Array.from({ length: 3 }, (_, i) => send(`o${i}`, 'sub_c', 1));
+      await new Promise((r) => setTimeout(r, 20));
+      sender.cancelQueued({ origin: 'http://127.0.0.1:1' }); // another origin: nothing withdrawn
+      sender.cancelQueued({ origin: rx.url });
+      expect((await Promise.all(byOrigin)).map((a) => a.ok)).toEqual([true, false, false]);
+      // Withdrawn requests never reached the endpoint.
+      expect(rx.requests.map((r) => r.body).sort()).toEqual(['k0', 'o0', 'other']);
+    });
+
+    it('holds a lane after a failure that counts for the breaker until the engine resumes or withdraws it', async () => {
+      rx.respond = (r) => (r.body === 'fail' ? 500 : r.body === 'busy' ? 429 : 200);
+      // A 429 is the endpoint alive and saying so: nothing is held.
+      const throttled = await Promise.all([send('busy', 'sub_a', 1), send('next', 'sub_a', 1)]);
+      expect(throttled.map((r) => r.status)).toEqual([429, 200]);
+      // A 500 holds what waits behind it...
+      const [failed, ...held] = [send('fail', 'sub_a', 1), send('h1', 'sub_a', 1), send('h2', 'sub_a', 1)];
+      expect(await failed).toMatchObject({ status: 500, endpointFault: true });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(rx.requests.map((r) => r.body)).toEqual(['busy', 'next', 'fail']);
+      // ...until the engine has judged it and the breaker is still closed.
+      sender.resumeLane('sub_a');
+      expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
+      // Or withdrawn, when the breaker opened; the lane then takes new requests at once.
+      const [again, ...withdrawn] = [send('fail', 'sub_a', 1), send('w1', 'sub_a', 1)];
+      await again;
+      await new Promise((r) => setTimeout(r, 100));
+      sender.cancelQueued({ origin: rx.url });
+      expect((await Promise.all(withdrawn)).map((r) => r.notSent)).toEqual([true]);
+      expect(await send('fresh', 'sub_a', 1)).toMatchObject({ ok: true });
+      expect(rx.requests.map((r) => r.body)).toEqual(['busy', 'next', 'fail', 'h1', 'h2', 'fail', 'fresh']);
+    });
+
+    it('withdraws what waits when closing, and finishes what started', async () => {
+      const pending = Array.from({ length: 3 }, (_, i) => send(`c${i}`, 'sub_a', 1));
+      await new Promise((r) => setTimeout(r, 20));
+      await sender.close();
+      const answers = await Promise.all(pending);
+      expect(answers[0]).toMatchObject({ ok: true, status: 200 });
+      expect(answers.slice(1).map((a) => [a.notSent, a.error])).toEqual([
+        [true, 'the sender is closing'],
+        [true, 'the sender is closing'],
+      ]);
+      expect(rx.requests).toHaveLength(1);
+    });
+
+    it("answers a lane's waiting and started requests as not sent when its thread dies", async () => {
+      await new Promise((r) => setTimeout(r, 1100)); // past the crash-loop guard: replaced at once
+      const pending = Array.from({ length: 3 }, (_, i) => send(`d${i}`, 'sub_a', 1));
+      await new Promise((r) => setTimeout(r, 20));
+      const holding = sender.workers().filter((w) => w !== undefined);
+      await Promise.all(holding.map((w) => w.terminate()));
+      const answers = await Promise.all(pending);
+      expect(answers.every((a) => a.notSent === true)).toBe(true);
+      // The lane is served again by a new thread.
+      expect(await send('after')).toMatchObject({ ok: true });
+    });
   });
 
   it('refuses to start without a thread', () => {
