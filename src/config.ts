@@ -107,12 +107,14 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
 };
 
 /**
- * One sender thread per core beyond two, up to 4: the event loop keeps one core and the rest
- * of the process (fsyncs, GC, the network stack) another. On two cores a thread measured no
- * faster and sometimes slower (docs/benchmarks.md), so there it is off.
+ * One sender thread per core beyond two, up to 4, and one on two cores: the event loop keeps
+ * one core and the rest of the process (fsyncs, GC, the network stack) another. On two cores
+ * the thread, which starts each subscription's next requests itself, measured 10-25% more
+ * webhook deliveries a second than the event loop alone (docs/benchmarks.md). On one core
+ * there is nothing to run it beside.
  */
 export function defaultSenderThreads(cores = availableParallelism()): number {
-  return Math.max(0, Math.min(4, cores - 2));
+  return cores < 2 ? 0 : Math.max(1, Math.min(4, cores - 2));
 }
 
 export function defaultConfig(): HeraldConfig {

