@@ -6,23 +6,25 @@
 //   time from the first publish to the receiver having counted all N.
 // - Herald from a backlog (extra): N deliveries published to a disabled subscription, then
 //   released by enabling it; time to the last arrival (push alone, no publishing beside it).
+// Both sides warm up with one unmeasured round of N (connections, JIT, the heap's and the
+// database file's growth), then run `rounds` measured rounds alternating raw, end to end and
+// backlog, so a change in the machine's speed lands on both sides; medians are reported.
 import { Pool } from 'undici';
 import { cpuSeconds, now, sleep, startHerald, startReceiver } from '../lib/util.mjs';
 
 const payload = 'x'.repeat(256);
-/** Requests (or deliveries) made before measuring, so both sides run with warm connections and JIT. */
-const WARMUP = 2000;
 const LIMIT_MS = 120_000;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-export async function rawPost({ n, concurrency }) {
+/** The raw side: a receiver and an undici Pool POSTing to it, `concurrency` in flight. */
+async function openRaw({ concurrency }) {
   const rx = await startReceiver();
   const pool = new Pool(rx.url, { connections: concurrency, keepAliveTimeout: 30_000 });
-  try {
+  const post = async (n) => {
     let next = 0;
-    let limit = WARMUP;
     let errors = 0;
     const worker = async () => {
-      while (next < limit) {
+      while (next < n) {
         next++;
         const res = await pool.request({
           path: '/hook',
@@ -41,31 +43,38 @@ export async function rawPost({ n, concurrency }) {
         if (res.statusCode !== 200) errors++;
       }
     };
-    await Promise.all(Array.from({ length: concurrency }, worker)); // warm-up, not measured
-    await rx.reset();
-    next = 0;
-    limit = n;
-    const cpu0 = process.cpuUsage();
-    const started = now();
     await Promise.all(Array.from({ length: concurrency }, worker));
-    const seconds = (now() - started) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const s = await rx.stats();
-    // The sending process's CPU per request: what the HTTP client alone costs, beside
-    // Herald's server CPU per delivery.
-    return {
-      msgsPerSec: n / seconds,
-      received: s.count,
-      errors,
-      clientCpuMicrosPerRequest: (cpu.user + cpu.system) / n,
-    };
-  } finally {
-    await pool.close();
-    await rx.stop();
-  }
+    return errors;
+  };
+  return {
+    /** One measured round of n POSTs. */
+    async round(n) {
+      await rx.reset();
+      const cpu0 = process.cpuUsage();
+      const started = now();
+      const errors = await post(n);
+      const seconds = (now() - started) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const s = await rx.stats();
+      // The sending process's CPU per request: what the HTTP client alone costs, beside
+      // Herald's server CPU per delivery.
+      return {
+        msgsPerSec: n / seconds,
+        received: s.count,
+        errors,
+        clientCpuMicrosPerRequest: (cpu.user + cpu.system) / n,
+      };
+    },
+    warm: (n) => post(n),
+    async close() {
+      await pool.close();
+      await rx.stop();
+    },
+  };
 }
 
-export async function heraldWebhook({ n, concurrency }) {
+/** Herald's side: a server, a receiver and one raw http subscription to it. */
+async function openHerald({ concurrency }) {
   const rx = await startReceiver();
   const h = await startHerald();
   try {
@@ -85,42 +94,108 @@ export async function heraldWebhook({ n, concurrency }) {
         if (failed.length) throw new Error(`publish batch: ${failed.length} failed: ${JSON.stringify(failed[0])}`);
       }
     };
-    // Warm-up: connections, JIT, caches.
-    await publish(WARMUP);
-    await rx.waitFor(WARMUP, LIMIT_MS, 'webhook warm-up');
-    await rx.reset();
-
-    // End to end: publishing (batches of 1,000, one after another) and delivering at once.
-    let cpu0 = cpuSeconds(h.pid);
-    let started = now();
-    await publish(n);
-    const publishedAt = now();
-    let s = await rx.waitFor(n, LIMIT_MS, 'webhook end to end');
-    const endToEnd = {
-      msgsPerSec: n / ((s.last - started) / 1000),
-      publishSeconds: (publishedAt - started) / 1000,
-      seconds: (s.last - started) / 1000,
-      serverCpuMicrosPerMsg: ((cpuSeconds(h.pid) - cpu0) * 1e6) / n,
+    let duplicates = 0;
+    /** Anything arriving beyond n (a duplicate) shows up in the count a moment later. */
+    const countExtra = async (n) => {
+      await sleep(300);
+      duplicates += (await rx.stats()).count - n;
     };
-    await sleep(300); // anything arriving beyond n (a duplicate) shows up in the count
-    const extra = (await rx.stats()).count - n;
-
-    // From a backlog: n deliveries owed to a disabled subscription, released at once.
-    await rx.reset();
-    await h.api('PATCH', `/v1/subscriptions/${sub.id}`, { status: 'disabled' });
-    await publish(n);
-    cpu0 = cpuSeconds(h.pid);
-    started = now();
-    await h.api('PATCH', `/v1/subscriptions/${sub.id}`, { status: 'active' });
-    s = await rx.waitFor(n, LIMIT_MS, 'webhook backlog release');
-    const backlog = {
-      msgsPerSec: n / ((s.last - started) / 1000),
-      serverCpuMicrosPerMsg: ((cpuSeconds(h.pid) - cpu0) * 1e6) / n,
+    return {
+      /** End to end: publishing (batches of 1,000, one after another) and delivering at once. */
+      async endToEnd(n) {
+        await rx.reset();
+        const cpu0 = cpuSeconds(h.pid);
+        const started = now();
+        await publish(n);
+        const publishedAt = now();
+        const s = await rx.waitFor(n, LIMIT_MS, 'webhook end to end');
+        const result = {
+          msgsPerSec: n / ((s.last - started) / 1000),
+          publishSeconds: (publishedAt - started) / 1000,
+          seconds: (s.last - started) / 1000,
+          serverCpuMicrosPerMsg: ((cpuSeconds(h.pid) - cpu0) * 1e6) / n,
+        };
+        await countExtra(n);
+        return result;
+      },
+      /** From a backlog: n deliveries owed to a disabled subscription, released at once. */
+      async backlog(n) {
+        await rx.reset();
+        await h.api('PATCH', `/v1/subscriptions/${sub.id}`, { status: 'disabled' });
+        await publish(n);
+        const cpu0 = cpuSeconds(h.pid);
+        const started = now();
+        await h.api('PATCH', `/v1/subscriptions/${sub.id}`, { status: 'active' });
+        const s = await rx.waitFor(n, LIMIT_MS, 'webhook backlog release');
+        const result = {
+          msgsPerSec: n / ((s.last - started) / 1000),
+          serverCpuMicrosPerMsg: ((cpuSeconds(h.pid) - cpu0) * 1e6) / n,
+        };
+        await countExtra(n);
+        return result;
+      },
+      duplicates: () => duplicates,
+      async close() {
+        await h.stop();
+        await rx.stop();
+      },
     };
-    await sleep(300);
-    return { endToEnd, backlog, duplicates: extra + ((await rx.stats()).count - n) };
-  } finally {
+  } catch (error) {
     await h.stop();
     await rx.stop();
+    throw error;
+  }
+}
+
+/** Raw POSTs alone (the `raw-http` scenario): one warm-up round, then one measured. */
+export async function rawPost({ n, concurrency }) {
+  const raw = await openRaw({ concurrency });
+  try {
+    await raw.warm(n);
+    return await raw.round(n);
+  } finally {
+    await raw.close();
+  }
+}
+
+/** The `webhook` scenario: raw POSTs and Herald side by side, `rounds` alternating rounds. */
+export async function compareWebhooks({ n, concurrency, rounds }) {
+  const raw = await openRaw({ concurrency });
+  try {
+    const herald = await openHerald({ concurrency });
+    try {
+      await raw.warm(n);
+      await herald.endToEnd(n); // warm-up, not measured
+      const rows = [];
+      for (let i = 0; i < rounds; i++) {
+        const r = await raw.round(n);
+        const endToEnd = await herald.endToEnd(n);
+        const backlog = await herald.backlog(n);
+        rows.push({ raw: r, endToEnd, backlog });
+      }
+      const mid = (pick) => median(rows.map(pick));
+      return {
+        rounds: rows,
+        roundRatios: rows.map((x) => x.endToEnd.msgsPerSec / x.raw.msgsPerSec),
+        raw: {
+          msgsPerSec: mid((x) => x.raw.msgsPerSec),
+          clientCpuMicrosPerRequest: mid((x) => x.raw.clientCpuMicrosPerRequest),
+          errors: rows.reduce((sum, x) => sum + x.raw.errors, 0),
+        },
+        endToEnd: {
+          msgsPerSec: mid((x) => x.endToEnd.msgsPerSec),
+          serverCpuMicrosPerMsg: mid((x) => x.endToEnd.serverCpuMicrosPerMsg),
+        },
+        backlog: {
+          msgsPerSec: mid((x) => x.backlog.msgsPerSec),
+          serverCpuMicrosPerMsg: mid((x) => x.backlog.serverCpuMicrosPerMsg),
+        },
+        duplicates: herald.duplicates(),
+      };
+    } finally {
+      await herald.close();
+    }
+  } finally {
+    await raw.close();
   }
 }

@@ -353,8 +353,8 @@ describe.each([0, 1])('webhook delivery (%i sender threads)', (senderThreads) =>
 });
 
 describe.each([1, 2])('with %i sender threads', (senderThreads) => {
-  // The suite above runs with the default (no threads on this project's 2-core machine,
-  // where CI runs too); these send from one thread and from more than one.
+  // The suites above run on the event loop and on one thread; this one also on two, where a
+  // subscription's requests stay on one thread while it holds any.
   it('delivers every message once it succeeds, signed, retrying failures', async () => {
     const h = await startTestHerald({ delivery: { senderThreads } });
     const rx = await startReceiver((r) => (rx.requests.filter((x) => x.body === r.body).length === 1 ? 503 : 200));
