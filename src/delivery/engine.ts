@@ -549,6 +549,7 @@ export class DeliveryEngine {
       else this.sender.resumeLane(sub.id);
     }
     if (after === 'open' && before !== 'open') {
+      this.signals.breaker.emit({ origin: target.origin, openMs: breaker.openUntilMs - now });
     } else if (after === 'closed' && before === 'half_open') {
       this.signals.breaker.emit({ origin: target.origin, openMs: 0 });
     }

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verify } from '../../src/delivery/signing.js';
 import { ThreadedSender } from '../../src/delivery/threaded-sender.js';
+import type { Signals } from '../../src/signals.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { startTestHerald, waitFor, type TestHerald } from '../support/herald.js';
 
@@ -596,6 +597,29 @@ describe.each([0, 1])('circuit breaker (%i sender threads)', (senderThreads) => 
     const attempts = (await h.client.listAttempts(sub.id, { limit: 1000 })).attempts;
     expect(attempts.filter((a) => a.ok)).toHaveLength(10);
     expect(attempts.filter((a) => !a.ok).length).toBeLessThanOrEqual(5);
+  });
+
+  it('tells the other nodes when it opens, and when its probe closes it again', async () => {
+    const news: Array<[string, number]> = [];
+    const { signals } = h.herald.engine as unknown as { signals: Signals };
+    signals.breaker.on((n) => news.push([n.origin, n.openMs]));
+    await h.client.subscribe('t', {
+      protocol: 'http',
+      endpoint: rx.url,
+      deliveryPolicy: {
+        maxAttempts: 100,
+        maxConcurrency: 1,
+        backoff: { initialSeconds: 0.01, maxSeconds: 0.01, multiplier: 1 },
+      },
+    });
+    await h.client.publish('t', { body: 'x' });
+    await waitFor(() => news.length === 1, 3000, 'news of the opening');
+    expect(news[0][0]).toBe(rx.url);
+    expect(news[0][1]).toBeGreaterThan(300);
+    expect(news[0][1]).toBeLessThanOrEqual(400);
+    rx.respond = () => 200;
+    await waitFor(() => news.length === 2, 3000, 'news of the closing');
+    expect(news[1]).toEqual([rx.url, 0]);
   });
 
   it('does not spend attempts while the breaker is open', async () => {
