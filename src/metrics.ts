@@ -106,7 +106,7 @@ export class Metrics {
     const metrics = this;
     new Gauge({
       name: 'herald_deliveries_in_flight',
-      help: 'Webhook requests in flight',
+      help: 'Webhook requests in flight (with a sender thread, also those it holds to start next)',
       registers: [this.registry],
       collect() {
         this.set(metrics.inFlightSource());

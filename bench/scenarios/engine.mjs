@@ -25,7 +25,11 @@ export async function engineOnly({ n }) {
     }
     let sent = 0;
     await h.engine.sender.destroy();
+    // The WebhookSender contract (src/delivery/threaded-sender.ts): sends at once, queues nothing.
     h.engine.sender = {
+      queues: false,
+      cancelQueued: () => {},
+      resumeLane: () => {},
       ready: async () => {},
       send: async () => {
         sent++;
@@ -39,6 +43,7 @@ export async function engineOnly({ n }) {
           endpointFault: false,
         };
       },
+      close: async () => {},
       destroy: async () => {},
     };
     const api = (m, p, b) =>
