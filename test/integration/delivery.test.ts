@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verify } from '../../src/delivery/signing.js';
 import { ThreadedSender } from '../../src/delivery/threaded-sender.js';
 import type { Signals } from '../../src/signals.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { concurrencyProbe, startReceiver, type Receiver } from '../support/receiver.js';
 import { startTestHerald, waitFor, type TestHerald } from '../support/herald.js';
 
 const fast = { backoff: { initialSeconds: 0.05, maxSeconds: 0.2, multiplier: 2 }, timeoutSeconds: 2 };
@@ -245,22 +245,16 @@ describe.each([0, 1])('webhook delivery (%i sender threads)', (senderThreads) =>
   });
 
   it('caps in-flight requests per subscription at maxConcurrency', async () => {
-    let open = 0;
-    let peak = 0;
-    rx.respond = () => {
-      open++;
-      peak = Math.max(peak, open);
-      setTimeout(() => open--, 50);
-      return { status: 200, delayMs: 50 };
-    };
+    const probe = concurrencyProbe(50);
+    rx.respond = probe.respond;
     await h.client.subscribe('orders', { protocol: 'http', endpoint: rx.url, deliveryPolicy: { maxConcurrency: 3 } });
     await h.client.publishBatch(
       'orders',
       Array.from({ length: 15 }, (_, i) => ({ body: String(i) })),
     );
     await waitFor(() => rx.requests.length === 15, 10_000);
-    expect(peak).toBeLessThanOrEqual(3);
-    expect(peak).toBeGreaterThanOrEqual(2);
+    expect(probe.peak()).toBeLessThanOrEqual(3);
+    expect(probe.peak()).toBeGreaterThanOrEqual(2);
   });
 
   it('a dead endpoint does not delay another subscription of the same topic', async () => {

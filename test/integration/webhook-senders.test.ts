@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpSender } from '../../src/delivery/http-sender.js';
 import { ThreadedSender, type WebhookSender } from '../../src/delivery/threaded-sender.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { concurrencyProbe, startReceiver, type Receiver } from '../support/receiver.js';
 
 const senders: Array<[string, () => WebhookSender]> = [
   ['HttpSender (event loop)', () => new HttpSender({ connectionsPerOrigin: 8 })],
@@ -124,21 +124,15 @@ describe.each(senders)('%s', (_name, make) => {
   });
 
   it("sends a lane's requests when handed over, or holds them to the lane's limit, as it says", async () => {
-    let open = 0;
-    let peak = 0;
-    rx.respond = () => {
-      open++;
-      peak = Math.max(peak, open);
-      setTimeout(() => open--, 50);
-      return { status: 200, delayMs: 50 };
-    };
+    const probe = concurrencyProbe(50);
+    rx.respond = probe.respond;
     const lane = { key: 'sub_1', limit: 2 };
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) => sender.send({ origin: rx.url, path: '/' }, `m${i}`, {}, 5000, lane)),
     );
     expect(results.every((r) => r.ok && typeof r.startedAtMs === 'number')).toBe(true);
     // A sender that queues keeps the limit; one that does not leaves it to the engine.
-    expect(peak).toBe(sender.queues ? 2 : 6);
+    expect(probe.peak()).toBe(sender.queues ? 2 : 6);
   });
 
   it('waits for requests in flight on close', async () => {
@@ -271,20 +265,14 @@ describe('ThreadedSender', () => {
   describe('lanes', () => {
     let sender: ThreadedSender;
     let rx: Receiver;
-    let open = 0;
-    let peak = 0;
+    let probe: ReturnType<typeof concurrencyProbe>;
+    const peak = () => probe.peak();
 
     beforeEach(async () => {
       sender = new ThreadedSender({ threads: 2, connectionsPerOrigin: 16 });
       await sender.ready();
-      open = 0;
-      peak = 0;
-      rx = await startReceiver(() => {
-        open++;
-        peak = Math.max(peak, open);
-        setTimeout(() => open--, 60);
-        return { status: 200, delayMs: 60 };
-      });
+      probe = concurrencyProbe(60);
+      rx = await startReceiver(probe.respond);
     });
 
     afterEach(async () => {
@@ -300,7 +288,7 @@ describe('ThreadedSender', () => {
       const started = Date.now();
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => send(`m${i}`)));
       expect(results.every((r) => r.ok)).toBe(true);
-      expect(peak).toBe(2);
+      expect(peak()).toBe(2);
       expect(rx.requests.map((r) => r.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
       // Four rounds of two, not one round of eight (nor eight of one).
       expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 55);
@@ -315,16 +303,16 @@ describe('ThreadedSender', () => {
       // b's two went out while a was still on its first few of six.
       expect(rx.requests.filter((r) => r.body.startsWith('a')).length).toBeLessThanOrEqual(4);
       await Promise.all(a);
-      expect(peak).toBe(2);
+      expect(peak()).toBe(2);
     });
 
     it('takes a lowered limit from the newest request', async () => {
       const first = Array.from({ length: 4 }, (_, i) => send(`x${i}`, 'sub_a', 4));
       await Promise.all(first);
-      expect(peak).toBe(4);
-      peak = 0;
+      expect(peak()).toBe(4);
+      probe.reset();
       await Promise.all(Array.from({ length: 4 }, (_, i) => send(`y${i}`, 'sub_a', 1)));
-      expect(peak).toBe(1);
+      expect(peak()).toBe(1);
     });
 
     it('withdraws waiting requests of a lane, or to an origin, as not sent; started ones finish', async () => {

@@ -56,3 +56,27 @@ export async function startReceiver(respond: Responder = () => 200): Promise<Rec
     });
   return receiver;
 }
+
+/**
+ * A responder that answers `status` after `delayMs` and keeps the most requests it held
+ * open at once (`peak`), for tests of concurrency limits.
+ */
+export function concurrencyProbe(
+  delayMs: number,
+  status = 200,
+): { respond: Responder; peak: () => number; reset: () => void } {
+  let open = 0;
+  let peak = 0;
+  return {
+    respond: () => {
+      open++;
+      peak = Math.max(peak, open);
+      setTimeout(() => open--, delayMs);
+      return { status, delayMs };
+    },
+    peak: () => peak,
+    reset: () => {
+      peak = 0;
+    },
+  };
+}
