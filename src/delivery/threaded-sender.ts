@@ -173,11 +173,16 @@ export class ThreadedSender implements WebhookSender {
   private answerOverdue(now: number): void {
     for (const thread of this.threads) {
       let answered = 0;
+      const lanes = new Set<string>();
       for (const [id, p] of thread.pending) {
         if (p.deadline > now) continue;
+        if (p.lane !== undefined) lanes.add(p.lane);
         this.answer(thread, id, notSent('the sender thread did not answer in time'));
         answered++;
       }
+      // The engine never sees what the thread makes of those requests, so the thread must not
+      // hold their lanes waiting for its verdict on a failure: withdraw what waits there.
+      if (!thread.dead) for (const key of lanes) thread.worker.postMessage({ kind: 'cancel', key } satisfies ToThread);
       if (answered > 0) {
         this.opts.onThreadError?.(new Error(`a webhook sender thread did not answer ${answered} requests in time`));
         this.track(thread);

@@ -224,6 +224,43 @@ describe('ThreadedSender', () => {
     }
   });
 
+  it("withdraws a lane's waiting requests in the thread when it answers them as overdue", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-sender-'));
+    const stuck = join(dir, 'stuck-thread.mjs');
+    // Takes requests, never answers them, and reports every other message it gets.
+    writeFileSync(
+      stuck,
+      [
+        "import { parentPort } from 'node:worker_threads';",
+        "parentPort.postMessage({ kind: 'ready' });",
+        "parentPort.on('message', (m) => { if (m.kind === 'cancel') parentPort.postMessage({ kind: 'seen', m }); });",
+      ].join('\n'),
+    );
+    const sender = new ThreadedSender({
+      threads: 1,
+      connectionsPerOrigin: 4,
+      entry: pathToFileURL(stuck),
+      answerMarginMs: 100,
+    });
+    try {
+      await sender.ready();
+      const seen: unknown[] = [];
+      sender.workers()[0].on('message', (m: { kind: string; m?: unknown }) => m.kind === 'seen' && seen.push(m.m));
+      const lane = { key: 'sub_stuck', limit: 1 };
+      const answers = await Promise.all([
+        sender.send({ origin: 'http://127.0.0.1:9', path: '/' }, 'x', {}, 100, lane),
+        sender.send({ origin: 'http://127.0.0.1:9', path: '/' }, 'y', {}, 100, lane),
+      ]);
+      expect(answers.every((a) => a.notSent === true)).toBe(true);
+      await new Promise((r) => setTimeout(r, 50));
+      // Had the thread held the lane after a late failure, nothing would ever resume it.
+      expect(seen).toEqual([{ kind: 'cancel', key: 'sub_stuck' }]);
+    } finally {
+      await sender.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stops once, whichever of close() and destroy() comes first, and answers later sends as not sent', async () => {
     const sender = new ThreadedSender({ threads: 1, connectionsPerOrigin: 4 });
     await sender.ready();
