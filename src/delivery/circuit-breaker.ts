@@ -59,12 +59,17 @@ export class CircuitBreaker {
     this.cooldown = this.opts.cooldownMs;
   }
 
-  onFailure(nowMs: number): void {
+  /**
+   * `fromProbe`: whether this attempt was the half-open probe, when the caller knows (it
+   * matters while a probe is out: a straggler's failure, from a request that started before
+   * the breaker opened, must not be taken for the probe's). Unknown: taken for it.
+   */
+  onFailure(nowMs: number, fromProbe?: boolean): void {
     const state = this.state(nowMs);
     if (state === 'open') return;
     if (state === 'half_open') {
-      // Without a probe out, this is a straggler; the probe still deserves its chance.
-      if (!this.probing) return;
+      // Without a probe out, or not from it, this is a straggler; the probe deserves its chance.
+      if (!this.probing || fromProbe === false) return;
       this.probing = false;
       this.cooldown = Math.min(this.opts.maxCooldownMs, this.cooldown * 2);
       this.openUntil = nowMs + this.cooldown;

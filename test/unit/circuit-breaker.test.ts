@@ -181,6 +181,17 @@ describe('CircuitBreaker', () => {
       expect(b.acquire(1500)).toEqual({ allowed: true });
     });
 
+    it("ignores a straggler's failure while the probe is out, when told it is not the probe", () => {
+      const b = opened();
+      expect(b.acquire(1000)).toEqual({ allowed: true });
+      b.onFailure(1100, false); // started before the breaker opened
+      expect(b.state(1100)).toBe('half_open');
+      expect(b.acquire(1100).allowed).toBe(false); // the probe is still out
+      b.onFailure(1200, true); // the probe itself
+      expect(b.state(1200)).toBe('open');
+      expect(b.openUntilMs).toBe(1200 + 2000);
+    });
+
     it('closes on a success that arrives after the cool-down, probe or not', () => {
       const b = opened();
       b.onSuccess(1500);
