@@ -224,9 +224,10 @@ export class DeliveryEngine {
     const rate = sub.deliveryPolicy.maxPerSecond;
     if (existing) {
       const endpointChanged = existing.sub.endpoint !== sub.endpoint;
-      // What waits in the sender was handed over under the old endpoint or without a rate
-      // limit: withdraw it (it goes back to the store, no attempt spent).
-      if (endpointChanged || (rate > 0 && !existing.bucket)) this.sender.cancelQueued({ key: sub.id });
+      // What waits in the sender was handed over under the old endpoint, without a rate limit
+      // or for a higher concurrency: withdraw it (it goes back to the store, no attempt spent).
+      const lowered = sub.deliveryPolicy.maxConcurrency < existing.sub.deliveryPolicy.maxConcurrency;
+      if (endpointChanged || lowered || (rate > 0 && !existing.bucket)) this.sender.cancelQueued({ key: sub.id });
       existing.sub = sub;
       if (endpointChanged) {
         existing.target = targetOf(sub.endpoint);
@@ -504,9 +505,12 @@ export class DeliveryEngine {
     const at = Date.now();
     this.stats.attempts++;
     let result: AttemptResult;
+    // Whether the request reached the sender (framing an SNS notification can fail first).
+    let handedOver = false;
     try {
       const { body, headers } = sub.style === 'sns' ? await this.snsFrame(sub, d) : heraldFrame(sub, d, at);
       const limit = { key: sub.id, limit: sub.deliveryPolicy.maxConcurrency };
+      handedOver = true;
       result = await this.sender.send(target, body, headers, sub.deliveryPolicy.timeoutSeconds * 1000, limit);
     } catch (error) {
       result = {
@@ -539,15 +543,16 @@ export class DeliveryEngine {
     const now = Date.now();
     const before = breaker.state(now);
     if (result.ok || !result.endpointFault) breaker.onSuccess(now);
-    else breaker.onFailure(now);
+    else breaker.onFailure(now, probe);
     const after = breaker.state(now);
-    // Tell the other nodes, so they stop (or resume) sending to this endpoint too.
-    if (!result.ok && result.endpointFault) {
-      // The sender holds the lane's waiting requests after a failure until told: withdrawn
-      // while the breaker is open (they go back to the store, as the buffers do), else sent.
+    if (!result.ok && result.endpointFault && handedOver) {
+      // The sender holds the lane's waiting requests after such a failure until told: what
+      // waits for this endpoint is withdrawn while its breaker is open (it goes back to the
+      // store, as the buffers do), and the rest of the lane (re-pointed elsewhere) goes on.
       if (after === 'open') this.sender.cancelQueued({ origin: target.origin });
-      else this.sender.resumeLane(sub.id);
+      this.sender.resumeLane(sub.id);
     }
+    // Tell the other nodes, so they stop (or resume) sending to this endpoint too.
     if (after === 'open' && before !== 'open') {
       this.signals.breaker.emit({ origin: target.origin, openMs: breaker.openUntilMs - now });
     } else if (after === 'closed' && before === 'half_open') {

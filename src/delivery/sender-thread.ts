@@ -7,9 +7,9 @@
  * Requests of a lane start at most `limit` at a time, in the order they arrived; the rest
  * wait here and start as the lane's requests end, without waiting for the event loop. After
  * a failure that counts towards the endpoint's circuit breaker, the lane starts nothing more
- * until the event loop has judged it: `resume` (the breaker is still closed) or `cancel`
- * (it opened, and what waits is withdrawn). So the breaker stops a lane as promptly as when
- * the event loop sends every request itself.
+ * until the event loop has judged it: it sends the lane in `resumes`, after a `cancel` of what
+ * waits for that endpoint if its breaker opened. So the breaker stops a lane as promptly as
+ * when the event loop sends every request itself.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { HttpSender, notSent, type AttemptResult } from './http-sender.js';
@@ -115,14 +115,15 @@ port.postMessage({ kind: 'ready' } satisfies FromThread);
 port.on('message', (m: ToThread) => {
   if (m.kind === 'send') {
     for (const request of m.requests) take(request);
+    for (const key of m.resumes) {
+      const lane = lanes.get(key);
+      if (lane && lane.held > 0) {
+        lane.held--;
+        settle(key, lane);
+      }
+    }
   } else if (m.kind === 'cancel') {
     cancel(m, 'withdrawn before it was sent');
-  } else if (m.kind === 'resume') {
-    const lane = lanes.get(m.key);
-    if (lane && lane.held > 0) {
-      lane.held--;
-      settle(m.key, lane);
-    }
   } else if (m.kind === 'close' || m.kind === 'destroy') {
     // What has not started does not start now; what has finishes (close) or is aborted (destroy).
     cancel({}, 'the sender is closing');

@@ -52,9 +52,10 @@ export interface WebhookSender {
    */
   cancelQueued(which: { key?: string; origin?: string }): void;
   /**
-   * A lane's failure (one counting towards its endpoint's breaker) was judged and the breaker
-   * is still closed: the sender may start the lane's waiting requests again. A sender that
-   * queues holds them from each such failure until this (or `cancelQueued`) comes.
+   * A lane's failure (one counting towards its endpoint's breaker) was judged: the sender may
+   * start the lane's waiting requests again (after `cancelQueued` of those to the endpoint,
+   * if its breaker opened). A sender that queues holds them from each such failure until
+   * this comes (or a `cancelQueued` of the lane, or of its endpoint).
    */
   resumeLane(key: string): void;
   /** Finish what is in flight, then release connections. */
@@ -66,9 +67,9 @@ export interface WebhookSender {
 /** One request: id, origin, path, body, headers, timeout (ms), lane key ('' for none), lane limit. */
 export type ThreadRequest = [number, string, string, string, Record<string, string>, number, string, number];
 export type ToThread =
-  | { kind: 'send'; requests: ThreadRequest[] }
+  /** New requests, then lanes to resume (see WebhookSender.resumeLane), of one turn. */
+  | { kind: 'send'; requests: ThreadRequest[]; resumes: string[] }
   | { kind: 'cancel'; key?: string; origin?: string }
-  | { kind: 'resume'; key: string }
   | { kind: 'close' }
   | { kind: 'destroy' };
 /**
@@ -86,6 +87,8 @@ interface SenderThread {
   /** Set once it exited: it takes no more requests. */
   dead: boolean;
   outbox: ThreadRequest[];
+  /** Lanes to resume, sent with the outbox. */
+  resumes: string[];
   /** Requests handed to the thread: how to answer each, by when it must have, and its lane. */
   pending: Map<number, { resolve: (r: AttemptResult) => void; deadline: number; lane: string | undefined }>;
   /** Resolves when the thread can send; rejects if it exits (or hangs) before that. */
@@ -224,6 +227,7 @@ export class ThreadedSender implements WebhookSender {
       worker,
       dead: false,
       outbox: [],
+      resumes: [],
       pending: new Map(),
       started,
       closed: new Promise<void>((resolve) => (markClosed = resolve)),
@@ -255,6 +259,7 @@ export class ThreadedSender implements WebhookSender {
       thread.markClosed();
       const requests = thread.outbox.length + thread.pending.size;
       thread.outbox = [];
+      thread.resumes = [];
       for (const id of [...thread.pending.keys()])
         this.answer(thread, id, notSent('the sender thread exited during the request'));
       if (this.stopped) return;
@@ -308,7 +313,7 @@ export class ThreadedSender implements WebhookSender {
     }
     const id = this.nextId++;
     const to = thread;
-    if (to.outbox.length === 0) queueMicrotask(() => this.post(to));
+    if (to.outbox.length === 0 && to.resumes.length === 0) queueMicrotask(() => this.post(to));
     to.outbox.push([id, target.origin, target.path, body, headers, timeoutMs, lane?.key ?? '', lane?.limit ?? 0]);
     // A lane's request may wait in the thread behind the lane's requests in flight, each of
     // them bounded like this one: so its answer is due within twice the bound.
@@ -324,8 +329,13 @@ export class ThreadedSender implements WebhookSender {
   }
 
   resumeLane(key: string): void {
-    // Every thread: the lane's requests may have moved on to another since the failure.
-    this.tell({ kind: 'resume', key });
+    // Every thread: the lane's requests may have moved on to another since the failure. With
+    // the turn's requests, so a run of failures costs no message of its own.
+    for (const t of this.threads) {
+      if (t.dead) continue;
+      if (t.outbox.length === 0 && t.resumes.length === 0) queueMicrotask(() => this.post(t));
+      t.resumes.push(key);
+    }
   }
 
   private tell(message: ToThread): void {
@@ -338,10 +348,12 @@ export class ThreadedSender implements WebhookSender {
 
   private post(thread: SenderThread): void {
     const requests = thread.outbox;
+    const resumes = thread.resumes;
     thread.outbox = [];
-    if (requests.length === 0 || thread.dead) return;
+    thread.resumes = [];
+    if ((requests.length === 0 && resumes.length === 0) || thread.dead) return;
     try {
-      thread.worker.postMessage({ kind: 'send', requests } satisfies ToThread);
+      thread.worker.postMessage({ kind: 'send', requests, resumes } satisfies ToThread);
     } catch (error) {
       // Not cloneable (cannot happen with string headers, but never leave a request hanging).
       for (const [id] of requests) {

@@ -109,6 +109,40 @@ describe.each(senders)('%s', (_name, make) => {
     }
   });
 
+  it('bounds the whole request by its timeout, a trickling answer too', async () => {
+    // Headers at once, then a byte every 50 ms for 3 s: undici's idle timeouts never fire.
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(req.url === '/ok' ? 200 : 503, { 'retry-after': '7' });
+        const tick = setInterval(() => res.write('.'), 50);
+        setTimeout(() => {
+          clearInterval(tick);
+          res.end();
+        }, 3000);
+        res.on('close', () => clearInterval(tick));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const started = Date.now();
+      const [ok, unavailable] = await Promise.all([
+        sender.send({ origin, path: '/ok' }, 'x', {}, 300),
+        sender.send({ origin, path: '/busy' }, 'x', {}, 300),
+      ]);
+      // The status came before the deadline: that is the endpoint's answer.
+      expect(ok).toMatchObject({ ok: true, status: 200 });
+      expect(unavailable).toMatchObject({ ok: false, status: 503, errorClass: 'http_5xx' });
+      expect(unavailable.retryAfterMs).toBeGreaterThan(6000);
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(ok.latencyMs).toBeGreaterThanOrEqual(290);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('answers a request still in flight when destroyed, as a failure', async () => {
     const silent = await silentServer();
     try {
@@ -395,6 +429,29 @@ describe('ThreadedSender', () => {
       expect((await Promise.all(withdrawn)).map((r) => r.notSent)).toEqual([true]);
       expect(await send('fresh', 'sub_a', 1)).toMatchObject({ ok: true });
       expect(rx.requests.map((r) => r.body)).toEqual(['busy', 'next', 'fail', 'h1', 'h2', 'fail', 'fresh']);
+    });
+
+    it("sends a re-pointed lane on once its old endpoint's failure is judged", async () => {
+      const other = await startReceiver();
+      try {
+        rx.respond = () => ({ status: 500, delayMs: 50 });
+        const toOther = (body: string) =>
+          sender.send({ origin: other.url, path: '/' }, body, {}, 5000, { key: 'sub_a', limit: 1 });
+        // A request to the old endpoint fails while the lane's next ones, to the new one, wait.
+        const failed = send('old', 'sub_a', 1);
+        const moved = [toOther('new1'), toOther('new2')];
+        expect(await failed).toMatchObject({ status: 500 });
+        await new Promise((r) => setTimeout(r, 100));
+        expect(other.requests).toHaveLength(0);
+        // The old endpoint's breaker opened: what waits for it is withdrawn (nothing does), and
+        // the lane goes on to the new endpoint.
+        sender.cancelQueued({ origin: rx.url });
+        sender.resumeLane('sub_a');
+        expect((await Promise.all(moved)).map((r) => r.status)).toEqual([200, 200]);
+        expect(other.requests.map((r) => r.body)).toEqual(['new1', 'new2']);
+      } finally {
+        await other.close();
+      }
     });
 
     it('withdraws what waits when closing, and finishes what started', async () => {
