@@ -80,6 +80,12 @@ export class HttpSender implements WebhookSender {
    * promise chain per request, which at tens of thousands of deliveries a second is most of
    * the client's cost. The response body is discarded as it arrives, so a large answer
    * holds no memory, and the connection goes back to the pool for reuse.
+   *
+   * `timeoutMs` bounds the wait for the headers and each wait between body chunks (undici's
+   * timeouts), and the answer as a whole: an answer still arriving past it (a trickle that
+   * never idles long enough for undici) is cut off there and taken for what its status said.
+   * (A deadline timer per request for the rest, the connection wait included, cost a third
+   * more CPU per request in the sender-alone probe, docs/benchmarks.md.)
    */
   send(target: Target, body: string, headers: Record<string, string>, timeoutMs: number): Promise<AttemptResult> {
     const started = performance.now();
@@ -102,8 +108,12 @@ export class HttpSender implements WebhookSender {
           const h = responseHeaders['retry-after'];
           retryAfter = Array.isArray(h) ? h[0] : h;
         },
-        onResponseData() {
-          /* discard */
+        onResponseData(controller) {
+          // Discarded; but an answer must not outlast its timeout, however it trickles in.
+          if (Date.now() - startedAtMs > timeoutMs) {
+            settle(answered(status, retryAfter, performance.now() - started));
+            controller.abort(new Error(`answer not complete within ${timeoutMs} ms`));
+          }
         },
         onResponseEnd() {
           settle(answered(status, retryAfter, performance.now() - started));
