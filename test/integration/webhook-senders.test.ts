@@ -109,7 +109,7 @@ describe.each(senders)('%s', (_name, make) => {
     }
   });
 
-  it('bounds the whole request by its timeout, a trickling answer too', async () => {
+  it('cuts off an answer still trickling in past its timeout, taking its status', async () => {
     // Headers at once, then a byte every 50 ms for 3 s: undici's idle timeouts never fire.
     const server = createHttpServer((req, res) => {
       req.resume();
