@@ -37,6 +37,14 @@ async function silentServer(): Promise<{ origin: string; close: () => Promise<vo
   };
 }
 
+/** A sender thread module of the test's own (`lines`), in a temporary directory. */
+function threadModule(lines: string[]): { entry: URL; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-sender-'));
+  const file = join(dir, 'thread.mjs');
+  writeFileSync(file, lines.join('\n') + '\n');
+  return { entry: pathToFileURL(file), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 /** A port with nothing listening on it. */
 async function closedPort(): Promise<string> {
   const server = createServer();
@@ -208,10 +216,8 @@ describe('ThreadedSender', () => {
   });
 
   it('fails ready() when a thread cannot start, and still shuts down', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'herald-sender-'));
-    const broken = join(dir, 'broken-thread.mjs');
-    writeFileSync(broken, "throw new Error('cannot load the HTTP client');\n");
-    const sender = new ThreadedSender({ threads: 2, connectionsPerOrigin: 4, entry: pathToFileURL(broken) });
+    const broken = threadModule(["throw new Error('cannot load the HTTP client');"]);
+    const sender = new ThreadedSender({ threads: 2, connectionsPerOrigin: 4, entry: broken.entry });
     try {
       await expect(sender.ready()).rejects.toThrow(/exited \(code 1\) before it started: cannot load the HTTP client/);
       // Answered at once as not sent (by a thread on its way out, or by none left), never hanging.
@@ -220,27 +226,22 @@ describe('ThreadedSender', () => {
       expect(answer.error).toMatch(/sender thread/);
     } finally {
       await sender.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      broken.remove();
     }
   });
 
   it('answers a request its thread holds past the deadline as not sent', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'herald-sender-'));
-    const stuck = join(dir, 'stuck-thread.mjs');
     // Starts, takes requests, never answers them (alive but stuck).
-    writeFileSync(
-      stuck,
-      [
-        "import { parentPort } from 'node:worker_threads';",
-        "parentPort.postMessage({ kind: 'ready' });",
-        "parentPort.on('message', (m) => { if (m.kind !== 'send') parentPort.postMessage({ kind: 'closed' }); });",
-      ].join('\n'),
-    );
+    const stuck = threadModule([
+      "import { parentPort } from 'node:worker_threads';",
+      "parentPort.postMessage({ kind: 'ready' });",
+      "parentPort.on('message', (m) => { if (m.kind !== 'send') parentPort.postMessage({ kind: 'closed' }); });",
+    ]);
     const errors: Error[] = [];
     const sender = new ThreadedSender({
       threads: 1,
       connectionsPerOrigin: 4,
-      entry: pathToFileURL(stuck),
+      entry: stuck.entry,
       answerMarginMs: 200,
       onThreadError: (e) => errors.push(e),
     });
@@ -254,26 +255,21 @@ describe('ThreadedSender', () => {
       expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/did not answer 1 requests in time/)]);
     } finally {
       await sender.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      stuck.remove();
     }
   });
 
   it("withdraws a lane's waiting requests in the thread when it answers them as overdue", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'herald-sender-'));
-    const stuck = join(dir, 'stuck-thread.mjs');
-    // Takes requests, never answers them, and reports every other message it gets.
-    writeFileSync(
-      stuck,
-      [
-        "import { parentPort } from 'node:worker_threads';",
-        "parentPort.postMessage({ kind: 'ready' });",
-        "parentPort.on('message', (m) => { if (m.kind === 'cancel') parentPort.postMessage({ kind: 'seen', m }); });",
-      ].join('\n'),
-    );
+    // Takes requests, never answers them, and reports the withdrawals it gets.
+    const stuck = threadModule([
+      "import { parentPort } from 'node:worker_threads';",
+      "parentPort.postMessage({ kind: 'ready' });",
+      "parentPort.on('message', (m) => { if (m.kind === 'cancel') parentPort.postMessage({ kind: 'seen', m }); });",
+    ]);
     const sender = new ThreadedSender({
       threads: 1,
       connectionsPerOrigin: 4,
-      entry: pathToFileURL(stuck),
+      entry: stuck.entry,
       answerMarginMs: 100,
     });
     try {
@@ -291,7 +287,7 @@ describe('ThreadedSender', () => {
       expect(seen).toEqual([{ kind: 'cancel', key: 'sub_stuck' }]);
     } finally {
       await sender.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      stuck.remove();
     }
   });
 
