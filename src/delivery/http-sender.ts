@@ -161,7 +161,8 @@ export class HttpSender implements WebhookSender {
   }
 }
 
-function answered(status: number, retryAfterHeader: string | undefined, latencyMs: number): AttemptResult {
+/** What an endpoint's status (and Retry-After) says about the attempt. */
+export function answered(status: number, retryAfterHeader: string | undefined, latencyMs: number): AttemptResult {
   if (status >= 200 && status < 300) {
     return { ok: true, status, latencyMs, errorClass: null, error: null, retryAfterMs: null, endpointFault: false };
   }

@@ -20,7 +20,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { notSent, type AttemptResult, type Target } from './http-sender.js';
+import { answered, notSent, type AttemptResult, type Target } from './http-sender.js';
 
 /** A lane's key (its subscription) and how many of its requests may be out at once. */
 export interface LaneLimit {
@@ -131,16 +131,9 @@ const ANSWER_MARGIN_MS = 15_000;
 
 /** A plain success, unpacked (see FromThread). */
 function delivered(status: number, latencyMs: number, startedAtMs: number): AttemptResult {
-  return {
-    ok: true,
-    status,
-    latencyMs,
-    errorClass: null,
-    error: null,
-    retryAfterMs: null,
-    endpointFault: false,
-    startedAtMs,
-  };
+  const result = answered(status, undefined, latencyMs);
+  result.startedAtMs = startedAtMs;
+  return result;
 }
 
 export class ThreadedSender implements WebhookSender {
@@ -313,7 +306,7 @@ export class ThreadedSender implements WebhookSender {
     }
     const id = this.nextId++;
     const to = thread;
-    if (to.outbox.length === 0 && to.resumes.length === 0) queueMicrotask(() => this.post(to));
+    this.schedule(to);
     to.outbox.push([id, target.origin, target.path, body, headers, timeoutMs, lane?.key ?? '', lane?.limit ?? 0]);
     // A lane's request may wait in the thread behind the lane's requests in flight, each of
     // them bounded like this one: so its answer is due within twice the bound.
@@ -325,7 +318,7 @@ export class ThreadedSender implements WebhookSender {
   }
 
   cancelQueued(which: { key?: string; origin?: string }): void {
-    this.tell({ kind: 'cancel', key: which.key, origin: which.origin });
+    this.tell({ kind: 'cancel', ...which });
   }
 
   resumeLane(key: string): void {
@@ -333,7 +326,7 @@ export class ThreadedSender implements WebhookSender {
     // the turn's requests, so a run of failures costs no message of its own.
     for (const t of this.threads) {
       if (t.dead) continue;
-      if (t.outbox.length === 0 && t.resumes.length === 0) queueMicrotask(() => this.post(t));
+      this.schedule(t);
       t.resumes.push(key);
     }
   }
@@ -344,6 +337,11 @@ export class ThreadedSender implements WebhookSender {
       this.post(t); // what this turn handed over reaches the thread first
       t.worker.postMessage(message);
     }
+  }
+
+  /** Post the thread's outbox at the end of this turn (once, whatever is added meanwhile). */
+  private schedule(thread: SenderThread): void {
+    if (thread.outbox.length === 0 && thread.resumes.length === 0) queueMicrotask(() => this.post(thread));
   }
 
   private post(thread: SenderThread): void {
