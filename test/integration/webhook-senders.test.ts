@@ -82,6 +82,26 @@ describe.each(senders)('%s', (_name, make) => {
     expect(req.headers['user-agent']).toMatch(/^Herald-Webhooks\//);
   });
 
+  it('sends a given content-type or user-agent instead of the default, once, and every other header', async () => {
+    const headers = {
+      'content-type': 'text/plain; charset=utf-8',
+      'user-agent': 'Custom/1',
+      'webhook-id': 'msg_2',
+      'x-herald-attr-colour': 'blue',
+    };
+    const result = await sender.send({ origin: rx.url, path: '/' }, 'plain', headers, 5000);
+    expect(result.ok).toBe(true);
+    const raw = rx.requests[0].rawHeaders;
+    const sent = new Map<string, string[]>();
+    for (let i = 0; i < raw.length; i += 2)
+      sent.set(raw[i].toLowerCase(), [...(sent.get(raw[i].toLowerCase()) ?? []), raw[i + 1]]);
+    expect(sent.get('content-type')).toEqual(['text/plain; charset=utf-8']);
+    expect(sent.get('user-agent')).toEqual(['Custom/1']);
+    expect(sent.get('webhook-id')).toEqual(['msg_2']);
+    expect(sent.get('x-herald-attr-colour')).toEqual(['blue']);
+    expect(rx.requests[0].body).toBe('plain');
+  });
+
   it('carries many concurrent requests, each answered with its own result', async () => {
     rx.respond = (r) => (r.body.endsWith('7') ? 500 : 204);
     const results = await Promise.all(

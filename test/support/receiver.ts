@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface Received {
   path: string;
   headers: IncomingHttpHeaders;
+  /** Header names and values as they came on the wire (repeats included). */
+  rawHeaders: string[];
   body: string;
   at: number;
 }
@@ -32,6 +34,7 @@ export async function startReceiver(respond: Responder = () => 200): Promise<Rec
       const r: Received = {
         path: req.url ?? '/',
         headers: req.headers,
+        rawHeaders: req.rawHeaders,
         body: Buffer.concat(chunks).toString('utf8'),
         at: Date.now(),
       };
