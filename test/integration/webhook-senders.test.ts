@@ -92,13 +92,12 @@ describe.each(senders)('%s', (_name, make) => {
     const result = await sender.send({ origin: rx.url, path: '/' }, 'plain', headers, 5000);
     expect(result.ok).toBe(true);
     const raw = rx.requests[0].rawHeaders;
-    const sent = new Map<string, string[]>();
-    for (let i = 0; i < raw.length; i += 2)
-      sent.set(raw[i].toLowerCase(), [...(sent.get(raw[i].toLowerCase()) ?? []), raw[i + 1]]);
-    expect(sent.get('content-type')).toEqual(['text/plain; charset=utf-8']);
-    expect(sent.get('user-agent')).toEqual(['Custom/1']);
-    expect(sent.get('webhook-id')).toEqual(['msg_2']);
-    expect(sent.get('x-herald-attr-colour')).toEqual(['blue']);
+    const sent: Record<string, string[]> = {};
+    for (let i = 0; i < raw.length; i += 2) (sent[raw[i].toLowerCase()] ??= []).push(raw[i + 1]);
+    expect(sent['content-type']).toEqual(['text/plain; charset=utf-8']);
+    expect(sent['user-agent']).toEqual(['Custom/1']);
+    expect(sent['webhook-id']).toEqual(['msg_2']);
+    expect(sent['x-herald-attr-colour']).toEqual(['blue']);
     expect(rx.requests[0].body).toBe('plain');
   });
 
