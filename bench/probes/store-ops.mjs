@@ -33,6 +33,10 @@ try {
     status: 'active',
     statusReason: null,
     createdAt: new Date().toISOString(),
+    filterPolicy: null,
+    filterPolicyScope: 'MessageAttributes',
+    style: 'herald',
+    confirmationToken: null,
   };
   await store.createSubscription(sub);
   const body = 'x'.repeat(256);

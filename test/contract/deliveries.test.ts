@@ -56,6 +56,53 @@ for (const kind of STORES) {
       });
     });
 
+    it('a large mixed batch of outcomes: each lands, and the attempt log keeps the batch order', async () => {
+      const s = store();
+      const [a, b] = await topicWithSubs(s, 't', 2);
+      // 40 messages for `a` alone (inline rows), 9 shared with `b` (fanout rows).
+      const alone = Array.from({ length: 40 }, (_, i) => entry('t', [a.id], { body: `alone ${i}` }));
+      const shared = Array.from({ length: 9 }, (_, i) => entry('t', [a.id, b.id], { body: `shared ${i}` }));
+      await s.publish([...alone, ...shared], HOUR, T0);
+      const leased = await s.leaseDeliveries(a.id, T0, 100, T0 + HOUR);
+      expect(leased).toHaveLength(49);
+      const byMessage = new Map(leased.map((d) => [d.messageId, d]));
+      const retried = new Set([alone[3].id, alone[20].id, shared[4].id]);
+      const outcomes = [...alone, ...shared].map((e, i) => {
+        const d = byMessage.get(e.id)!;
+        if (retried.has(e.id))
+          return {
+            kind: 'retry' as const,
+            deliveryId: d.deliveryId,
+            dueAtMs: T0 + 5000,
+            attempt: attempt(a.id, e.id, 1, { ok: false, status: 500, latencyMs: i }),
+          };
+        return {
+          kind: 'delivered' as const,
+          deliveryId: d.deliveryId,
+          attempt: attempt(a.id, e.id, 1, { ok: true, status: 200, latencyMs: i }),
+        };
+      });
+      await s.completeDeliveries(outcomes, T0 + 1);
+      // Only the retried ones are left, due later; the others are gone.
+      const { deliveries } = await s.listDeliveries(a.id, 'pending', 100);
+      expect(deliveries.map((d) => d.messageId).sort()).toEqual([...retried].sort());
+      expect(await s.nextDueAt(a.id)).toBe(T0 + 5000);
+      expect(await s.leaseDeliveries(a.id, T0 + 4999, 100, T0 + HOUR)).toEqual([]);
+      // Every attempt is logged once, newest first, with its own fields.
+      const log = await s.listAttempts({ subscriptionId: a.id, limit: 100 });
+      expect(log.attempts.map((x) => x.messageId)).toEqual(outcomes.map((o) => o.attempt.messageId).reverse());
+      expect(log.attempts.map((x) => x.latencyMs)).toEqual(outcomes.map((_, i) => i).reverse());
+      expect(
+        log.attempts
+          .filter((x) => x.status === 500)
+          .map((x) => x.messageId)
+          .sort(),
+      ).toEqual([...retried].sort());
+      // The shared messages are whole for `b`, finished by `a` or not.
+      const forB = await s.leaseDeliveries(b.id, T0, 100, T0 + HOUR);
+      expect(forB.map((d) => d.body).sort()).toEqual(shared.map((e) => e.body).sort());
+    });
+
     it('retry: counts the attempt and makes the delivery due again later', async () => {
       const s = store();
       const [a] = await topicWithSubs(s, 't', 1);

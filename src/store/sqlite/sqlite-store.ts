@@ -13,6 +13,7 @@ import type { MoveTask, Queue, QueueStats, ReceivedMessage, Subscription, Topic,
 import type {
   CommitStats,
   AcceptResult,
+  AttemptRecord,
   AckResult,
   AttemptQuery,
   DeliveryOutcome,
@@ -487,11 +488,13 @@ export class SqliteStore implements Store {
   completeDeliveries(outcomes: DeliveryOutcome[], nowMs: number): Promise<void> {
     return this.writes
       .enqueue(() => {
+        const attempts: AttemptRecord[] = [];
+        const delivered: string[] = [];
         for (const o of outcomes) {
-          if (o.attempt) this.dl.recordAttempt(o.attempt);
+          if (o.attempt) attempts.push(o.attempt);
           switch (o.kind) {
             case 'delivered':
-              this.dl.finish(o.deliveryId);
+              delivered.push(o.deliveryId);
               break;
             case 'retry':
               this.dl.retry(o.deliveryId, o.attempt.attempt, o.dueAtMs, o.attempt.error);
@@ -501,6 +504,9 @@ export class SqliteStore implements Store {
               break;
           }
         }
+        // Each outcome is of a different delivery: batching the common two changes no result.
+        this.dl.recordAttempts(attempts);
+        this.dl.finishAll(delivered);
       }, false)
       .catch(this.forgetCursors);
   }
