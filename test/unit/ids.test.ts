@@ -84,6 +84,13 @@ describe('uuidv7', () => {
     expect(timestampOf(next(1002))).toBe(1002);
   });
 
+  it('refuses to borrow a millisecond past the last one UUIDv7 can hold', () => {
+    const next = createUuidV7(zeros);
+    const last = 2 ** 48 - 1;
+    for (let i = 0; i < 4096; i++) expect(timestampOf(next(last))).toBe(last);
+    expect(() => next(last)).toThrow(RangeError);
+  });
+
   it('keeps ids in order when the clock steps backwards', () => {
     const next = createUuidV7();
     const a = next(10_000);
