@@ -121,11 +121,11 @@ export class Topics {
         throw error;
       }
     });
-    const planned = await Promise.all(
-      checked.map((c): Promise<PublishEntry> | AcceptResult =>
-        'error' in c ? c : this.plan(entry, c.m, c.dedup, now),
-      ),
-    );
+    // SNS notification texts for queue subscriptions are made asynchronously (they are
+    // signed); every other plan is synchronous, with no promise per message.
+    const planned = entry.queue.some((s) => !s.raw && s.style === 'sns' && this.sns)
+      ? await Promise.all(checked.map((c) => ('error' in c ? c : this.planWithSns(entry, c.m, c.dedup, now))))
+      : checked.map((c) => ('error' in c ? c : this.plan(entry, c.m, c.dedup, now, uuidv7(now))));
     const entries = planned.filter((p): p is PublishEntry => 'queueCopies' in p);
     const stored =
       entries.length > 0 ? await this.store.publish(entries, this.config.idempotencyWindowSeconds * 1000, now) : [];
@@ -136,26 +136,51 @@ export class Topics {
     return results;
   }
 
-  private async plan(entry: TopicEntry, m: validate.ValidMessage, dedup: Dedup, now: number): Promise<PublishEntry> {
+  /** `plan`, with the SNS notification texts of the queue subscriptions taking the message made first. */
+  private async planWithSns(
+    entry: TopicEntry,
+    m: validate.ValidMessage,
+    dedup: Dedup,
+    now: number,
+  ): Promise<PublishEntry> {
     const id = uuidv7(now);
-    const due = now + Math.round((m.delaySeconds ?? 0) * 1000);
     const takes = this.filterFor(entry, m);
+    const notifications = new Map<string, CopyBody>();
+    for (const s of entry.queue) {
+      if (!s.raw && s.style === 'sns' && takes(s))
+        notifications.set(s.id, await this.snsNotification(entry, s, m, id, now));
+    }
+    return this.plan(entry, m, dedup, now, id, takes, notifications);
+  }
+
+  /**
+   * The message's fanout: its deliveries and queue copies. `notifications`: the SNS texts of
+   * the SNS-style queue subscriptions that take it (see planWithSns); without them such a
+   * subscription gets the envelope.
+   */
+  private plan(
+    entry: TopicEntry,
+    m: validate.ValidMessage,
+    dedup: Dedup,
+    now: number,
+    id: string,
+    takes = this.filterFor(entry, m),
+    notifications?: Map<string, CopyBody>,
+  ): PublishEntry {
+    const due = now + Math.round((m.delaySeconds ?? 0) * 1000);
     let wrapped: string | undefined;
     const queueCopies: PublishEntry['queueCopies'] = [];
     const queueText = textFor(m, 'queue');
     for (const s of entry.queue) {
       if (!takes(s)) continue;
-      let body: CopyBody;
-      if (s.raw) body = queueText;
-      else if (s.style === 'sns' && this.sns) body = await this.snsNotification(entry, s, m, id, now);
-      else
-        body = wrapped ??= envelope({
-          id,
-          topic: entry.topic.name,
-          body: queueText,
-          attributes: m.attributes,
-          publishedAtMs: now,
-        });
+      let body: CopyBody | undefined = s.raw ? queueText : notifications?.get(s.id);
+      body ??= wrapped ??= envelope({
+        id,
+        topic: entry.topic.name,
+        body: queueText,
+        attributes: m.attributes,
+        publishedAtMs: now,
+      });
       queueCopies.push({
         queue: s.endpoint,
         body,
