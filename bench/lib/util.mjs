@@ -253,29 +253,45 @@ export async function startReceiver() {
     'receiver start',
   );
   const url = `http://127.0.0.1:${port}`;
-  const call = (msg) =>
-    withTimeout(
-      new Promise((resolve) => {
-        proc.once('message', resolve);
-        proc.send(msg);
-      }),
-      10_000,
-      `receiver ${msg.cmd}`,
-    );
+  // Each answer names the command it answers (`re`), so a stats call made while a wait is
+  // pending gets its own answer.
+  const call = (msg, ms = 10_000) =>
+    new Promise((resolve, reject) => {
+      const on = (m) => {
+        if (m.re !== msg.cmd) return;
+        done();
+        resolve(m);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`receiver ${msg.cmd}: gave up after ${ms} ms`));
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        proc.off('message', on);
+      };
+      proc.on('message', on);
+      proc.send(msg);
+    });
   return {
     url,
     pid: proc.pid,
     /** { count, distinctPaths, first, last } (+ latencies when asked with { latencies: true }). */
     stats: (opts = {}) => call({ cmd: 'stats', latencies: !!opts.latencies }),
     reset: () => call({ cmd: 'reset' }),
-    /** Polls until the receiver has counted `target` requests; throws after `timeoutMs`. */
+    /**
+     * Resolves with the stats once the receiver has counted `target` requests (it says so
+     * itself, see receiver.mjs); throws after `timeoutMs`.
+     */
     async waitFor(target, timeoutMs, what = 'receiver') {
-      const deadline = now() + timeoutMs;
-      for (;;) {
+      try {
+        return await call({ cmd: 'waitFor', target }, timeoutMs);
+      } catch (error) {
+        if (exited(proc)) throw error;
+        await call({ cmd: 'cancelWait' });
         const s = await call({ cmd: 'stats', latencies: false });
         if (s.count >= target) return s;
-        if (now() > deadline) throw new Error(`${what}: ${s.count}/${target} arrived after ${timeoutMs / 1000} s`);
-        await sleep(5);
+        throw new Error(`${what}: ${s.count}/${target} arrived after ${timeoutMs / 1000} s`);
       }
     },
     async stop() {
