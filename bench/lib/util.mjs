@@ -209,7 +209,8 @@ export async function startHerald({ env = {} } = {}) {
         authorization: `Bearer ${API_KEY}`,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      // A Buffer is sent as it is (JSON the caller serialized once, see the webhook scenario).
+      body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body),
       headersTimeout: 60_000,
       bodyTimeout: 60_000,
     });

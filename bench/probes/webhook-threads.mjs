@@ -48,10 +48,14 @@ try {
     raw: true,
     deliveryPolicy: { maxConcurrency: CONCURRENCY },
   });
+  // Serialized once, as in the webhook scenario.
+  const batchOf = (k) =>
+    Buffer.from(JSON.stringify({ messages: Array.from({ length: k }, () => ({ body: payload })) }));
+  const fullBatch = batchOf(1000);
   const publish = async (count) => {
     for (let sent = 0; sent < count; sent += 1000) {
-      const messages = Array.from({ length: Math.min(1000, count - sent) }, () => ({ body: payload }));
-      await h.api('POST', '/v1/topics/hooks/messages/batch', { messages });
+      const k = Math.min(1000, count - sent);
+      await h.api('POST', '/v1/topics/hooks/messages/batch', k === 1000 ? fullBatch : batchOf(k));
     }
   };
   await publish(2000);
