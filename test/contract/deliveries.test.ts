@@ -56,6 +56,45 @@ for (const kind of STORES) {
       });
     });
 
+    it('a large publish mixing one-subscription and shared messages leases each once, in publish order, after rowids are reused behind a lease', async () => {
+      const s = store();
+      const [a, b] = await topicWithSubs(s, 't', 2);
+      const due = T0 + 100;
+      const SHARED = 33;
+      // Leave the lowest of 20 leased (so the lease order keeps its place), the rest finished:
+      // the largest rowids are gone, and the next rows reuse rowids behind that place.
+      const first = Array.from({ length: 20 }, () => entry('t', [a.id], { dueAtMs: due }));
+      await s.publish(first, HOUR, T0);
+      const leased = await s.leaseDeliveries(a.id, due, 20, T0 + HOUR);
+      expect(leased).toHaveLength(20);
+      await s.completeDeliveries(
+        leased.slice(1).map((d) => ({
+          kind: 'delivered' as const,
+          deliveryId: d.deliveryId,
+          attempt: attempt(a.id, d.messageId, 1),
+        })),
+        T0,
+      );
+      // 37 messages for `a` alone: two full statements (whose rows are the ones reusing rowids
+      // behind the lease) and five single rows, around one shared message.
+      const second = Array.from({ length: 38 }, (_, i) =>
+        i === SHARED
+          ? entry('t', [a.id, b.id], { dueAtMs: due, body: 'shared' })
+          : entry('t', [a.id], { dueAtMs: due, body: `second ${i}` }),
+      );
+      expect(await s.publish(second, HOUR, T0)).toEqual(second.map((e) => ({ id: e.id, duplicate: false })));
+      const got = await s.leaseDeliveries(a.id, due, 100, T0 + HOUR);
+      expect(new Set(got.map((d) => d.messageId))).toEqual(new Set(second.map((e) => e.id)));
+      expect(got).toHaveLength(second.length);
+      // The one-subscription messages keep the batch's order (where the shared one goes is the store's choice).
+      const alone = second.filter((_, i) => i !== SHARED);
+      expect(got.filter((d) => d.messageId !== second[SHARED].id).map((d) => [d.messageId, d.body])).toEqual(
+        alone.map((e) => [e.id, e.body]),
+      );
+      expect(await s.leaseDeliveries(a.id, due, 100, T0 + HOUR)).toEqual([]);
+      expect((await s.leaseDeliveries(b.id, due, 10, T0 + HOUR)).map((d) => d.messageId)).toEqual([second[SHARED].id]);
+    });
+
     it('a large mixed batch of outcomes: each lands, and the attempt log keeps the batch order', async () => {
       const s = store();
       const [a, b] = await topicWithSubs(s, 't', 2);

@@ -303,48 +303,60 @@ export class SqliteStore implements Store {
   publish(entries: PublishEntry[], idempotencyWindowMs: number, nowMs: number): Promise<AcceptResult[]> {
     return this.writes.enqueue(
       () =>
-        entries.map((e): AcceptResult => {
-          const scope = `topic:${e.topic}`;
-          if (e.idempotencyKey) {
-            const hit = this.idempotencyHit(scope, e.idempotencyKey, idempotencyWindowMs, nowMs);
-            if (hit) return hit;
-          }
-          let sequence: string | undefined;
-          if (e.sequenced) {
-            const row = this.stmts.nextTopicSequence.get(e.topic) as { last_sequence: number } | undefined;
-            if (!row) return { error: { code: 'topic_not_found', message: `topic "${e.topic}" does not exist` } };
-            sequence = sequenceNumber(row.last_sequence);
-          }
-          if (e.idempotencyKey) this.claimIdempotencyKey(scope, e.idempotencyKey, e.id, sequence, nowMs);
-          const attributes = encodeAttributes(e.attributes, e);
-          for (const { body, deliveries } of deliveryTexts(e)) {
-            this.dl.create({ ...e, body, attributes }, deliveries, nowMs);
-          }
-          // In the order of the batch, so a FIFO queue's copies keep the publisher's order.
-          for (const copy of e.queueCopies) {
-            const row = this.queues.get(copy.queue);
-            if (!row) continue; // the queue was deleted after the subscription was made
-            this.qm.insertWithSource(
-              row.qid,
-              {
-                id: e.id,
-                body: copyBody(copy.body, sequence),
-                attributes: encodeAttributes(copy.attributes),
-                sentAtMs: nowMs,
-                visibleAtMs: copy.visibleAtMs,
-                groupId: copy.groupId,
-                dedupId: copy.deduplicationId,
-              },
-              null,
-              null,
-              null,
-              row.fifo === 1,
-              nowMs,
-              encodeMessageAttributes(copy.messageAttributes),
-            );
-          }
-          return accepted(e.id, false, sequence);
-        }),
+        this.dl.batchInline(() =>
+          entries.map((e): AcceptResult => {
+            const scope = `topic:${e.topic}`;
+            if (e.idempotencyKey) {
+              const hit = this.idempotencyHit(scope, e.idempotencyKey, idempotencyWindowMs, nowMs);
+              if (hit) return hit;
+            }
+            let sequence: string | undefined;
+            if (e.sequenced) {
+              const row = this.stmts.nextTopicSequence.get(e.topic) as { last_sequence: number } | undefined;
+              if (!row) return { error: { code: 'topic_not_found', message: `topic "${e.topic}" does not exist` } };
+              sequence = sequenceNumber(row.last_sequence);
+            }
+            if (e.idempotencyKey) this.claimIdempotencyKey(scope, e.idempotencyKey, e.id, sequence, nowMs);
+            const attributes = encodeAttributes(e.attributes, e);
+            const only = e.deliveries.length === 1 ? e.deliveries[0] : undefined;
+            if (only && (only.body === undefined || only.body === e.body)) {
+              // The common case, one subscription with the message's text: no grouping by text.
+              this.dl.create(
+                { id: e.id, topic: e.topic, body: e.body, attributes, createdAtMs: e.createdAtMs },
+                e.deliveries,
+                nowMs,
+              );
+            } else {
+              for (const { body, deliveries } of deliveryTexts(e)) {
+                this.dl.create({ ...e, body, attributes }, deliveries, nowMs);
+              }
+            }
+            // In the order of the batch, so a FIFO queue's copies keep the publisher's order.
+            for (const copy of e.queueCopies) {
+              const row = this.queues.get(copy.queue);
+              if (!row) continue; // the queue was deleted after the subscription was made
+              this.qm.insertWithSource(
+                row.qid,
+                {
+                  id: e.id,
+                  body: copyBody(copy.body, sequence),
+                  attributes: encodeAttributes(copy.attributes),
+                  sentAtMs: nowMs,
+                  visibleAtMs: copy.visibleAtMs,
+                  groupId: copy.groupId,
+                  dedupId: copy.deduplicationId,
+                },
+                null,
+                null,
+                null,
+                row.fifo === 1,
+                nowMs,
+                encodeMessageAttributes(copy.messageAttributes),
+              );
+            }
+            return accepted(e.id, false, sequence);
+          }),
+        ),
       true,
     );
   }
