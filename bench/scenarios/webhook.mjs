@@ -6,9 +6,10 @@
 //   time from the first publish to the receiver having counted all N.
 // - Herald from a backlog (extra): N deliveries published to a disabled subscription, then
 //   released by enabling it; time to the last arrival (push alone, no publishing beside it).
-// Both sides warm up with one unmeasured round of N (connections, JIT, the heap's and the
+// Both sides warm up with two unmeasured rounds of N (connections, JIT, the heap's and the
 // database file's growth), then run `rounds` measured rounds alternating raw, end to end and
 // backlog, so a change in the machine's speed lands on both sides; medians are reported.
+// Before each raw round the server is left to go idle, so nothing it still does slows it.
 import { Pool } from 'undici';
 import { cpuSeconds, now, sleep, startHerald, startReceiver } from '../lib/util.mjs';
 
@@ -142,6 +143,17 @@ async function openHerald({ concurrency }) {
         return result;
       },
       duplicates: () => duplicates,
+      /**
+       * Waits (up to 3 s) until the server is idle: what a round leaves behind (checkpoints of
+       * its WAL, the attempt log's sweep) must not run during the raw round and slow it.
+       */
+      async quiet() {
+        for (let i = 0; i < 30; i++) {
+          const c0 = cpuSeconds(h.pid);
+          await sleep(100);
+          if (cpuSeconds(h.pid) - c0 <= 0.002) return;
+        }
+      },
       async close() {
         await h.stop();
         await rx.stop();
@@ -171,10 +183,16 @@ export async function compareWebhooks({ n, concurrency, rounds }) {
   try {
     const herald = await openHerald({ concurrency });
     try {
+      // Warm-ups, not measured: one round of n left the raw side's first measured round about
+      // a third slower than its later ones (client and receiver CPU per request both higher),
+      // which flattered that round's ratio; two rounds each side leave the rounds level.
       await raw.warm(n);
-      await herald.endToEnd(n); // warm-up, not measured
+      await raw.warm(n);
+      await herald.endToEnd(n);
+      await herald.backlog(n);
       const rows = [];
       for (let i = 0; i < rounds; i++) {
+        await herald.quiet();
         const r = await raw.round(n);
         const endToEnd = await herald.endToEnd(n);
         const backlog = await herald.backlog(n);
