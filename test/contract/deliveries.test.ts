@@ -95,6 +95,78 @@ for (const kind of STORES) {
       expect((await s.leaseDeliveries(b.id, due, 10, T0 + HOUR)).map((d) => d.messageId)).toEqual([second[SHARED].id]);
     });
 
+    // Rows that reuse rowids at and behind a held lease, written 16 to a statement or one by
+    // one, must all be leased: each is noted with its own seq (seq math off by one, reversed,
+    // or given another row's subscription would hide some of them).
+    const leaveOneLeased = async (s: ReturnType<typeof store>, subId: string, count: number, due: number) => {
+      await s.publish(
+        Array.from({ length: count }, () => entry('t', [subId], { dueAtMs: due })),
+        HOUR,
+        T0,
+      );
+      const leased = await s.leaseDeliveries(subId, due, count, T0 + HOUR);
+      expect(leased).toHaveLength(count);
+      await s.completeDeliveries(
+        leased.slice(1).map((d) => ({
+          kind: 'delivered' as const,
+          deliveryId: d.deliveryId,
+          attempt: attempt(subId, d.messageId, 1),
+        })),
+        T0,
+      );
+    };
+
+    it('a statement of 16 rows whose first reuses the rowid of the last leased row', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      const due = T0 + 100;
+      await leaveOneLeased(s, a.id, 2, due);
+      const next = Array.from({ length: 16 }, () => entry('t', [a.id], { dueAtMs: due }));
+      await s.publish(next, HOUR, T0);
+      const got = await s.leaseDeliveries(a.id, due, 100, T0 + HOUR);
+      expect(got.map((d) => d.messageId)).toEqual(next.map((e) => e.id));
+    });
+
+    it("a statement of 16 rows for two subscriptions: the one row behind the other subscription's lease is leased", async () => {
+      const s = store();
+      const [a, b] = await topicWithSubs(s, 't', 2);
+      const due = T0 + 100;
+      await leaveOneLeased(s, b.id, 4, due);
+      const next = Array.from({ length: 16 }, (_, i) => entry('t', [i === 1 ? b.id : a.id], { dueAtMs: due }));
+      await s.publish(next, HOUR, T0);
+      expect((await s.leaseDeliveries(b.id, due, 100, T0 + HOUR)).map((d) => d.messageId)).toEqual([next[1].id]);
+      expect((await s.leaseDeliveries(a.id, due, 100, T0 + HOUR)).map((d) => d.messageId)).toEqual(
+        next.filter((_, i) => i !== 1).map((e) => e.id),
+      );
+    });
+
+    it('a short publish whose rows reuse rowids behind a held lease', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      const due = T0 + 100;
+      await leaveOneLeased(s, a.id, 6, due);
+      const next = Array.from({ length: 3 }, () => entry('t', [a.id], { dueAtMs: due }));
+      await s.publish(next, HOUR, T0);
+      const got = await s.leaseDeliveries(a.id, due, 100, T0 + HOUR);
+      expect(got.map((d) => d.messageId)).toEqual(next.map((e) => e.id));
+    });
+
+    it('a publish that fails after 16 of its rows were written leaves none, and a publish in the same commit lands', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      await s.createQueue(queue('q'));
+      const bad = Array.from({ length: 20 }, () => entry('t', [a.id]));
+      // A queue copy whose text needs a sequence number, on a message that has none: the store throws.
+      bad[19] = { ...bad[19], queueCopies: [{ ...entry('t', [], { queues: ['q'] }).queueCopies[0], body: () => 'x' }] };
+      const good = Array.from({ length: 3 }, () => entry('t', [a.id]));
+      const failed = s.publish(bad, HOUR, T0);
+      const landed = s.publish(good, HOUR, T0);
+      await expect(failed).rejects.toThrow(/sequence number/);
+      await landed;
+      const got = await s.leaseDeliveries(a.id, T0, 100, T0 + HOUR);
+      expect(got.map((d) => d.messageId)).toEqual(good.map((e) => e.id));
+    });
+
     it('a large mixed batch of outcomes: each lands, and the attempt log keeps the batch order', async () => {
       const s = store();
       const [a, b] = await topicWithSubs(s, 't', 2);
