@@ -17,6 +17,9 @@ type Owed = Array<{ subscriptionId: string; dueAtMs: number }>;
  * shared-message insert a second row per message id, which it joins deliveries on.
  */
 export function deliveryTexts(e: PublishEntry): Array<{ body: string; deliveries: Owed }> {
+  // The common case, one subscription with the message's text: nothing to group.
+  const only = e.deliveries.length === 1 ? e.deliveries[0] : undefined;
+  if (only && (only.body === undefined || only.body === e.body)) return [{ body: e.body, deliveries: e.deliveries }];
   const shared: Owed = [];
   const groups: Array<{ body: string; deliveries: Owed }> = [{ body: e.body, deliveries: shared }];
   for (const d of e.deliveries) {

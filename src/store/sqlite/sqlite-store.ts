@@ -318,18 +318,12 @@ export class SqliteStore implements Store {
             }
             if (e.idempotencyKey) this.claimIdempotencyKey(scope, e.idempotencyKey, e.id, sequence, nowMs);
             const attributes = encodeAttributes(e.attributes, e);
-            const only = e.deliveries.length === 1 ? e.deliveries[0] : undefined;
-            if (only && (only.body === undefined || only.body === e.body)) {
-              // The common case, one subscription with the message's text: no grouping by text.
+            for (const { body, deliveries } of deliveryTexts(e)) {
               this.dl.create(
-                { id: e.id, topic: e.topic, body: e.body, attributes, createdAtMs: e.createdAtMs },
-                e.deliveries,
+                { id: e.id, topic: e.topic, body, attributes, createdAtMs: e.createdAtMs },
+                deliveries,
                 nowMs,
               );
-            } else {
-              for (const { body, deliveries } of deliveryTexts(e)) {
-                this.dl.create({ ...e, body, attributes }, deliveries, nowMs);
-              }
             }
             // In the order of the batch, so a FIFO queue's copies keep the publisher's order.
             for (const copy of e.queueCopies) {
