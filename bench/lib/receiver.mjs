@@ -47,7 +47,7 @@ const server = createServer((req, res) => {
     }
     res.writeHead(200, { 'content-length': '0' });
     res.end();
-    if (waitTarget > 0) checkWait();
+    checkWait();
   });
 });
 server.keepAliveTimeout = 60_000;

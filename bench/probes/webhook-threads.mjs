@@ -6,7 +6,7 @@
 //   node bench/probes/webhook-threads.mjs            (N=20000 by default)
 //   HERALD_BENCH_CLI=/other/build/dist/cli/main.js node bench/probes/webhook-threads.mjs
 import { readdirSync, readFileSync } from 'node:fs';
-import { cpuSeconds, killChildren, now, startHerald, startReceiver } from '../lib/util.mjs';
+import { batchBody, cpuSeconds, killChildren, now, startHerald, startReceiver } from '../lib/util.mjs';
 
 const N = Number(process.env.N ?? 20_000);
 const CONCURRENCY = 128;
@@ -48,14 +48,11 @@ try {
     raw: true,
     deliveryPolicy: { maxConcurrency: CONCURRENCY },
   });
-  // Serialized once, as in the webhook scenario.
-  const batchOf = (k) =>
-    Buffer.from(JSON.stringify({ messages: Array.from({ length: k }, () => ({ body: payload })) }));
-  const fullBatch = batchOf(1000);
+  const fullBatch = batchBody(1000, payload);
   const publish = async (count) => {
     for (let sent = 0; sent < count; sent += 1000) {
       const k = Math.min(1000, count - sent);
-      await h.api('POST', '/v1/topics/hooks/messages/batch', k === 1000 ? fullBatch : batchOf(k));
+      await h.api('POST', '/v1/topics/hooks/messages/batch', k === 1000 ? fullBatch : batchBody(k, payload));
     }
   };
   await publish(2000);

@@ -11,7 +11,7 @@
 // backlog, so a change in the machine's speed lands on both sides; medians are reported.
 // Before each raw round the server is left to go idle, so nothing it still does slows it.
 import { Pool } from 'undici';
-import { cpuSeconds, now, sleep, startHerald, startReceiver } from '../lib/util.mjs';
+import { batchBody, cpuSeconds, now, sleep, startHerald, startReceiver } from '../lib/util.mjs';
 
 const payload = 'x'.repeat(256);
 const LIMIT_MS = 120_000;
@@ -87,17 +87,15 @@ async function openHerald({ concurrency }) {
       deliveryPolicy: { maxConcurrency: concurrency },
     });
     if (!sub?.id || typeof sub.secret !== 'string') throw new Error(`subscription answer: ${JSON.stringify(sub)}`);
-    // Every batch is the same 1,000 messages, serialized once, as a load generator sends a
-    // fixed body: JSON.stringify of the 280 KB batch cost the publisher (which shares the
-    // machine with the server) about 2 µs per message, most of it page faults of a string
-    // that size (docs/benchmarks.md).
-    const batchOf = (k) =>
-      Buffer.from(JSON.stringify({ messages: Array.from({ length: k }, () => ({ body: payload })) }));
-    const fullBatch = batchOf(1000);
+    const fullBatch = batchBody(1000, payload);
     const publish = async (count) => {
       for (let sent = 0; sent < count; sent += 1000) {
         const k = Math.min(1000, count - sent);
-        const { results } = await h.api('POST', '/v1/topics/hooks/messages/batch', k === 1000 ? fullBatch : batchOf(k));
+        const { results } = await h.api(
+          'POST',
+          '/v1/topics/hooks/messages/batch',
+          k === 1000 ? fullBatch : batchBody(k, payload),
+        );
         const failed = results.filter((r) => !r.id);
         if (failed.length) throw new Error(`publish batch: ${failed.length} failed: ${JSON.stringify(failed[0])}`);
       }

@@ -116,12 +116,15 @@ for (const kind of STORES) {
       );
     };
 
-    it('a statement of 16 rows whose first reuses the rowid of the last leased row', async () => {
+    it.each([
+      { name: 'a statement of 16 rows whose first reuses the rowid of the last leased row', before: 2, rows: 16 },
+      { name: 'a short publish whose rows reuse rowids behind a held lease', before: 6, rows: 3 },
+    ])('$name', async ({ before, rows }) => {
       const s = store();
       const [a] = await topicWithSubs(s, 't', 1);
       const due = T0 + 100;
-      await leaveOneLeased(s, a.id, 2, due);
-      const next = Array.from({ length: 16 }, () => entry('t', [a.id], { dueAtMs: due }));
+      await leaveOneLeased(s, a.id, before, due);
+      const next = Array.from({ length: rows }, () => entry('t', [a.id], { dueAtMs: due }));
       await s.publish(next, HOUR, T0);
       const got = await s.leaseDeliveries(a.id, due, 100, T0 + HOUR);
       expect(got.map((d) => d.messageId)).toEqual(next.map((e) => e.id));
@@ -138,17 +141,6 @@ for (const kind of STORES) {
       expect((await s.leaseDeliveries(a.id, due, 100, T0 + HOUR)).map((d) => d.messageId)).toEqual(
         next.filter((_, i) => i !== 1).map((e) => e.id),
       );
-    });
-
-    it('a short publish whose rows reuse rowids behind a held lease', async () => {
-      const s = store();
-      const [a] = await topicWithSubs(s, 't', 1);
-      const due = T0 + 100;
-      await leaveOneLeased(s, a.id, 6, due);
-      const next = Array.from({ length: 3 }, () => entry('t', [a.id], { dueAtMs: due }));
-      await s.publish(next, HOUR, T0);
-      const got = await s.leaseDeliveries(a.id, due, 100, T0 + HOUR);
-      expect(got.map((d) => d.messageId)).toEqual(next.map((e) => e.id));
     });
 
     it('a publish that fails after 16 of its rows were written leaves none, and a publish in the same commit lands', async () => {
