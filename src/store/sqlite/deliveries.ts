@@ -114,7 +114,7 @@ export class Deliveries {
     // Index-only: (subscription_id, state, due_at) carries the rowid.
     this.selectDueStmt = db.prepare(
       `SELECT seq, due_at FROM deliveries WHERE subscription_id = ? AND state = 0 AND due_at <= ?
-       ORDER BY due_at, seq LIMIT ?`,
+       ORDER BY due_at, seq LIMIT +?`,
     );
     // The steady state (see `lease`): the next rows after the cursor, with what the engine
     // needs to send them, in one statement.
@@ -124,12 +124,12 @@ export class Deliveries {
       .prepare(
         `SELECT ${leaseCols} FROM deliveries d LEFT JOIN messages m ON m.mseq = d.mseq
          WHERE d.subscription_id = ? AND d.state = 0 AND d.due_at <= ? AND d.due_at >= ? AND NOT (d.due_at = ? AND d.seq <= ?)
-         ORDER BY d.due_at, d.seq LIMIT ?`,
+         ORDER BY d.due_at, d.seq LIMIT +?`,
       )
       .raw(true);
     this.nextAfterStmt = db.prepare(
       `SELECT seq, due_at FROM deliveries WHERE subscription_id = ? AND state = 0
-       AND due_at >= ? AND NOT (due_at = ? AND seq <= ?) ORDER BY due_at, seq LIMIT ?`,
+       AND due_at >= ? AND NOT (due_at = ? AND seq <= ?) ORDER BY due_at, seq LIMIT +?`,
     );
     // All chosen rows in one statement (a JSON array of seqs), as arrays rather than objects.
     this.leaseStmt = db
@@ -160,7 +160,7 @@ export class Deliveries {
     );
     this.nextDueStmt = db.prepare(
       `SELECT seq, due_at FROM deliveries WHERE subscription_id = ? AND state = 0
-       ORDER BY due_at, seq LIMIT ? OFFSET ?`,
+       ORDER BY due_at, seq LIMIT +? OFFSET ?`,
     );
     const attemptInsert = (rows: number) =>
       `INSERT INTO attempts (subscription_id, message_id, attempt, at, status, latency_ms, ok, error_class, error)
@@ -184,16 +184,16 @@ export class Deliveries {
     const listSql = (states: string) =>
       `SELECT d.seq, d.subscription_id, COALESCE(m.id, d.message_id) AS message_id, d.state, d.attempts, d.due_at, d.last_error, d.created_at
        FROM deliveries d LEFT JOIN messages m ON m.mseq = d.mseq
-       WHERE d.subscription_id = ? AND d.state IN (${states}) AND d.seq > ? ORDER BY d.seq LIMIT ?`;
+       WHERE d.subscription_id = ? AND d.state IN (${states}) AND d.seq > ? ORDER BY d.seq LIMIT +?`;
     this.listStmts = { pending: db.prepare(listSql('0')), failed: db.prepare(listSql('2')) };
     const cols = 'id, subscription_id, message_id, attempt, at, status, latency_ms, ok, error_class, error';
     this.attemptStmts = {
       bySubscription: db.prepare(
-        `SELECT ${cols} FROM attempts WHERE subscription_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+        `SELECT ${cols} FROM attempts WHERE subscription_id = ? AND id < ? ORDER BY id DESC LIMIT +?`,
       ),
-      byMessage: db.prepare(`SELECT ${cols} FROM attempts WHERE message_id = ? AND id < ? ORDER BY id DESC LIMIT ?`),
+      byMessage: db.prepare(`SELECT ${cols} FROM attempts WHERE message_id = ? AND id < ? ORDER BY id DESC LIMIT +?`),
       byBoth: db.prepare(
-        `SELECT ${cols} FROM attempts WHERE message_id = ? AND subscription_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+        `SELECT ${cols} FROM attempts WHERE message_id = ? AND subscription_id = ? AND id < ? ORDER BY id DESC LIMIT +?`,
       ),
       maxId: db.prepare('SELECT MAX(id) AS id FROM attempts'),
       atOf: db.prepare('SELECT at FROM attempts WHERE id >= ? ORDER BY id LIMIT 1'),

@@ -53,7 +53,7 @@ export class FifoGroups {
     this.dropStmt = db.prepare('DELETE FROM fifo_groups WHERE qid = ? AND group_id = ?');
     this.dropQueueStmt = db.prepare('DELETE FROM fifo_groups WHERE qid = ?');
     this.candidatesStmt = db.prepare(
-      'SELECT group_id FROM fifo_groups WHERE qid = ? AND available_at <= ? ORDER BY available_at LIMIT ?',
+      'SELECT group_id FROM fifo_groups WHERE qid = ? AND available_at <= ? ORDER BY available_at LIMIT +?',
     );
     this.nextStmt = db.prepare('SELECT MIN(available_at) AS t FROM fifo_groups WHERE qid = ?');
   }

@@ -71,7 +71,7 @@ export class QueueMessages {
     );
     // Oldest-visible first; ties keep insertion order because index entries end with the rowid.
     this.selectVisibleStmt = db.prepare(
-      `SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?`,
+      `SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? AND visible_at <= ? ORDER BY visible_at LIMIT +?`,
     );
     this.markReceivedStmt = db.prepare(
       `UPDATE queue_messages SET visible_at = ?, receive_count = receive_count + 1, receipt = ?,
@@ -98,10 +98,10 @@ export class QueueMessages {
        FROM queue_messages WHERE qid = ? AND visible_at > ?`,
     );
     this.expireStmt = db.prepare('DELETE FROM queue_messages WHERE qid = ? AND sent_at < ? RETURNING group_id');
-    this.oldestDeadStmt = db.prepare(`SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? ORDER BY seq LIMIT ?`);
+    this.oldestDeadStmt = db.prepare(`SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? ORDER BY seq LIMIT +?`);
     this.deleteSeqStmt = db.prepare('DELETE FROM queue_messages WHERE seq = ?');
     this.groupRunStmt = db.prepare(
-      `SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? AND group_id = ? ORDER BY seq LIMIT ?`,
+      `SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? AND group_id = ? ORDER BY seq LIMIT +?`,
     );
   }
 
