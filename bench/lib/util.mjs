@@ -1,7 +1,7 @@
 // Shared bench helpers: percentiles, a Herald child process, a receiver child process, a free
 // port, /proc readings, tables. Every wait here has a deadline: a bench never hangs.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +74,24 @@ export function cpuSeconds(pid) {
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(rest[11]) + Number(rest[12]);
   return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+/**
+ * CPU seconds per thread of a process so far, by thread id (/proc/<pid>/task/<tid>/stat); the
+ * thread whose id is the pid is the main thread (in Node, the event loop).
+ */
+export function threadCpuSeconds(pid) {
+  const out = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const rest = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = rest.slice(rest.lastIndexOf(')') + 2).split(' ');
+      out[tid] = (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
 }
 
 // Every child process this bench starts, so an aborted run still ends them.

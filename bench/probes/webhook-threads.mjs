@@ -5,27 +5,19 @@
 // survives a busy machine far better than rates do.
 //   node bench/probes/webhook-threads.mjs            (N=20000 by default)
 //   HERALD_BENCH_CLI=/other/build/dist/cli/main.js node bench/probes/webhook-threads.mjs
-import { readdirSync, readFileSync } from 'node:fs';
-import { batchBody, cpuSeconds, killChildren, now, startHerald, startReceiver } from '../lib/util.mjs';
+import {
+  batchBody,
+  cpuSeconds,
+  killChildren,
+  now,
+  startHerald,
+  startReceiver,
+  threadCpuSeconds as threadSeconds,
+} from '../lib/util.mjs';
 
 const N = Number(process.env.N ?? 20_000);
 const CONCURRENCY = 128;
-const TICKS_PER_SECOND = 100; // USER_HZ
 const payload = 'x'.repeat(256);
-
-function threadSeconds(pid) {
-  const out = {};
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out[tid] = (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
-    } catch {
-      // the thread ended between the listing and the read
-    }
-  }
-  return out;
-}
 
 function perDelivery(before, after, pid) {
   let main = 0;

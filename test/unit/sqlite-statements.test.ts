@@ -53,7 +53,16 @@ describe('SQLite statements', () => {
   });
 
   it('guards against the forms that would be re-prepared', () => {
-    for (const sql of ['LIMIT ?', 'limit  ?', 'LIMIT (?)', 'LIMIT ( ? )', 'LIMIT :n', 'LIMIT @n', 'LIMIT $n', 'LIMIT ? OFFSET ?'])
+    for (const sql of [
+      'LIMIT ?',
+      'limit  ?',
+      'LIMIT (?)',
+      'LIMIT ( ? )',
+      'LIMIT :n',
+      'LIMIT @n',
+      'LIMIT $n',
+      'LIMIT ? OFFSET ?',
+    ])
       expect(BARE_LIMIT.test(`SELECT 1 ${sql}`), sql).toBe(true);
     for (const sql of ['LIMIT +?', 'LIMIT 1', 'LIMIT +? OFFSET ?', 'LIMIT (+?)'])
       expect(BARE_LIMIT.test(`SELECT 1 ${sql}`), sql).toBe(false);

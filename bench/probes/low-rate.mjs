@@ -1,0 +1,90 @@
+// CPU per message at a modest rate: single durable publishes (one request each) paced at
+// RATE a second, as in the publish-latency scenario, to a topic with one raw webhook
+// subscription and then to one without subscriptions, each on a fresh server. Nothing
+// batches at this rate, so what every publish, lease, hand-off and outcome costs on its own
+// shows here; the difference between the two lines is what a delivery costs.
+// Prints the server's CPU µs per message by thread (main = the event loop; busiest other =
+// the sender thread when there is a subscription), the receiver's and the load generator's.
+//   node bench/probes/low-rate.mjs                 (RATE=1000 SECONDS=6 by default)
+//   HERALD_BENCH_CLI=/other/build/dist/cli/main.js node bench/probes/low-rate.mjs
+import { Agent, request } from 'undici';
+import { cpuSeconds, killChildren, now, sleep, startHerald, startReceiver, threadCpuSeconds } from '../lib/util.mjs';
+
+const RATE = Number(process.env.RATE ?? 1000);
+const SECONDS = Number(process.env.SECONDS ?? 6);
+const WARMUP_SECONDS = 3;
+const body = JSON.stringify({ body: 'x'.repeat(200) });
+
+/** Open loop: every message has its send time, and each 1 ms tick sends all that are due. */
+async function paced(url, agent, total) {
+  const inflight = [];
+  const start = now() + 20;
+  const deadline = start + (total / RATE) * 1000 + 30_000;
+  for (let i = 0; i < total;) {
+    if (now() > deadline) throw new Error('low-rate: pacing loop over its time limit');
+    for (const t = now(); i < total && start + (i * 1000) / RATE <= t; i++) {
+      inflight.push(
+        request(`${url}/v1/topics/lat/messages`, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { authorization: 'Bearer bench-key', 'content-type': 'application/json' },
+          body,
+        }).then(async (res) => {
+          await res.body.dump();
+          if (res.statusCode !== 201) throw new Error(`publish answered ${res.statusCode}`);
+        }),
+      );
+    }
+    await sleep(1);
+  }
+  await Promise.all(inflight);
+}
+
+async function measure(subscribe) {
+  const rx = await startReceiver();
+  const h = await startHerald();
+  const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  try {
+    await h.api('PUT', '/v1/topics/lat');
+    if (subscribe) {
+      await h.api('POST', '/v1/topics/lat/subscriptions', { protocol: 'http', endpoint: `${rx.url}/hook`, raw: true });
+    }
+    await paced(h.url, agent, RATE * WARMUP_SECONDS);
+    await sleep(300);
+    const total = RATE * SECONDS;
+    const before = threadCpuSeconds(h.pid);
+    const rx0 = cpuSeconds(rx.pid);
+    const self0 = process.cpuUsage();
+    await rx.reset();
+    await paced(h.url, agent, total);
+    if (subscribe) await rx.waitFor(total, 20_000, 'low-rate deliveries');
+    const after = threadCpuSeconds(h.pid);
+    const self = process.cpuUsage(self0);
+    const us = (seconds) => ((seconds * 1e6) / total).toFixed(0);
+    let main = 0;
+    const others = [];
+    for (const [tid, s] of Object.entries(after)) {
+      const used = s - (before[tid] ?? 0);
+      if (tid === String(h.pid)) main = used;
+      else others.push(used);
+    }
+    others.sort((a, b) => b - a);
+    const rest = others.slice(1).reduce((a, b) => a + b, 0);
+    console.log(
+      `${subscribe ? 'one webhook      ' : 'no subscriptions '} server main ${us(main)}, busiest other thread ${us(others[0] ?? 0)}, ` +
+        `the other threads ${us(rest)} µs per message; receiver ${us(cpuSeconds(rx.pid) - rx0)}; ` +
+        `load generator ${us((self.user + self.system) / 1e6)}`,
+    );
+  } finally {
+    await agent.close();
+    await h.stop();
+    await rx.stop();
+  }
+}
+
+try {
+  await measure(true);
+  await measure(false);
+} finally {
+  killChildren();
+}
