@@ -124,6 +124,10 @@ export function killChildren() {
   children.clear();
 }
 
+// A script that dies of an uncaught error (a probe whose stdout closed, say) must not leave
+// a server running to load the machine under later measurements.
+process.on('exit', killChildren);
+
 function track(proc) {
   children.add(proc);
   proc.once('exit', () => children.delete(proc));
