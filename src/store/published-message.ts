@@ -30,6 +30,22 @@ export function deliveryTexts(e: PublishEntry): Array<{ body: string; deliveries
   return groups.filter((g) => g.deliveries.length > 0);
 }
 
+/**
+ * The deliveries of `owed` whose subscription still exists (`live`); the same array when all
+ * do. A publish is planned from the subscriptions the catalog knew, and one may have been
+ * deleted before the publish commits: a delivery owed to it would stay forever, with no lane
+ * to take it, so the stores drop it when they write the message.
+ */
+export function stillOwed(owed: Owed, live: (subscriptionId: string) => boolean): Owed {
+  let kept = owed;
+  for (let i = 0; i < owed.length; i++) {
+    const alive = live(owed[i].subscriptionId);
+    if (!alive && kept === owed) kept = owed.slice(0, i);
+    else if (alive && kept !== owed) kept.push(owed[i]);
+  }
+  return kept;
+}
+
 /** The text a copy is stored with: its body, or its body made from the message's sequence number. */
 export function copyBody(body: CopyBody, sequenceNumber: string | undefined): string {
   if (typeof body === 'string') return body;

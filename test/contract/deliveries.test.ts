@@ -448,5 +448,63 @@ for (const kind of STORES) {
       );
       expect(await s.nextDueAt(b.id)).toBeNull();
     });
+
+    // A publish is planned from the subscriptions the catalog knows, which may be gone by the
+    // time it commits (deleted meanwhile on this node, or on another node with a cached plan):
+    // nothing may be owed to them then, or their rows would stay forever with no lane to take them.
+    it('a publish planned for a subscription deleted before it commits owes that subscription nothing', async () => {
+      const s = store();
+      const [a, b] = await topicWithSubs(s, 't', 2);
+      const shared = entry('t', [a.id, b.id]);
+      const alone = entry('t', [a.id]);
+      const many = Array.from({ length: 20 }, () => entry('t', [a.id]));
+      expect(await s.deleteSubscription(a.id)).toBe(true);
+      const results = await s.publish([shared, alone, ...many], HOUR, T0);
+      expect(results.map((r) => ('id' in r ? r.id : r))).toEqual([shared.id, alone.id, ...many.map((e) => e.id)]);
+      expect(await s.nextDueAt(a.id)).toBeNull();
+      expect(await s.listDeliveries(a.id, 'pending', 50)).toEqual({ deliveries: [] });
+      expect(await s.leaseDeliveries(a.id, T0, 50, T0 + HOUR)).toEqual([]);
+      // The subscription still there gets its share, whole.
+      const [d, ...more] = await s.leaseDeliveries(b.id, T0, 10, T0 + HOUR);
+      expect(more).toEqual([]);
+      expect(d).toMatchObject({ messageId: shared.id, body: shared.body });
+      await s.completeDeliveries(
+        [{ kind: 'delivered', deliveryId: d.deliveryId, attempt: attempt(b.id, shared.id, 1) }],
+        T0,
+      );
+      expect(await s.nextDueAt(b.id)).toBeNull();
+    });
+
+    it('a publish planned for a topic deleted before it commits leaves no deliveries behind', async () => {
+      const s = store();
+      const [a] = await topicWithSubs(s, 't', 1);
+      const planned = [entry('t', [a.id]), entry('t', [a.id])];
+      expect(await s.deleteTopic('t')).toBe(true);
+      await s.publish(planned, HOUR, T0);
+      expect(await s.nextDueAt(a.id)).toBeNull();
+      expect(await s.listDeliveries(a.id, 'pending', 10)).toEqual({ deliveries: [] });
+    });
+
+    it.each([
+      ['their topic', 'topic'],
+      ['their subscriptions', 'subscriptions'],
+    ] as const)('publishes racing the deletion of %s leave no deliveries behind', async (_, what) => {
+      const s = store();
+      for (let round = 0; round < 10; round++) {
+        const topic = `race-${round}`;
+        const [a, b] = await topicWithSubs(s, topic, 2);
+        const batches = Array.from({ length: 8 }, (_, i) =>
+          Array.from({ length: 25 }, () => entry(topic, i % 2 ? [a.id] : [a.id, b.id])),
+        );
+        const publishing = batches.map((batch) => s.publish(batch, HOUR, T0));
+        const deleting =
+          what === 'topic' ? [s.deleteTopic(topic)] : [s.deleteSubscription(a.id), s.deleteSubscription(b.id)];
+        await Promise.all([...publishing, ...deleting]);
+        for (const sub of [a, b]) {
+          expect(await s.nextDueAt(sub.id)).toBeNull();
+          expect(await s.listDeliveries(sub.id, 'pending', 10)).toEqual({ deliveries: [] });
+        }
+      }
+    });
   });
 }

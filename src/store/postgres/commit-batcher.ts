@@ -23,7 +23,7 @@ import { encodeMessageAttributes } from '../../message-attributes.js';
 import { insertQueueMessages, type NewQueueMessage } from './queue-messages.js';
 import * as groups from './fifo-groups.js';
 import { encodeAttributes, hasNul, ms, NUL_ERROR, sequenceNumber } from './rows.js';
-import { copyBody, deliveryTexts } from '../published-message.js';
+import { copyBody, deliveryTexts, stillOwed } from '../published-message.js';
 
 type Call = ({ kind: 'publish'; entries: PublishEntry[] } | { kind: 'send'; queue: string; entries: SendEntry[] }) & {
   windowMs: number;
@@ -62,6 +62,15 @@ const queuesByName = statement(
   'herald_queues_by_name',
   // FOR KEY SHARE: a concurrent deleteQueue waits for this commit instead of breaking it.
   'SELECT qid, name, fifo FROM queues WHERE name = ANY($1::text[]) ORDER BY qid FOR KEY SHARE',
+);
+
+// The subscriptions owed this group's messages that still exist (see stillOwed). KEY SHARE,
+// taken before any topic row: deleteSubscription and deleteTopic lock a subscription's row
+// FOR UPDATE before dropping its deliveries, so one that comes later waits for this commit
+// and then drops what it wrote, and one that came first has taken the row away.
+const liveSubscriptions = statement(
+  'herald_live_subscriptions',
+  'SELECT id FROM subscriptions WHERE id = ANY($1::text[]) ORDER BY id FOR KEY SHARE',
 );
 
 // FIFO queues: hold the row until COMMIT, so sends to one FIFO queue commit one group at a
@@ -203,6 +212,16 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
     }
     if (fifo.size > 0) await client.query(lockFifoQueues([[...fifo]]));
   }
+  const owedTo = new Set<string>();
+  for (const call of group) {
+    if (call.kind === 'publish')
+      for (const e of call.entries) for (const d of e.deliveries) owedTo.add(d.subscriptionId);
+  }
+  const live = new Set<string>();
+  if (owedTo.size > 0) {
+    for (const r of (await client.query(liveSubscriptions([[...owedTo]]))).rows) live.add(r.id as string);
+  }
+  const isLive = (id: string) => live.has(id);
 
   // Per call and entry: a result already decided (NUL characters), or the keyed claim to make.
   const results: Array<AcceptResult[] | HeraldError> = [];
@@ -307,7 +326,8 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
       const p = e as PublishEntry;
       const attributes = encodeAttributes(p.attributes, p);
       for (const { body, deliveries: owed } of deliveryTexts(p)) {
-        deliveries.push({ ...p, body, attributes, nowMs: call.nowMs, deliveries: owed });
+        const still = stillOwed(owed, isLive);
+        if (still.length > 0) deliveries.push({ ...p, body, attributes, nowMs: call.nowMs, deliveries: still });
       }
       for (const copy of p.queueCopies) {
         const qid = qids.get(copy.queue);

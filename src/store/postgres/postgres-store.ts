@@ -248,6 +248,9 @@ export class PostgresStore implements Store {
 
   deleteSubscription(id: string, keep?: { token: string; untilMs: number }): Promise<boolean> {
     return this.db.tx(async (c) => {
+      // The row first, as deleteTopic does: a publish holding it (KEY SHARE, commit-batcher.ts)
+      // commits before the drop below, which then sees the deliveries it wrote.
+      await c.query('SELECT 1 FROM subscriptions WHERE id = $1 FOR UPDATE', [id]);
       await dl.dropSubscription(c, id);
       const gone = await c.query<SubscriptionRow>('DELETE FROM subscriptions WHERE id = $1 RETURNING *', [id]);
       if (keep && gone.rows.length === 1) {
@@ -411,8 +414,10 @@ export class PostgresStore implements Store {
           const name = r.source.slice(6);
           toQueue.set(name, [...(toQueue.get(name) ?? []), r]);
         } else if (r.source?.startsWith('subscription:')) {
-          const sub = (await c.query('SELECT id, topic FROM subscriptions WHERE id = $1', [r.source.slice(13)]))
-            .rows[0];
+          // KEY SHARE: a deleteSubscription coming later waits, then drops this delivery too.
+          const sub = (
+            await c.query('SELECT id, topic FROM subscriptions WHERE id = $1 FOR KEY SHARE', [r.source.slice(13)])
+          ).rows[0];
           if (!sub) continue;
           // A fresh delivery with the same message id: receivers dedupe on webhook-id.
           toSubscription.push({

@@ -35,7 +35,7 @@ import { Deliveries } from './deliveries.js';
 import { encodeMessageAttributes } from '../../message-attributes.js';
 import { migrate } from './migrations.js';
 import { QueueMessages } from './queue-messages.js';
-import { copyBody, deadLetterAttributes, deliveryTexts } from '../published-message.js';
+import { copyBody, deadLetterAttributes, deliveryTexts, stillOwed } from '../published-message.js';
 import { restoredSubscription } from '../restored-subscription.js';
 import {
   encodeAttributes,
@@ -306,58 +306,62 @@ export class SqliteStore implements Store {
   // --- Accepting messages ---------------------------------------------------------------
 
   publish(entries: PublishEntry[], idempotencyWindowMs: number, nowMs: number): Promise<AcceptResult[]> {
-    return this.writes.enqueue(
-      () =>
-        this.dl.batchInline(() =>
-          entries.map((e): AcceptResult => {
-            const scope = `topic:${e.topic}`;
-            if (e.idempotencyKey) {
-              const hit = this.idempotencyHit(scope, e.idempotencyKey, idempotencyWindowMs, nowMs);
-              if (hit) return hit;
-            }
-            let sequence: string | undefined;
-            if (e.sequenced) {
-              const row = this.stmts.nextTopicSequence.get(e.topic) as { last_sequence: number } | undefined;
-              if (!row) return { error: { code: 'topic_not_found', message: `topic "${e.topic}" does not exist` } };
-              sequence = sequenceNumber(row.last_sequence);
-            }
-            if (e.idempotencyKey) this.claimIdempotencyKey(scope, e.idempotencyKey, e.id, sequence, nowMs);
-            const attributes = encodeAttributes(e.attributes, e);
-            for (const { body, deliveries } of deliveryTexts(e)) {
-              this.dl.create(
-                { id: e.id, topic: e.topic, body, attributes, createdAtMs: e.createdAtMs },
-                deliveries,
-                nowMs,
-              );
-            }
-            // In the order of the batch, so a FIFO queue's copies keep the publisher's order.
-            for (const copy of e.queueCopies) {
-              const row = this.queues.get(copy.queue);
-              if (!row) continue; // the queue was deleted after the subscription was made
-              this.qm.insertWithSource(
-                row.qid,
-                {
-                  id: e.id,
-                  body: copyBody(copy.body, sequence),
-                  attributes: encodeAttributes(copy.attributes),
-                  sentAtMs: nowMs,
-                  visibleAtMs: copy.visibleAtMs,
-                  groupId: copy.groupId,
-                  dedupId: copy.deduplicationId,
-                },
-                null,
-                null,
-                null,
-                row.fifo === 1,
-                nowMs,
-                encodeMessageAttributes(copy.messageAttributes),
-              );
-            }
-            return accepted(e.id, false, sequence);
-          }),
-        ),
-      true,
-    );
+    return this.writes.enqueue(() => {
+      // Whether each subscription owed a message still exists (see stillOwed), asked once per
+      // write: writes run one after another, so the answer holds until this one commits.
+      const known = new Map<string, boolean>();
+      const live = (id: string) => {
+        let alive = known.get(id);
+        if (alive === undefined) known.set(id, (alive = this.stmts.subscriptionExists.get(id) !== undefined));
+        return alive;
+      };
+      return this.dl.batchInline(() =>
+        entries.map((e): AcceptResult => {
+          const scope = `topic:${e.topic}`;
+          if (e.idempotencyKey) {
+            const hit = this.idempotencyHit(scope, e.idempotencyKey, idempotencyWindowMs, nowMs);
+            if (hit) return hit;
+          }
+          let sequence: string | undefined;
+          if (e.sequenced) {
+            const row = this.stmts.nextTopicSequence.get(e.topic) as { last_sequence: number } | undefined;
+            if (!row) return { error: { code: 'topic_not_found', message: `topic "${e.topic}" does not exist` } };
+            sequence = sequenceNumber(row.last_sequence);
+          }
+          if (e.idempotencyKey) this.claimIdempotencyKey(scope, e.idempotencyKey, e.id, sequence, nowMs);
+          const attributes = encodeAttributes(e.attributes, e);
+          for (const { body, deliveries } of deliveryTexts(e)) {
+            const owed = stillOwed(deliveries, live);
+            if (owed.length > 0)
+              this.dl.create({ id: e.id, topic: e.topic, body, attributes, createdAtMs: e.createdAtMs }, owed, nowMs);
+          }
+          // In the order of the batch, so a FIFO queue's copies keep the publisher's order.
+          for (const copy of e.queueCopies) {
+            const row = this.queues.get(copy.queue);
+            if (!row) continue; // the queue was deleted after the subscription was made
+            this.qm.insertWithSource(
+              row.qid,
+              {
+                id: e.id,
+                body: copyBody(copy.body, sequence),
+                attributes: encodeAttributes(copy.attributes),
+                sentAtMs: nowMs,
+                visibleAtMs: copy.visibleAtMs,
+                groupId: copy.groupId,
+                dedupId: copy.deduplicationId,
+              },
+              null,
+              null,
+              null,
+              row.fifo === 1,
+              nowMs,
+              encodeMessageAttributes(copy.messageAttributes),
+            );
+          }
+          return accepted(e.id, false, sequence);
+        }),
+      );
+    }, true);
   }
 
   sendToQueue(
@@ -645,6 +649,7 @@ function prepareMetadata(db: Database.Database) {
        WHERE id = @id`,
     ),
     getSubscription: db.prepare('SELECT * FROM subscriptions WHERE id = ?'),
+    subscriptionExists: db.prepare('SELECT 1 FROM subscriptions WHERE id = ?'),
     subscriptionsOfTopic: db.prepare('SELECT * FROM subscriptions WHERE topic = ? ORDER BY created_at, id'),
     subscriptionIdsOfTopic: db.prepare('SELECT id FROM subscriptions WHERE topic = ?'),
     allSubscriptions: db.prepare('SELECT * FROM subscriptions'),
