@@ -7,56 +7,32 @@
 // the sender thread when there is a subscription), the receiver's and the load generator's.
 //   node bench/probes/low-rate.mjs                 (RATE=1000 SECONDS=6 by default)
 //   HERALD_BENCH_CLI=/other/build/dist/cli/main.js node bench/probes/low-rate.mjs
-import { Agent, request } from 'undici';
-import { cpuSeconds, killChildren, now, sleep, startHerald, startReceiver, threadCpuSeconds } from '../lib/util.mjs';
+import { pacedPublishes, openPublishTarget } from '../scenarios/latency.mjs';
+import { cpuSeconds, killChildren, sleep, threadCpuSeconds } from '../lib/util.mjs';
 
 const RATE = Number(process.env.RATE ?? 1000);
 const SECONDS = Number(process.env.SECONDS ?? 6);
 const WARMUP_SECONDS = 3;
-const body = JSON.stringify({ body: 'x'.repeat(200) });
 
-/** Open loop: every message has its send time, and each 1 ms tick sends all that are due. */
-async function paced(url, agent, total) {
-  const inflight = [];
-  const start = now() + 20;
-  const deadline = start + (total / RATE) * 1000 + 30_000;
-  for (let i = 0; i < total;) {
-    if (now() > deadline) throw new Error('low-rate: pacing loop over its time limit');
-    for (const t = now(); i < total && start + (i * 1000) / RATE <= t; i++) {
-      inflight.push(
-        request(`${url}/v1/topics/lat/messages`, {
-          method: 'POST',
-          dispatcher: agent,
-          headers: { authorization: 'Bearer bench-key', 'content-type': 'application/json' },
-          body,
-        }).then(async (res) => {
-          await res.body.dump();
-          if (res.statusCode !== 201) throw new Error(`publish answered ${res.statusCode}`);
-        }),
-      );
-    }
-    await sleep(1);
-  }
-  await Promise.all(inflight);
+/** `total` publishes at RATE a second, open loop (the publish-latency scenario's loop). */
+async function paced(h, agent, total) {
+  const counters = { errors: 0, statuses: {} };
+  await pacedPublishes(h, agent, RATE, total, [], counters);
+  if (counters.errors > 0)
+    throw new Error(`low-rate: ${counters.errors} publishes failed: ${JSON.stringify(counters.statuses)}`);
 }
 
 async function measure(subscribe) {
-  const rx = await startReceiver();
-  const h = await startHerald();
-  const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  const { rx, h, agent, close } = await openPublishTarget({ subscribe });
   try {
-    await h.api('PUT', '/v1/topics/lat');
-    if (subscribe) {
-      await h.api('POST', '/v1/topics/lat/subscriptions', { protocol: 'http', endpoint: `${rx.url}/hook`, raw: true });
-    }
-    await paced(h.url, agent, RATE * WARMUP_SECONDS);
+    await paced(h, agent, RATE * WARMUP_SECONDS);
     await sleep(300);
     const total = RATE * SECONDS;
     const before = threadCpuSeconds(h.pid);
     const rx0 = cpuSeconds(rx.pid);
     const self0 = process.cpuUsage();
     await rx.reset();
-    await paced(h.url, agent, total);
+    await paced(h, agent, total);
     if (subscribe) await rx.waitFor(total, 20_000, 'low-rate deliveries');
     const after = threadCpuSeconds(h.pid);
     const self = process.cpuUsage(self0);
@@ -76,9 +52,7 @@ async function measure(subscribe) {
         `load generator ${us((self.user + self.system) / 1e6)}`,
     );
   } finally {
-    await agent.close();
-    await h.stop();
-    await rx.stop();
+    await close();
   }
 }
 

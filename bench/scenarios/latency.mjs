@@ -22,7 +22,7 @@ const WARMUP_SECONDS = 3;
  * schedule: its own event loop's delays, counted in the publish latency (as they must be,
  * against coordinated omission) but not Herald's doing.
  */
-async function run(h, agent, rate, total, publish, counters, bySecond = null, lags = null) {
+export async function pacedPublishes(h, agent, rate, total, publish, counters, bySecond = null, lags = null) {
   const inflight = [];
   const start = now() + 20;
   const deadline = start + (total / rate) * 1000 + 30_000;
@@ -69,18 +69,12 @@ async function run(h, agent, rate, total, publish, counters, bySecond = null, la
  * with no delivery work beside it, to tell the two apart.
  */
 export async function publishLatency({ rate, seconds, subscribe = true }) {
-  const rx = await startReceiver();
-  const h = await startHerald();
-  const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  const { rx, h, agent, close } = await openPublishTarget({ subscribe });
   try {
-    await h.api('PUT', '/v1/topics/lat');
-    if (subscribe) {
-      await h.api('POST', '/v1/topics/lat/subscriptions', { protocol: 'http', endpoint: `${rx.url}/hook`, raw: true });
-    }
     // Unmeasured seconds at the same rate first: connections, JIT and caches warm up.
     // The same code path as the measured run (per-second samples included), so the load
     // generator does not meet a branch for the first time, and deoptimize, as measuring starts.
-    await run(h, agent, rate, rate * WARMUP_SECONDS, [], { errors: 0, statuses: {} }, []);
+    await pacedPublishes(h, agent, rate, rate * WARMUP_SECONDS, [], { errors: 0, statuses: {} }, []);
     if (subscribe) await rx.waitFor(rate * WARMUP_SECONDS, 20_000, 'publish-latency warm-up');
     await sleep(200);
     await rx.reset();
@@ -91,7 +85,7 @@ export async function publishLatency({ rate, seconds, subscribe = true }) {
     const lags = [];
     const cpu0 = cpuSeconds(h.pid);
     const started = now();
-    await run(h, agent, rate, total, publish, counters, bySecond, lags);
+    await pacedPublishes(h, agent, rate, total, publish, counters, bySecond, lags);
     const elapsed = (now() - started) / 1000;
     const achievedRate = total / elapsed;
     const deadline = now() + 10_000;
@@ -123,8 +117,31 @@ export async function publishLatency({ rate, seconds, subscribe = true }) {
       statuses: counters.statuses,
     };
   } finally {
+    await close();
+  }
+}
+
+/**
+ * A fresh server with topic `lat` (and, with `subscribe`, one raw webhook subscription to a
+ * receiver), the receiver and the publishers' connection pool; `close` ends all three.
+ */
+export async function openPublishTarget({ subscribe }) {
+  const rx = await startReceiver();
+  const h = await startHerald();
+  const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  const close = async () => {
     await agent.close();
     await h.stop();
     await rx.stop();
+  };
+  try {
+    await h.api('PUT', '/v1/topics/lat');
+    if (subscribe) {
+      await h.api('POST', '/v1/topics/lat/subscriptions', { protocol: 'http', endpoint: `${rx.url}/hook`, raw: true });
+    }
+  } catch (error) {
+    await close();
+    throw error;
   }
+  return { rx, h, agent, close };
 }
