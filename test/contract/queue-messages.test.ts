@@ -147,6 +147,61 @@ for (const kind of STORES) {
       expect(back.sourceQueue).toBeUndefined();
     });
 
+    it('a large receive takes each message once, with dead letters among them, and every receipt acks', async () => {
+      const s = store();
+      const dlq = (await s.createQueue(queue('dlq'))).queue;
+      const q = (await s.createQueue(queue('jobs', { maxReceiveCount: 1, deadLetterQueue: 'dlq' }))).queue;
+      const at = (ms: number) => ({ sentAtMs: ms, visibleAtMs: ms });
+      const poison = Array.from({ length: 10 }, (_, i) => send({ body: `poison ${i}` }));
+      await s.sendToQueue('jobs', poison, HOUR, T0);
+      expect(await receiveAt(s, q, T0, 10)).toHaveLength(10); // back at T0 + 1000, received once
+      // In visible order: 21 fresh, the 10 poison messages, 21 more fresh.
+      const early = Array.from({ length: 21 }, (_, i) => send({ body: `early ${i}`, ...at(T0 + 900) }));
+      const late = Array.from({ length: 21 }, (_, i) => send({ body: `late ${i}`, ...at(T0 + 1100) }));
+      await s.sendToQueue('jobs', [...early, ...late], HOUR, T0 + 900);
+      const first = await receiveAt(s, q, T0 + 2000, 31);
+      const second = await receiveAt(s, q, T0 + 2000, 50);
+      expect(first.map((m) => m.body)).toEqual([...early, ...late.slice(0, 10)].map((m) => m.body));
+      expect(second.map((m) => m.body)).toEqual(late.slice(10).map((m) => m.body));
+      expect([...first, ...second].every((m) => m.receiveCount === 1)).toBe(true);
+      expect(new Set([...first, ...second].map((m) => m.receipt)).size).toBe(42);
+      const dead = await receiveAt(s, dlq, T0 + 2000, 50);
+      expect(dead.map((m) => m.body).sort()).toEqual(poison.map((m) => m.body).sort());
+      expect(
+        await s.ack(
+          'jobs',
+          [...first, ...second].map((m) => m.receipt),
+        ),
+      ).toEqual({ acked: 42, failed: [] });
+      expect(await s.queueStats('jobs', T0 + 5000)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    });
+
+    it("a receive replaces the receipts of all its messages: the earlier receive's no longer ack", async () => {
+      const s = store();
+      const q = (await s.createQueue(queue('jobs'))).queue;
+      await s.sendToQueue(
+        'jobs',
+        Array.from({ length: 20 }, (_, i) => send({ body: `m ${i}` })),
+        HOUR,
+        T0,
+      );
+      const before = await receiveAt(s, q, T0, 20);
+      const after = await receiveAt(s, q, T0 + 1000, 20);
+      expect(after.map((m) => m.receiveCount)).toEqual(Array(20).fill(2));
+      const stale = await s.ack(
+        'jobs',
+        before.map((m) => m.receipt),
+      );
+      expect(stale.acked).toBe(0);
+      expect(stale.failed).toHaveLength(20);
+      expect(
+        await s.ack(
+          'jobs',
+          after.map((m) => m.receipt),
+        ),
+      ).toEqual({ acked: 20, failed: [] });
+    });
+
     it('does not dead-letter by receive count without a dead-letter queue', async () => {
       const s = store();
       const q = (await s.createQueue(queue('jobs', { maxReceiveCount: 1 }))).queue;

@@ -11,6 +11,9 @@ import { withRowExtras } from '../received-message.js';
 import { FifoGroups, receiveFifo } from './fifo-groups.js';
 import { decodeAttributes, encodeAttributes, formatReceipt, iso, newNonce, parseReceipt } from './rows.js';
 
+/** Received rows marked with one statement (see QueueMessages.receive). */
+const MARKS_PER_STATEMENT = 16;
+
 export interface VisibleRow {
   seq: number;
   visible_at: number;
@@ -48,6 +51,7 @@ export class QueueMessages {
   private readonly insertStmt;
   private readonly selectVisibleStmt;
   private readonly markReceivedStmt;
+  private readonly markManyReceivedStmt;
   private readonly moveStmt;
   private readonly deleteStmt;
   private readonly deletePlainStmt;
@@ -73,10 +77,11 @@ export class QueueMessages {
     this.selectVisibleStmt = db.prepare(
       `SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? AND visible_at <= ? ORDER BY visible_at LIMIT +?`,
     );
-    this.markReceivedStmt = db.prepare(
+    const markReceived = (rows: number) =>
       `UPDATE queue_messages SET visible_at = ?, receive_count = receive_count + 1, receipt = ?,
-       first_received_at = COALESCE(first_received_at, ?) WHERE seq = ?`,
-    );
+       first_received_at = COALESCE(first_received_at, ?) WHERE seq IN (${Array(rows).fill('?').join(', ')})`;
+    this.markReceivedStmt = db.prepare(markReceived(1));
+    this.markManyReceivedStmt = db.prepare(markReceived(MARKS_PER_STATEMENT));
     this.moveStmt = db.prepare(
       `UPDATE queue_messages SET qid = ?, visible_at = ?, receive_count = 0, receipt = 0, source = ?, last_error = ?
        WHERE seq = ?`,
@@ -172,6 +177,14 @@ export class QueueMessages {
     const deadLetterQid = deadLetter?.qid;
     const out: ReceivedMessage[] = [];
     const limit = queue.maxReceiveCount > 0 && deadLetterQid !== undefined ? queue.maxReceiveCount : 0;
+    // One nonce for the whole receive: every receive still replaces it, so only the latest
+    // receive of a message can ack it, and the messages' rows are updated
+    // MARKS_PER_STATEMENT to a statement (one statement per row cost about a third of a
+    // 250-message receive).
+    const nonce = newNonce();
+    const visibleAt = nowMs + visibilityMs;
+    const marks: number[] = [visibleAt, nonce, nowMs];
+    const times = { sent: new IsoTimes(), first: new IsoTimes() };
     // Loop because dead-lettered rows do not count towards `max`.
     while (out.length < max) {
       const rows = this.selectVisibleStmt.all(qid, nowMs, max - out.length) as VisibleRow[];
@@ -181,10 +194,16 @@ export class QueueMessages {
           this.moveToDeadLetter(r, queue.name, deadLetter!, nowMs);
           continue;
         }
-        const nonce = newNonce();
-        this.markReceivedStmt.run(nowMs + visibilityMs, nonce, nowMs, r.seq);
-        out.push(toReceived(r, nonce, false, nowMs));
+        marks.push(r.seq);
+        if (marks.length === 3 + MARKS_PER_STATEMENT) {
+          this.markManyReceivedStmt.run(marks);
+          marks.length = 3;
+        }
+        out.push(toReceived(r, nonce, false, nowMs, times));
       }
+      // Every row taken is marked before the next look: the look must not find them again.
+      for (let i = 3; i < marks.length; i++) this.markReceivedStmt.run(visibleAt, nonce, nowMs, marks[i]);
+      marks.length = 3;
     }
     return out;
   }
@@ -294,15 +313,38 @@ export class QueueMessages {
  */
 export const ackedHint = (sentAtMs: number) => sentAtMs;
 
-function toReceived(r: VisibleRow, nonce: number, fifo: boolean, nowMs: number): ReceivedMessage {
+/**
+ * ISO times of one receive: its messages mostly share their send time (they came in one
+ * batch) and their first receive (this one), so each distinct time is formatted once.
+ */
+class IsoTimes {
+  private lastMs = NaN;
+  private lastIso = '';
+  of(ms: number): string {
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastIso = iso(ms);
+    }
+    return this.lastIso;
+  }
+}
+
+function toReceived(
+  r: VisibleRow,
+  nonce: number,
+  fifo: boolean,
+  nowMs: number,
+  times?: { sent: IsoTimes; first: IsoTimes },
+): ReceivedMessage {
+  const first = r.first_received_at ?? nowMs;
   const m: ReceivedMessage = {
     id: r.id,
     body: r.body,
     attributes: decodeAttributes(r.attributes),
     receipt: formatReceipt(r.seq, nonce),
     receiveCount: r.receive_count + 1,
-    sentAt: iso(r.sent_at),
-    firstReceivedAt: iso(r.first_received_at ?? nowMs),
+    sentAt: times ? times.sent.of(r.sent_at) : iso(r.sent_at),
+    firstReceivedAt: times ? times.first.of(first) : iso(first),
   };
   return withRowExtras(m, r, fifo);
 }
