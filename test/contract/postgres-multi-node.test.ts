@@ -4,6 +4,7 @@
  * has to: concurrent claims, lease expiry and take-over, stale outcomes, concurrent
  * migrations, and the database going away and coming back.
  */
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HeraldError } from '../../src/errors.js';
 import { Database } from '../../src/store/postgres/database.js';
@@ -12,8 +13,8 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { LeasedDelivery } from '../../src/store/store.js';
 import type { ReceivedMessage } from '../../src/types.js';
 import { waitFor } from '../support/herald.js';
-import { admin, databaseUrl, freshPostgresUrl, randomName } from '../support/stores.js';
-import { attempt, entry, HOUR, queue, send, T0, topicWithSubs } from './fixtures.js';
+import { admin, databaseUrl, ensureTestDatabase, freshPostgresUrl, randomName } from '../support/stores.js';
+import { attempt, entry, HOUR, queue, send, subscription, T0, topicWithSubs } from './fixtures.js';
 
 describe('postgres store shared by several nodes', () => {
   /** Run after each test; `failed` keeps its schema for inspection. */
@@ -333,5 +334,121 @@ describe('postgres store shared by several nodes', () => {
     expect(results[0]).toMatchObject({ error: { code: 'invalid_request' } });
     expect(results[1]).toMatchObject({ duplicate: false });
     expect(await store.queueStats('jobs', T0)).toMatchObject({ visible: 1 });
+  });
+
+  /**
+   * Another session on the store's schema, to hold a row lock where a store call would be
+   * mid-way: it makes a race that needs exact timing happen every time.
+   */
+  async function lockHolder(database: string, schema: string): Promise<pg.Client> {
+    const c = new pg.Client({ connectionString: databaseUrl(database) });
+    await c.connect();
+    await c.query(`SET search_path = ${schema}`);
+    cleanups.push(async () => void (await c.end().catch(() => {})));
+    return c;
+  }
+
+  /** Wait until a statement on `database` containing `text` waits for a lock. */
+  const blockedOn = (database: string, text: string) =>
+    waitFor(
+      async () =>
+        (
+          await admin(
+            `SELECT 1 FROM pg_stat_activity
+             WHERE datname = $1 AND wait_event_type = 'Lock' AND position($2 in query) > 0`,
+            [database, text],
+          )
+        ).length > 0,
+      5000,
+      `a statement with "${text}" waiting for a lock`,
+    );
+
+  /**
+   * One store on a fresh schema of `herald_test`, or with `ownDatabase` of a database of its
+   * own (dropped afterwards), whose statistics no other test touches.
+   */
+  async function oneNode(
+    opts: { ownDatabase?: boolean } = {},
+  ): Promise<{ store: PostgresStore; schema: string; database: string }> {
+    const schema = randomName('t_');
+    let database = 'herald_test';
+    if (opts.ownDatabase) {
+      database = randomName('herald_t_');
+      await admin(`CREATE DATABASE ${database}`);
+      cleanups.push(async () => void (await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)));
+    } else {
+      await ensureTestDatabase();
+      cleanups.push(async (failed) => {
+        if (!failed) await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`, [], database);
+      });
+    }
+    // After the drop above in the list: cleanups run last first, so the store closes before.
+    const [store] = await nodes(1, { url: databaseUrl(database, schema) });
+    return { store, schema, database };
+  }
+
+  it('deleteTopic also drops the deliveries of a subscription made while it was running', async () => {
+    const { store, schema, database } = await oneNode();
+    await topicWithSubs(store, 't', 1); // held by the deletion from its first statement
+    const other = await lockHolder(database, schema);
+    await other.query(`INSERT INTO unsubscribed VALUES ('tok', 't', '{}', $1)`, [T0 + HOUR]);
+    // Hold deleteTopic after its first statement (it has dropped what it found), on the token row.
+    await other.query('BEGIN');
+    await other.query(`SELECT 1 FROM unsubscribed WHERE topic = 't' FOR UPDATE`);
+    const deleting = store.deleteTopic('t');
+    await blockedOn(database, 'DELETE FROM unsubscribed');
+    // Meanwhile a subscription is made and a publish owes it a message (only it: one owing
+    // the first subscription would wait for the deletion).
+    const late = subscription('t');
+    await store.createSubscription(late);
+    const [published] = await store.publish([entry('t', [late.id])], HOUR, T0);
+    expect(published).toMatchObject({ duplicate: false });
+    await other.query('COMMIT');
+    expect(await deleting).toBe(true);
+    const left = await other.query('SELECT subscription_id FROM deliveries');
+    expect(left.rows).toEqual([]);
+    expect((await other.query('SELECT count(*)::int AS n FROM messages')).rows).toEqual([{ n: 0 }]);
+  });
+
+  it('a redrive to subscriptions and deleteTopic lock them in one order (no deadlock)', async () => {
+    // A database of its own: the deadlock count below is the database's.
+    const { store, schema, database } = await oneNode({ ownDatabase: true });
+    const [a, b] = (await topicWithSubs(store, 't', 2)).sort((x, y) => (x.id < y.id ? -1 : 1));
+    await store.createQueue(queue('dlq'));
+    const other = await lockHolder(database, schema);
+    const { qid } = (await other.query(`SELECT qid FROM queues WHERE name = 'dlq'`)).rows[0];
+    // Dead letters of the later subscription first: a redrive locking them in queue order
+    // would take b, then wait for a, which deleteTopic (id order) holds while it waits for b.
+    for (const sub of [b, a]) {
+      await other.query(
+        `INSERT INTO queue_messages (qid, id, body, sent_at, visible_at, source, topic) VALUES ($1, $2, 'x', $3, $3, $4, 't')`,
+        [qid, randomName('m'), T0, `subscription:${sub.id}`],
+      );
+    }
+    const deadlocks = async () =>
+      Number(
+        (await other.query('SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()')).rows[0]
+          .deadlocks,
+      );
+    const before = await deadlocks();
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM subscriptions WHERE id = $1 FOR KEY SHARE', [b.id]); // deleteTopic stops at b
+    const deleting = store.deleteTopic('t');
+    await blockedOn(database, 'FROM subscriptions WHERE topic');
+    const redriving = store.redrive('dlq', 10, T0);
+    await blockedOn(database, 'FROM subscriptions WHERE id =');
+    await other.query('COMMIT');
+    expect(await deleting).toBe(true);
+    expect((await redriving).moved).toBe(0); // the subscriptions went first: the dead letters stay
+    expect((await other.query('SELECT count(*)::int AS n FROM deliveries')).rows).toEqual([{ n: 0 }]);
+    // The store's sessions end, which flushes their statistics (a deadlock is counted by the
+    // session that found it, and retried by the store: only the count shows it).
+    await store.close();
+    await waitFor(
+      async () => (await admin('SELECT 1 FROM pg_stat_activity WHERE datname = $1', [database])).length <= 1,
+      5000,
+      "the store's sessions to end",
+    );
+    expect(await deadlocks()).toBe(before);
   });
 });

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { removeDir, tempDir } from '../support/herald.js';
@@ -13,6 +14,8 @@ import { removeDir, tempDir } from '../support/herald.js';
  * is compiled as a parameter and is not affected.)
  */
 const BARE_LIMIT = /\bLIMIT[\s(]+(\?|[:@$]\w+)/i;
+/** `LIMIT offset, count`: the count comes second, out of BARE_LIMIT's sight; not used at all. */
+const COMMA_LIMIT = /\bLIMIT\s+[^,;()]*,/i;
 
 describe('SQLite statements', () => {
   const dirs: string[] = [];
@@ -38,7 +41,30 @@ describe('SQLite statements', () => {
     expect(prepared.length).toBeGreaterThan(50);
     expect(limited.some((sql) => /FROM deliveries d LEFT JOIN messages/.test(sql))).toBe(true);
     expect(limited.some((sql) => /FROM queue_messages/.test(sql))).toBe(true);
-    expect(prepared.filter((sql) => BARE_LIMIT.test(sql))).toEqual([]);
+    expect(prepared.filter((sql) => BARE_LIMIT.test(sql) || COMMA_LIMIT.test(sql))).toEqual([]);
+  });
+
+  it('drop STAT4 samples when the store opens (an ANALYZE would have every indexed lookup re-prepared)', async () => {
+    const dir = tempDir('herald-statements-');
+    dirs.push(dir);
+    const store = new SqliteStore({ dataDir: dir });
+    await store.open();
+    await store.createTopic('t', 0);
+    await store.close();
+    const analyse = new Database(join(dir, 'herald.db'));
+    analyse.exec('ANALYZE');
+    const tables = () =>
+      analyse.prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'sqlite_stat%' ORDER BY name").pluck().all();
+    expect(tables()).toContain('sqlite_stat4');
+    analyse.close();
+    const again = new SqliteStore({ dataDir: dir });
+    await again.open();
+    await again.close();
+    const after = new Database(join(dir, 'herald.db'));
+    const left = after.prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'sqlite_stat%'").pluck().all();
+    after.close();
+    expect(left).toContain('sqlite_stat1'); // plain row counts stay: they steer plans, not re-prepares
+    expect(left).not.toContain('sqlite_stat4');
   });
 
   it('read LIMIT +? and OFFSET +? as LIMIT and OFFSET', () => {
@@ -64,6 +90,10 @@ describe('SQLite statements', () => {
       'LIMIT ? OFFSET ?',
     ])
       expect(BARE_LIMIT.test(`SELECT 1 ${sql}`), sql).toBe(true);
+    for (const sql of ['LIMIT +?, ?', 'LIMIT ?, +?', 'limit 10, 5'])
+      expect(COMMA_LIMIT.test(`SELECT 1 ${sql}`), sql).toBe(true);
+    for (const sql of ['LIMIT +?', 'LIMIT +? OFFSET ?', '(SELECT x FROM t LIMIT +?), y'])
+      expect(COMMA_LIMIT.test(`SELECT 1 ${sql}`), sql).toBe(false);
     for (const sql of ['LIMIT +?', 'LIMIT 1', 'LIMIT +? OFFSET ?', 'LIMIT (+?)'])
       expect(BARE_LIMIT.test(`SELECT 1 ${sql}`), sql).toBe(false);
   });

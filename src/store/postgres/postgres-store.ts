@@ -203,10 +203,24 @@ export class PostgresStore implements Store {
 
   deleteTopic(name: string): Promise<boolean> {
     return this.db.tx(async (c) => {
-      const subs = await c.query('SELECT id FROM subscriptions WHERE topic = $1 ORDER BY id FOR UPDATE', [name]);
-      for (const { id } of subs.rows) await dl.dropSubscription(c, id);
+      // Subscriptions first, then the topic, in the order a publish locks them (KEY SHARE on
+      // the subscriptions it owes, then a FIFO topic's row; commit-batcher.ts).
+      const dropped = new Set<string>();
+      const dropAll = async () => {
+        const subs = await c.query('SELECT id FROM subscriptions WHERE topic = $1 ORDER BY id FOR UPDATE', [name]);
+        for (const { id } of subs.rows) {
+          if (dropped.has(id)) continue;
+          await dl.dropSubscription(c, id);
+          dropped.add(id);
+        }
+      };
+      await dropAll();
       // Its unsubscribed subscriptions go too: a topic made again under the name starts empty.
       await c.query('DELETE FROM unsubscribed WHERE topic = $1', [name]);
+      // A subscription made or restored meanwhile (its insert holds the topic's row, KEY SHARE)
+      // may already be owed deliveries, which the cascade below would leave behind: once the
+      // topic is held no new one can come, so look again.
+      if ((await c.query('SELECT 1 FROM topics WHERE name = $1 FOR UPDATE', [name])).rows.length > 0) await dropAll();
       const deleted = await c.query('DELETE FROM topics WHERE name = $1', [name]); // subscriptions cascade
       return deleted.rowCount === 1;
     });
@@ -407,17 +421,30 @@ export class PostgresStore implements Store {
       const toSubscription: dl.NewDeliveries[] = [];
       const dropped: number[] = [];
       const subscriptions = new Set<string>();
-      for (const r of await qm.oldest(c, dlq.qid, max)) {
+      const rows = await qm.oldest(c, dlq.qid, max);
+      // The subscriptions dead letters go back to, held (KEY SHARE) in one statement in id
+      // order, as deleteTopic locks them: a deleteSubscription or deleteTopic coming later
+      // waits, then drops these deliveries too, and the two cannot deadlock.
+      const sourceIds = new Set<string>();
+      if (destination === undefined) {
+        for (const r of rows) if (r.source?.startsWith('subscription:')) sourceIds.add(r.source.slice(13));
+      }
+      const sources = new Map<string, { id: string; topic: string }>();
+      if (sourceIds.size > 0) {
+        const held = await c.query<{ id: string; topic: string }>(
+          'SELECT id, topic FROM subscriptions WHERE id = ANY($1::text[]) ORDER BY id FOR KEY SHARE',
+          [[...sourceIds]],
+        );
+        for (const sub of held.rows) sources.set(sub.id, sub);
+      }
+      for (const r of rows) {
         if (destination !== undefined) {
           toQueue.set(destination, [...(toQueue.get(destination) ?? []), r]);
         } else if (r.source?.startsWith('queue:')) {
           const name = r.source.slice(6);
           toQueue.set(name, [...(toQueue.get(name) ?? []), r]);
         } else if (r.source?.startsWith('subscription:')) {
-          // KEY SHARE: a deleteSubscription coming later waits, then drops this delivery too.
-          const sub = (
-            await c.query('SELECT id, topic FROM subscriptions WHERE id = $1 FOR KEY SHARE', [r.source.slice(13)])
-          ).rows[0];
+          const sub = sources.get(r.source.slice(13));
           if (!sub) continue;
           // A fresh delivery with the same message id: receivers dedupe on webhook-id.
           toSubscription.push({

@@ -98,6 +98,11 @@ export class SqliteStore implements Store {
       db.pragma(`wal_autocheckpoint = ${memory ? 1000 : 0}`);
       db.pragma('journal_size_limit = 67108864'); // give back WAL space beyond 64 MiB after a restart
       migrate(db);
+      // Herald never runs ANALYZE, but someone may have: with STAT4 samples (better-sqlite3
+      // builds SQLite with STAT4) every statement comparing an indexed column with a parameter
+      // is compiled again each time it is bound, as with a bare `LIMIT ?` (see above).
+      // sqlite_stat1's row counts do no such thing and stay.
+      db.exec('DROP TABLE IF EXISTS sqlite_stat4');
     } catch (error) {
       db.close();
       this.lock?.close();
