@@ -64,6 +64,32 @@ for (const kind of STORES) {
       expect(plain.traceHeader).toBeUndefined();
     });
 
+    it('a large send keeps every message whole and in order, through full statements and the rest', async () => {
+      const s = store();
+      const q = (await s.createQueue(queue('many'))).queue;
+      const typed = { n: { dataType: 'Number' as const, stringValue: '7' } };
+      // 37: two statements of 16 rows and five single rows, every field varying.
+      const batch = Array.from({ length: 37 }, (_, i) => ({
+        ...send({ body: `m ${i}`, attributes: i % 3 ? {} : { i: String(i) }, visibleAtMs: T0 + (i % 2) }),
+        ...(i % 4 === 0 ? { messageAttributes: typed } : {}),
+        ...(i % 5 === 0 ? { traceHeader: `Root=${i}` } : {}),
+      }));
+      const results = await s.sendToQueue('many', batch, HOUR, T0);
+      expect(results).toEqual(batch.map((e) => ({ id: e.id, duplicate: false })));
+      const got = await receiveAt(s, q, T0 + 1, 50);
+      // Oldest visible first, then in the order sent.
+      const order = [...batch.filter((_, i) => i % 2 === 0), ...batch.filter((_, i) => i % 2 === 1)];
+      expect(got.map((m) => m.id)).toEqual(order.map((e) => e.id));
+      for (const m of got) {
+        const sent = batch.find((e) => e.id === m.id)!;
+        expect(m.body).toBe(sent.body);
+        expect(m.attributes).toEqual(sent.attributes);
+        expect(m.messageAttributes).toEqual(sent.messageAttributes);
+        expect(m.traceHeader).toBe(sent.traceHeader);
+        expect(m.sentAt).toBe(new Date(T0).toISOString());
+      }
+    });
+
     it('acks by the latest receipt only; a stale receipt neither acks nor changes visibility', async () => {
       const s = store();
       const q = (await s.createQueue(queue('jobs'))).queue;

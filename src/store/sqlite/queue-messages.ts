@@ -49,6 +49,7 @@ const COLUMNS =
 
 export class QueueMessages {
   private readonly insertStmt;
+  private readonly insertManyStmt;
   private readonly selectVisibleStmt;
   private readonly markReceivedStmt;
   private readonly markManyReceivedStmt;
@@ -72,6 +73,12 @@ export class QueueMessages {
       `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, source, topic, last_error,
          message_attributes, trace_header, group_id, dedup_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // A standard queue's plain sends (see insertPlain), MARKS_PER_STATEMENT to a statement.
+    this.insertManyStmt = db.prepare(
+      `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, message_attributes, trace_header,
+         group_id, dedup_id)
+       VALUES ${Array(MARKS_PER_STATEMENT).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     );
     // Oldest-visible first; ties keep insertion order because index entries end with the rowid.
     this.selectVisibleStmt = db.prepare(
@@ -133,6 +140,35 @@ export class QueueMessages {
     ).lastInsertRowid as number;
     if (fifo && e.groupId) this.groups.sent(qid, e.groupId, e.visibleAtMs, nowMs);
     return seq;
+  }
+
+  /**
+   * Append sends to a standard queue, in order, MARKS_PER_STATEMENT rows to a statement and
+   * the rest one by one (a statement per row was about a fifth of a 250-message send).
+   */
+  insertPlain(qid: number, entries: readonly SendEntry[]): void {
+    let i = 0;
+    if (entries.length >= MARKS_PER_STATEMENT) {
+      const params: unknown[] = new Array(MARKS_PER_STATEMENT * 10);
+      for (; i + MARKS_PER_STATEMENT <= entries.length; i += MARKS_PER_STATEMENT) {
+        for (let j = 0; j < MARKS_PER_STATEMENT; j++) {
+          const e = entries[i + j];
+          const at = j * 10;
+          params[at] = qid;
+          params[at + 1] = e.id;
+          params[at + 2] = e.body;
+          params[at + 3] = encodeAttributes(e.attributes);
+          params[at + 4] = e.sentAtMs;
+          params[at + 5] = e.visibleAtMs;
+          params[at + 6] = encodeMessageAttributes(e.messageAttributes);
+          params[at + 7] = e.traceHeader ?? null;
+          params[at + 8] = e.groupId ?? null;
+          params[at + 9] = e.deduplicationId ?? null;
+        }
+        this.insertManyStmt.run(params);
+      }
+    }
+    for (; i < entries.length; i++) this.insert(qid, entries[i], false, 0);
   }
 
   /** Insert a dead letter (or a copy from a topic) with its provenance. */

@@ -378,6 +378,12 @@ export class SqliteStore implements Store {
     return this.writes.enqueue(() => {
       const qid = this.qid(queue);
       const fifo = this.queues.get(queue)!.fifo === 1;
+      // A standard queue's sends without a deduplication key, the common case, need no look
+      // at anything: inserted in batches, in order.
+      if (!fifo && entries.every((e) => !e.idempotencyKey)) {
+        this.qm.insertPlain(qid, entries);
+        return entries.map((e) => accepted(e.id, false, undefined));
+      }
       return entries.map((e): AcceptResult => {
         // The domain requires a group on FIFO queues; a message without one would never be received.
         if (fifo && !e.groupId)
