@@ -44,6 +44,11 @@ export interface QueueCopy {
   /** The message's group (required when `queue` is FIFO) and deduplication id, carried along. */
   groupId?: string;
   deduplicationId?: string;
+  /**
+   * The queue subscription the copy is for. A publish is planned from cached subscriptions:
+   * no copy is made for one deleted before the publish commits (as with `deliveries`).
+   */
+  subscriptionId?: string;
 }
 
 export interface PublishEntry extends MessageExtras {

@@ -189,6 +189,7 @@ export class Topics {
         visibleAtMs: due,
         groupId: m.groupId,
         deduplicationId: dedup.deduplicationId,
+        subscriptionId: s.id,
       });
     }
     return {

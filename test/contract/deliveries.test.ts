@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { STORES } from '../support/stores.js';
-import { attempt, entry, HOUR, queue, T0, topicWithSubs, useStore } from './fixtures.js';
+import { attempt, entry, HOUR, queue, subscription, T0, topicWithSubs, useStore } from './fixtures.js';
 
 for (const kind of STORES) {
   describe(`${kind} store: deliveries`, () => {
@@ -473,6 +473,24 @@ for (const kind of STORES) {
         T0,
       );
       expect(await s.nextDueAt(b.id)).toBeNull();
+    });
+
+    it('a publish planned for a queue subscription deleted before it commits makes no copy for it', async () => {
+      const s = store();
+      await s.createTopic('t', T0);
+      for (const name of ['kept', 'dropped']) await s.createQueue(queue(name));
+      const kept = subscription('t', { protocol: 'queue', endpoint: 'kept' });
+      const dropped = subscription('t', { protocol: 'queue', endpoint: 'dropped' });
+      for (const sub of [kept, dropped]) await s.createSubscription(sub);
+      const e = entry('t', []);
+      e.queueCopies = [
+        { queue: 'kept', body: 'for kept', attributes: {}, visibleAtMs: T0, subscriptionId: kept.id },
+        { queue: 'dropped', body: 'for dropped', attributes: {}, visibleAtMs: T0, subscriptionId: dropped.id },
+      ];
+      expect(await s.deleteSubscription(dropped.id)).toBe(true);
+      expect(await s.publish([e], HOUR, T0)).toEqual([{ id: e.id, duplicate: false }]);
+      expect(await s.queueStats('kept', T0)).toEqual({ visible: 1, inFlight: 0, delayed: 0 });
+      expect(await s.queueStats('dropped', T0)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     });
 
     it('a publish planned for a topic deleted before it commits leaves no deliveries behind', async () => {

@@ -64,7 +64,7 @@ const queuesByName = statement(
   'SELECT qid, name, fifo FROM queues WHERE name = ANY($1::text[]) ORDER BY qid FOR KEY SHARE',
 );
 
-// The subscriptions owed this group's messages that still exist (see stillOwed). KEY SHARE,
+// The subscriptions owed this group's deliveries and copies that still exist (see stillOwed). KEY SHARE,
 // taken before any topic row: deleteSubscription and deleteTopic lock a subscription's row
 // FOR UPDATE before dropping its deliveries, so one that comes later waits for this commit
 // and then drops what it wrote, and one that came first has taken the row away.
@@ -214,8 +214,11 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
   }
   const owedTo = new Set<string>();
   for (const call of group) {
-    if (call.kind === 'publish')
-      for (const e of call.entries) for (const d of e.deliveries) owedTo.add(d.subscriptionId);
+    if (call.kind !== 'publish') continue;
+    for (const e of call.entries) {
+      for (const d of e.deliveries) owedTo.add(d.subscriptionId);
+      for (const c of e.queueCopies) if (c.subscriptionId !== undefined) owedTo.add(c.subscriptionId);
+    }
   }
   const live = new Set<string>();
   if (owedTo.size > 0) {
@@ -330,6 +333,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
         if (still.length > 0) deliveries.push({ ...p, body, attributes, nowMs: call.nowMs, deliveries: still });
       }
       for (const copy of p.queueCopies) {
+        if (copy.subscriptionId !== undefined && !live.has(copy.subscriptionId)) continue;
         const qid = qids.get(copy.queue);
         if (qid === undefined) continue; // the queue was deleted after the subscription was made
         copies.push({

@@ -312,8 +312,8 @@ export class SqliteStore implements Store {
 
   publish(entries: PublishEntry[], idempotencyWindowMs: number, nowMs: number): Promise<AcceptResult[]> {
     return this.writes.enqueue(() => {
-      // Whether each subscription owed a message still exists (see stillOwed), asked once per
-      // write: writes run one after another, so the answer holds until this one commits.
+      // Whether each subscription owed a delivery or a copy still exists (see stillOwed), asked
+      // once per write: writes run one after another, so the answer holds until this commits.
       const known = new Map<string, boolean>();
       const live = (id: string) => {
         let alive = known.get(id);
@@ -342,6 +342,7 @@ export class SqliteStore implements Store {
           }
           // In the order of the batch, so a FIFO queue's copies keep the publisher's order.
           for (const copy of e.queueCopies) {
+            if (copy.subscriptionId !== undefined && !live(copy.subscriptionId)) continue;
             const row = this.queues.get(copy.queue);
             if (!row) continue; // the queue was deleted after the subscription was made
             this.qm.insertWithSource(
