@@ -64,10 +64,11 @@ const queuesByName = statement(
   'SELECT qid, name, fifo FROM queues WHERE name = ANY($1::text[]) ORDER BY qid FOR KEY SHARE',
 );
 
-// The subscriptions owed this group's deliveries and copies that still exist (see stillOwed). KEY SHARE,
-// taken before any topic row: deleteSubscription and deleteTopic lock a subscription's row
-// FOR UPDATE before dropping its deliveries, so one that comes later waits for this commit
-// and then drops what it wrote, and one that came first has taken the row away.
+// The subscriptions owed this group's deliveries and copies that still exist (see
+// stillOwed). KEY SHARE, taken before any topic row: deleteSubscription and deleteTopic lock
+// a subscription's row FOR UPDATE before dropping its deliveries, so one that comes later
+// waits for this commit and then drops what it wrote, and one that came first has taken the
+// row away.
 const liveSubscriptions = statement(
   'herald_live_subscriptions',
   'SELECT id FROM subscriptions WHERE id = ANY($1::text[]) ORDER BY id FOR KEY SHARE',
@@ -333,7 +334,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
         if (still.length > 0) deliveries.push({ ...p, body, attributes, nowMs: call.nowMs, deliveries: still });
       }
       for (const copy of p.queueCopies) {
-        if (copy.subscriptionId !== undefined && !live.has(copy.subscriptionId)) continue;
+        if (copy.subscriptionId !== undefined && !isLive(copy.subscriptionId)) continue;
         const qid = qids.get(copy.queue);
         if (qid === undefined) continue; // the queue was deleted after the subscription was made
         copies.push({

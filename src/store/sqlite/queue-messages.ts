@@ -11,8 +11,8 @@ import { withRowExtras } from '../received-message.js';
 import { FifoGroups, receiveFifo } from './fifo-groups.js';
 import { decodeAttributes, encodeAttributes, formatReceipt, iso, newNonce, parseReceipt } from './rows.js';
 
-/** Received rows marked with one statement (see QueueMessages.receive). */
-const MARKS_PER_STATEMENT = 16;
+/** Rows sent or marked received with one statement (insertPlain, receive). */
+const ROWS_PER_STATEMENT = 16;
 
 export interface VisibleRow {
   seq: number;
@@ -74,11 +74,11 @@ export class QueueMessages {
          message_attributes, trace_header, group_id, dedup_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    // A standard queue's plain sends (see insertPlain), MARKS_PER_STATEMENT to a statement.
+    // A standard queue's plain sends (see insertPlain), ROWS_PER_STATEMENT to a statement.
     this.insertManyStmt = db.prepare(
       `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, message_attributes, trace_header,
          group_id, dedup_id)
-       VALUES ${Array(MARKS_PER_STATEMENT).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+       VALUES ${Array(ROWS_PER_STATEMENT).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     );
     // Oldest-visible first; ties keep insertion order because index entries end with the rowid.
     this.selectVisibleStmt = db.prepare(
@@ -88,7 +88,7 @@ export class QueueMessages {
       `UPDATE queue_messages SET visible_at = ?, receive_count = receive_count + 1, receipt = ?,
        first_received_at = COALESCE(first_received_at, ?) WHERE seq IN (${Array(rows).fill('?').join(', ')})`;
     this.markReceivedStmt = db.prepare(markReceived(1));
-    this.markManyReceivedStmt = db.prepare(markReceived(MARKS_PER_STATEMENT));
+    this.markManyReceivedStmt = db.prepare(markReceived(ROWS_PER_STATEMENT));
     this.moveStmt = db.prepare(
       `UPDATE queue_messages SET qid = ?, visible_at = ?, receive_count = 0, receipt = 0, source = ?, last_error = ?
        WHERE seq = ?`,
@@ -143,15 +143,15 @@ export class QueueMessages {
   }
 
   /**
-   * Append sends to a standard queue, in order, MARKS_PER_STATEMENT rows to a statement and
+   * Append sends to a standard queue, in order, ROWS_PER_STATEMENT rows to a statement and
    * the rest one by one (a statement per row was about a fifth of a 250-message send).
    */
   insertPlain(qid: number, entries: readonly SendEntry[]): void {
     let i = 0;
-    if (entries.length >= MARKS_PER_STATEMENT) {
-      const params: unknown[] = new Array(MARKS_PER_STATEMENT * 10);
-      for (; i + MARKS_PER_STATEMENT <= entries.length; i += MARKS_PER_STATEMENT) {
-        for (let j = 0; j < MARKS_PER_STATEMENT; j++) {
+    if (entries.length >= ROWS_PER_STATEMENT) {
+      const params: unknown[] = new Array(ROWS_PER_STATEMENT * 10);
+      for (; i + ROWS_PER_STATEMENT <= entries.length; i += ROWS_PER_STATEMENT) {
+        for (let j = 0; j < ROWS_PER_STATEMENT; j++) {
           const e = entries[i + j];
           const at = j * 10;
           params[at] = qid;
@@ -215,8 +215,7 @@ export class QueueMessages {
     const limit = queue.maxReceiveCount > 0 && deadLetterQid !== undefined ? queue.maxReceiveCount : 0;
     // One nonce for the whole receive: every receive still replaces it, so only the latest
     // receive of a message can ack it, and the messages' rows are updated
-    // MARKS_PER_STATEMENT to a statement (one statement per row cost about a third of a
-    // 250-message receive).
+    // ROWS_PER_STATEMENT to a statement (about a tenth less than a statement per row).
     const nonce = newNonce();
     const visibleAt = nowMs + visibilityMs;
     const marks: number[] = [visibleAt, nonce, nowMs];
@@ -231,7 +230,7 @@ export class QueueMessages {
           continue;
         }
         marks.push(r.seq);
-        if (marks.length === 3 + MARKS_PER_STATEMENT) {
+        if (marks.length === 3 + ROWS_PER_STATEMENT) {
           this.markManyReceivedStmt.run(marks);
           marks.length = 3;
         }
