@@ -3,8 +3,21 @@
  * retryFailed) and the attempt log, against every store in HERALD_TEST_STORES.
  */
 import { describe, expect, it } from 'vitest';
+import type { PublishEntry, Store } from '../../src/store/store.js';
 import { STORES } from '../support/stores.js';
 import { attempt, entry, HOUR, queue, subscription, T0, topicWithSubs, useStore } from './fixtures.js';
+
+/** Lease the subscription's only pending delivery, check that it carries `e`, and deliver it. */
+async function deliverTheOnly(s: Store, subscriptionId: string, e: PublishEntry): Promise<void> {
+  const [d, ...more] = await s.leaseDeliveries(subscriptionId, T0, 10, T0 + HOUR);
+  expect(more).toEqual([]);
+  expect(d).toMatchObject({ messageId: e.id, body: e.body });
+  await s.completeDeliveries(
+    [{ kind: 'delivered', deliveryId: d.deliveryId, attempt: attempt(subscriptionId, e.id, 1) }],
+    T0,
+  );
+  expect(await s.nextDueAt(subscriptionId)).toBeNull();
+}
 
 for (const kind of STORES) {
   describe(`${kind} store: deliveries`, () => {
@@ -440,13 +453,7 @@ for (const kind of STORES) {
       await s.publish([e], HOUR, T0);
       expect(await s.deleteSubscription(a.id)).toBe(true);
       expect(await s.nextDueAt(a.id)).toBeNull();
-      const [d] = await s.leaseDeliveries(b.id, T0, 10, T0 + HOUR);
-      expect(d).toMatchObject({ messageId: e.id, body: e.body });
-      await s.completeDeliveries(
-        [{ kind: 'delivered', deliveryId: d.deliveryId, attempt: attempt(b.id, e.id, 1) }],
-        T0,
-      );
-      expect(await s.nextDueAt(b.id)).toBeNull();
+      await deliverTheOnly(s, b.id, e);
     });
 
     // A publish is planned from the subscriptions the catalog knows, which may be gone by the
@@ -465,14 +472,7 @@ for (const kind of STORES) {
       expect(await s.listDeliveries(a.id, 'pending', 50)).toEqual({ deliveries: [] });
       expect(await s.leaseDeliveries(a.id, T0, 50, T0 + HOUR)).toEqual([]);
       // The subscription still there gets its share, whole.
-      const [d, ...more] = await s.leaseDeliveries(b.id, T0, 10, T0 + HOUR);
-      expect(more).toEqual([]);
-      expect(d).toMatchObject({ messageId: shared.id, body: shared.body });
-      await s.completeDeliveries(
-        [{ kind: 'delivered', deliveryId: d.deliveryId, attempt: attempt(b.id, shared.id, 1) }],
-        T0,
-      );
-      expect(await s.nextDueAt(b.id)).toBeNull();
+      await deliverTheOnly(s, b.id, shared);
     });
 
     it('a publish planned for a queue subscription deleted before it commits makes no copy for it', async () => {
