@@ -202,6 +202,28 @@ for (const kind of STORES) {
       expect(await s.queueStats('jobs', T0 + 5000)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     });
 
+    it.each([
+      ['without a dead-letter queue', {}],
+      ['with one after a single receive', { maxReceiveCount: 1, deadLetterQueue: 'dlq' }],
+    ])('a receive with no visibility timeout takes each message once (%s)', async (_, over) => {
+      const s = store();
+      await s.createQueue(queue('dlq'));
+      const q = (await s.createQueue(queue('jobs', over))).queue;
+      const sent = Array.from({ length: 3 }, (_, i) => send({ body: `m ${i}` }));
+      await s.sendToQueue('jobs', sent, HOUR, T0);
+      // Visible again at once: the receive must not find what it has just taken.
+      const got = await receiveAt(s, q, T0, 10, 0);
+      expect(got.map((m) => m.body)).toEqual(sent.map((m) => m.body));
+      expect(got.every((m) => m.receiveCount === 1)).toBe(true);
+      expect(await s.queueStats('dlq', T0)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+      expect(
+        await s.ack(
+          'jobs',
+          got.map((m) => m.receipt),
+        ),
+      ).toEqual({ acked: 3, failed: [] });
+    });
+
     it("a receive replaces the receipts of all its messages: the earlier receive's no longer ack", async () => {
       const s = store();
       const q = (await s.createQueue(queue('jobs'))).queue;

@@ -81,8 +81,11 @@ export class QueueMessages {
        VALUES ${Array(ROWS_PER_STATEMENT).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     );
     // Oldest-visible first; ties keep insertion order because index entries end with the rowid.
+    // Not the rows this receive has taken (they carry its nonce): with no visibility timeout
+    // they are visible again at once.
     this.selectVisibleStmt = db.prepare(
-      `SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? AND visible_at <= ? ORDER BY visible_at LIMIT +?`,
+      `SELECT ${COLUMNS} FROM queue_messages WHERE qid = ? AND visible_at <= ? AND receipt <> ?
+       ORDER BY visible_at LIMIT +?`,
     );
     const markReceived = (rows: number) =>
       `UPDATE queue_messages SET visible_at = ?, receive_count = receive_count + 1, receipt = ?,
@@ -222,7 +225,7 @@ export class QueueMessages {
     const times = { sent: new IsoTimes(), first: new IsoTimes() };
     // Loop because dead-lettered rows do not count towards `max`.
     while (out.length < max) {
-      const rows = this.selectVisibleStmt.all(qid, nowMs, max - out.length) as VisibleRow[];
+      const rows = this.selectVisibleStmt.all(qid, nowMs, nonce, max - out.length) as VisibleRow[];
       if (rows.length === 0) break;
       for (const r of rows) {
         if (limit > 0 && r.receive_count >= limit) {
