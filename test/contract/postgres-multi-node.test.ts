@@ -387,27 +387,57 @@ describe('postgres store shared by several nodes', () => {
     return { store, schema, database };
   }
 
-  it('deleteTopic also drops the deliveries of a subscription made while it was running', async () => {
-    const { store, schema, database } = await oneNode();
-    await topicWithSubs(store, 't', 1); // held by the deletion from its first statement
+  it('deleteTopic holds its topic, then its subscriptions: what comes meanwhile waits, and nothing is left behind', async () => {
+    // A database of its own: the deadlock count at the end is the database's.
+    const { store, schema, database } = await oneNode({ ownDatabase: true });
+    const [a] = await topicWithSubs(store, 't', 1);
+    await store.createTopic('f.fifo', T0, { fifo: true, contentBasedDeduplication: false });
+    const f = subscription('f.fifo');
+    await store.createSubscription(f);
     const other = await lockHolder(database, schema);
-    await other.query(`INSERT INTO unsubscribed VALUES ('tok', 't', '{}', $1)`, [T0 + HOUR]);
-    // Hold deleteTopic after its first statement (it has dropped what it found), on the token row.
-    await other.query('BEGIN');
-    await other.query(`SELECT 1 FROM unsubscribed WHERE topic = 't' FOR UPDATE`);
-    const deleting = store.deleteTopic('t');
-    await blockedOn(database, 'DELETE FROM unsubscribed');
-    // Meanwhile a subscription is made and a publish owes it a message (only it: one owing
-    // the first subscription would wait for the deletion).
-    const late = subscription('t');
-    await store.createSubscription(late);
-    const [published] = await store.publish([entry('t', [late.id])], HOUR, T0);
-    expect(published).toMatchObject({ duplicate: false });
-    await other.query('COMMIT');
-    expect(await deleting).toBe(true);
-    const left = await other.query('SELECT subscription_id FROM deliveries');
-    expect(left.rows).toEqual([]);
+    const deadlocks = async () =>
+      Number(
+        (await other.query('SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()')).rows[0]
+          .deadlocks,
+      );
+    const before = await deadlocks();
+    for (const [topic, sub, sequenced] of [
+      ['t', a, false],
+      ['f.fifo', f, true],
+    ] as const) {
+      await other.query(`INSERT INTO unsubscribed VALUES ($1, $2, '{}', $3)`, [`tok-${topic}`, topic, T0 + HOUR]);
+      // Hold deleteTopic at its last step: it holds the topic and its subscriptions by now.
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM unsubscribed WHERE topic = $1 FOR UPDATE', [topic]);
+      const deleting = store.deleteTopic(topic);
+      await blockedOn(database, 'DELETE FROM unsubscribed');
+      // A subscription being made, and a publish owing the topic's subscription, wait for it.
+      const late = subscription(topic);
+      const making = store.createSubscription(late).then(
+        () => 'made',
+        () => 'refused',
+      );
+      await blockedOn(database, 'INSERT INTO subscriptions');
+      const publishing = store.publish([entry(topic, [sub.id], { sequenced })], HOUR, T0);
+      await blockedOn(database, sequenced ? 'FROM topics WHERE name = ANY' : 'FROM subscriptions WHERE id = ANY');
+      await other.query('COMMIT');
+      expect(await deleting).toBe(true);
+      expect(await making).toBe('refused'); // its topic is gone
+      const [published] = await publishing;
+      // Nothing is owed to a subscription gone; a FIFO topic gone numbers nothing.
+      if (sequenced) expect(published).toMatchObject({ error: { code: 'topic_not_found' } });
+      else expect(published).toMatchObject({ duplicate: false });
+    }
+    expect((await other.query('SELECT count(*)::int AS n FROM deliveries')).rows).toEqual([{ n: 0 }]);
     expect((await other.query('SELECT count(*)::int AS n FROM messages')).rows).toEqual([{ n: 0 }]);
+    expect((await other.query('SELECT count(*)::int AS n FROM subscriptions')).rows).toEqual([{ n: 0 }]);
+    await store.close();
+    await waitFor(
+      async () => (await admin('SELECT 1 FROM pg_stat_activity WHERE datname = $1', [database])).length <= 1,
+      5000,
+      "the store's sessions to end",
+    );
+    expect(await deadlocks()).toBe(before);
   });
 
   it('a redrive to subscriptions and deleteTopic lock them in one order (no deadlock)', async () => {

@@ -65,10 +65,10 @@ const queuesByName = statement(
 );
 
 // The subscriptions owed this group's deliveries and copies that still exist (see
-// stillOwed). KEY SHARE, taken before any topic row: deleteSubscription and deleteTopic lock
-// a subscription's row FOR UPDATE before dropping its deliveries, so one that comes later
-// waits for this commit and then drops what it wrote, and one that came first has taken the
-// row away.
+// stillOwed). KEY SHARE, taken after the group's FIFO topics and before its keys:
+// deleteSubscription and deleteTopic lock a subscription's row FOR UPDATE before dropping its
+// deliveries, so one that comes later waits for this commit and then drops what it wrote, and
+// one that came first has taken the row away.
 const liveSubscriptions = statement(
   'herald_live_subscriptions',
   'SELECT id FROM subscriptions WHERE id = ANY($1::text[]) ORDER BY id FOR KEY SHARE',
@@ -213,6 +213,13 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
     }
     if (fifo.size > 0) await client.query(lockFifoQueues([[...fifo]]));
   }
+  // FIFO topics' rows, then the subscriptions owed (deleteTopic's order: the topic, then its
+  // subscriptions). The topics stay locked until COMMIT (see lockTopics).
+  const sequencedTopics = new Set<string>();
+  for (const call of group) {
+    if (call.kind === 'publish') for (const e of call.entries) if (e.sequenced) sequencedTopics.add(e.topic);
+  }
+  if (sequencedTopics.size > 0) await client.query(lockTopics([[...sequencedTopics]]));
   const owedTo = new Set<string>();
   for (const call of group) {
     if (call.kind !== 'publish') continue;
@@ -379,8 +386,8 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
 }
 
 // FIFO topics: the topic rows stay locked until COMMIT, so a topic's numbers follow commit
-// order. Locked in name order, after queues and keys as every group does, so groups on several
-// nodes cannot deadlock.
+// order. Locked in name order, after queues and before subscriptions and keys, as every group
+// does (and deleteTopic: topic, then subscriptions), so groups on several nodes cannot deadlock.
 const lockTopics = statement(
   'herald_lock_topics',
   'SELECT name FROM topics WHERE name = ANY($1::text[]) ORDER BY name FOR NO KEY UPDATE',
@@ -397,7 +404,7 @@ async function takeTopicSequences(client: Client, counts: Map<string, number>): 
   const first = new Map<string, number>();
   if (counts.size === 0) return first;
   const names = [...counts.keys()];
-  await client.query(lockTopics([names]));
+  // Their rows are locked already (see write), in the order every transaction takes them.
   const rows = await client.query(raiseTopicSequences([names, names.map((n) => counts.get(n))]));
   for (const r of rows.rows) first.set(r.name, Number(r.last_sequence) - counts.get(r.name)! + 1);
   return first;

@@ -203,24 +203,17 @@ export class PostgresStore implements Store {
 
   deleteTopic(name: string): Promise<boolean> {
     return this.db.tx(async (c) => {
-      // Subscriptions first, then the topic, in the order a publish locks them (KEY SHARE on
-      // the subscriptions it owes, then a FIFO topic's row; commit-batcher.ts).
-      const dropped = new Set<string>();
-      const dropAll = async () => {
-        const subs = await c.query('SELECT id FROM subscriptions WHERE topic = $1 ORDER BY id FOR UPDATE', [name]);
-        for (const { id } of subs.rows) {
-          if (dropped.has(id)) continue;
-          await dl.dropSubscription(c, id);
-          dropped.add(id);
-        }
-      };
-      await dropAll();
+      // The topic's row first, then its subscriptions' (in id order), as every transaction
+      // takes them: a FIFO publish its topic, then the subscriptions it owes (commit-batcher.ts);
+      // a subscription made or restored holds the topic (KEY SHARE) until it commits. So once
+      // the topic is held no subscription can come under it, and each one found here is held
+      // until every publish owing it has committed: the drop below sees all their deliveries.
+      if ((await c.query('SELECT 1 FROM topics WHERE name = $1 FOR UPDATE', [name])).rows.length === 0) return false;
+      const subs = await c.query('SELECT id FROM subscriptions WHERE topic = $1 ORDER BY id FOR UPDATE', [name]);
+      for (const { id } of subs.rows) await dl.dropSubscription(c, id);
       // Its unsubscribed subscriptions go too: a topic made again under the name starts empty.
+      // (After the subscriptions: a deleteSubscription keeping a token has committed by now.)
       await c.query('DELETE FROM unsubscribed WHERE topic = $1', [name]);
-      // A subscription made or restored meanwhile (its insert holds the topic's row, KEY SHARE)
-      // may already be owed deliveries, which the cascade below would leave behind: once the
-      // topic is held no new one can come, so look again.
-      if ((await c.query('SELECT 1 FROM topics WHERE name = $1 FOR UPDATE', [name])).rows.length > 0) await dropAll();
       const deleted = await c.query('DELETE FROM topics WHERE name = $1', [name]); // subscriptions cascade
       return deleted.rowCount === 1;
     });
@@ -286,16 +279,16 @@ export class PostgresStore implements Store {
     nowMs: number,
   ): Promise<{ subscription: Subscription; restored: boolean } | null> {
     return this.db.tx(async (c) => {
-      // The token row first, then the topic row, in deleteTopic's order (it deletes the topic's
-      // tokens before the topic), so the two cannot wait for each other. KEY SHARE on the topic:
-      // a deleteTopic that comes later waits for this commit.
+      // The topic row first, then the token row, in deleteTopic's order (it holds the topic,
+      // then deletes the topic's tokens), so the two cannot wait for each other. KEY SHARE on
+      // the topic: a deleteTopic that comes later waits for this commit.
+      const live = await c.query('SELECT 1 FROM topics WHERE name = $1 FOR KEY SHARE', [topic]);
+      if (live.rows.length === 0) return null;
       const taken = await c.query<{ subscription: string }>(
         'DELETE FROM unsubscribed WHERE token = $1 AND topic = $2 AND expires_at > $3 RETURNING subscription',
         [token, topic, ms(nowMs)],
       );
       if (taken.rows.length === 0) return null;
-      const live = await c.query('SELECT 1 FROM topics WHERE name = $1 FOR KEY SHARE', [topic]);
-      if (live.rows.length === 0) return null;
       const kept = JSON.parse(taken.rows[0].subscription) as Subscription;
       const again = await c.query<SubscriptionRow>(
         'SELECT * FROM subscriptions WHERE topic = $1 AND protocol = $2 AND endpoint = $3 ORDER BY created_at, id LIMIT 1',
