@@ -363,6 +363,28 @@ describe('postgres store shared by several nodes', () => {
       `a statement with "${text}" waiting for a lock`,
     );
 
+  /** Deadlocks PostgreSQL has counted in the session's database. */
+  const deadlocks = async (session: pg.Client) =>
+    Number(
+      (await session.query('SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()')).rows[0]
+        .deadlocks,
+    );
+
+  /**
+   * Close the store and count again: its sessions' statistics are flushed when they end (a
+   * deadlock is counted by the session that found it, and retried by the store: only the
+   * count shows it).
+   */
+  async function deadlocksOnceClosed(store: PostgresStore, session: pg.Client, database: string) {
+    await store.close();
+    await waitFor(
+      async () => (await admin('SELECT 1 FROM pg_stat_activity WHERE datname = $1', [database])).length <= 1,
+      5000,
+      "the store's sessions to end",
+    );
+    return deadlocks(session);
+  }
+
   /**
    * One store on a fresh schema of `herald_test`, or with `ownDatabase` of a database of its
    * own (dropped afterwards), whose statistics no other test touches.
@@ -395,12 +417,7 @@ describe('postgres store shared by several nodes', () => {
     const f = subscription('f.fifo');
     await store.createSubscription(f);
     const other = await lockHolder(database, schema);
-    const deadlocks = async () =>
-      Number(
-        (await other.query('SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()')).rows[0]
-          .deadlocks,
-      );
-    const before = await deadlocks();
+    const before = await deadlocks(other);
     for (const [topic, sub, sequenced] of [
       ['t', a, false],
       ['f.fifo', f, true],
@@ -431,13 +448,7 @@ describe('postgres store shared by several nodes', () => {
     expect((await other.query('SELECT count(*)::int AS n FROM deliveries')).rows).toEqual([{ n: 0 }]);
     expect((await other.query('SELECT count(*)::int AS n FROM messages')).rows).toEqual([{ n: 0 }]);
     expect((await other.query('SELECT count(*)::int AS n FROM subscriptions')).rows).toEqual([{ n: 0 }]);
-    await store.close();
-    await waitFor(
-      async () => (await admin('SELECT 1 FROM pg_stat_activity WHERE datname = $1', [database])).length <= 1,
-      5000,
-      "the store's sessions to end",
-    );
-    expect(await deadlocks()).toBe(before);
+    expect(await deadlocksOnceClosed(store, other, database)).toBe(before);
   });
 
   it('a redrive to subscriptions and deleteTopic lock them in one order (no deadlock)', async () => {
@@ -455,12 +466,7 @@ describe('postgres store shared by several nodes', () => {
         [qid, randomName('m'), T0, `subscription:${sub.id}`],
       );
     }
-    const deadlocks = async () =>
-      Number(
-        (await other.query('SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()')).rows[0]
-          .deadlocks,
-      );
-    const before = await deadlocks();
+    const before = await deadlocks(other);
     await other.query('BEGIN');
     await other.query('SELECT 1 FROM subscriptions WHERE id = $1 FOR KEY SHARE', [b.id]); // deleteTopic stops at b
     const deleting = store.deleteTopic('t');
@@ -471,14 +477,42 @@ describe('postgres store shared by several nodes', () => {
     expect(await deleting).toBe(true);
     expect((await redriving).moved).toBe(0); // the subscriptions went first: the dead letters stay
     expect((await other.query('SELECT count(*)::int AS n FROM deliveries')).rows).toEqual([{ n: 0 }]);
-    // The store's sessions end, which flushes their statistics (a deadlock is counted by the
-    // session that found it, and retried by the store: only the count shows it).
-    await store.close();
-    await waitFor(
-      async () => (await admin('SELECT 1 FROM pg_stat_activity WHERE datname = $1', [database])).length <= 1,
-      5000,
-      "the store's sessions to end",
+    expect(await deadlocksOnceClosed(store, other, database)).toBe(before);
+  });
+
+  it("deleting a subscription while another's delivery of the same message finishes counts that message down once", async () => {
+    const { store, schema, database } = await oneNode({ ownDatabase: true });
+    const [s1, s2, s3] = await topicWithSubs(store, 't', 3);
+    const shared = entry('t', [s1.id, s2.id, s3.id]); // one message, owed three times
+    const parked = entry('t', [s3.id], { dueAtMs: T0 - 1000 }); // to hold the outcome batch on
+    await store.publish([shared, parked], HOUR, T0);
+    const [first] = await store.leaseDeliveries(s1.id, T0, 10, T0 + HOUR);
+    const [hold] = await store.leaseDeliveries(s3.id, T0, 1, T0 + HOUR); // the earlier: `parked`
+    expect(hold.messageId).toBe(parked.id);
+    const other = await lockHolder(database, schema);
+    const before = await deadlocks(other);
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM deliveries WHERE seq = $1 FOR UPDATE', [Number(hold.deliveryId.split('.')[0])]);
+    // One batch: s1's delivery of the shared message finishes (3 owed -> 2), then it waits on the held row.
+    const completing = store.completeDeliveries(
+      [
+        { kind: 'delivered', deliveryId: first.deliveryId, attempt: attempt(s1.id, shared.id, 1) },
+        { kind: 'retry', deliveryId: hold.deliveryId, dueAtMs: T0 + HOUR, attempt: attempt(s3.id, parked.id, 1) },
+      ],
+      T0,
     );
-    expect(await deadlocks()).toBe(before);
+    await blockedOn(database, 'UPDATE deliveries d SET attempts');
+    // Meanwhile s1 is deleted: its delivery of the shared message is being finished, not dropped.
+    const deleting = store.deleteSubscription(s1.id);
+    await blockedOn(database, 'subscription_id = ');
+    await other.query('COMMIT');
+    await completing;
+    expect(await deleting).toBe(true);
+    expect((await other.query('SELECT pending FROM messages')).rows).toEqual([{ pending: 2 }]);
+    // s2 goes too; s3 still gets the whole message.
+    expect(await store.deleteSubscription(s2.id)).toBe(true);
+    const leased = await store.leaseDeliveries(s3.id, T0, 10, T0 + HOUR);
+    expect(leased.map((d) => [d.messageId, d.body])).toEqual([[shared.id, shared.body]]);
+    expect(await deadlocksOnceClosed(store, other, database)).toBe(before);
   });
 });

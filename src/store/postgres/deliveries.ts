@@ -318,19 +318,26 @@ export async function retryFailed(client: Client, subscriptionId: string, nowMs:
   return result.rowCount ?? 0;
 }
 
-/** Remove a subscription's deliveries and its share of fanout messages. */
-export async function dropSubscription(client: Client, subscriptionId: string): Promise<void> {
-  await client.query(
-    `UPDATE messages SET pending = pending - 1
-     WHERE mseq IN (SELECT mseq FROM deliveries WHERE subscription_id = $1 AND mseq IS NOT NULL)`,
-    [subscriptionId],
+/**
+ * Remove the subscriptions' deliveries and their shares of fanout messages. The delivery rows
+ * go first, all in one statement, then their messages: the order `complete` takes them in (a
+ * delivery, then its message), so the two cannot deadlock. And only what this DELETE removed
+ * is counted off a message: a delivery finished meanwhile by `complete` was counted there
+ * (counting it again took the message away from subscriptions still owed it).
+ */
+export async function dropSubscriptions(client: Client, subscriptionIds: string[]): Promise<void> {
+  if (subscriptionIds.length === 0) return;
+  const counted = await client.query<{ mseq: number; pending: number }>(
+    `WITH gone AS (DELETE FROM deliveries WHERE subscription_id = ANY($1::text[]) RETURNING mseq)
+     UPDATE messages m SET pending = m.pending - g.n
+     FROM (SELECT mseq, count(*)::int AS n FROM gone WHERE mseq IS NOT NULL GROUP BY mseq) g
+     WHERE m.mseq = g.mseq RETURNING m.mseq, m.pending`,
+    [subscriptionIds],
   );
-  await client.query(
-    `DELETE FROM messages WHERE pending <= 0
-     AND mseq IN (SELECT mseq FROM deliveries WHERE subscription_id = $1 AND mseq IS NOT NULL)`,
-    [subscriptionId],
-  );
-  await client.query('DELETE FROM deliveries WHERE subscription_id = $1', [subscriptionId]);
+  const emptied = counted.rows.filter((r) => r.pending <= 0).map((r) => r.mseq);
+  if (emptied.length > 0) {
+    await client.query('DELETE FROM messages WHERE mseq = ANY($1::bigint[]) AND pending <= 0', [emptied]);
+  }
 }
 
 const ATTEMPT_COLUMNS = 'id, subscription_id, message_id, attempt, at, status, latency_ms, ok, error_class, error';

@@ -210,7 +210,10 @@ export class PostgresStore implements Store {
       // until every publish owing it has committed: the drop below sees all their deliveries.
       if ((await c.query('SELECT 1 FROM topics WHERE name = $1 FOR UPDATE', [name])).rows.length === 0) return false;
       const subs = await c.query('SELECT id FROM subscriptions WHERE topic = $1 ORDER BY id FOR UPDATE', [name]);
-      for (const { id } of subs.rows) await dl.dropSubscription(c, id);
+      await dl.dropSubscriptions(
+        c,
+        subs.rows.map((r) => r.id as string),
+      );
       // Its unsubscribed subscriptions go too: a topic made again under the name starts empty.
       // (After the subscriptions: a deleteSubscription keeping a token has committed by now.)
       await c.query('DELETE FROM unsubscribed WHERE topic = $1', [name]);
@@ -258,7 +261,7 @@ export class PostgresStore implements Store {
       // The row first, as deleteTopic does: a publish holding it (KEY SHARE, commit-batcher.ts)
       // commits before the drop below, which then sees the deliveries it wrote.
       await c.query('SELECT 1 FROM subscriptions WHERE id = $1 FOR UPDATE', [id]);
-      await dl.dropSubscription(c, id);
+      await dl.dropSubscriptions(c, [id]);
       const gone = await c.query<SubscriptionRow>('DELETE FROM subscriptions WHERE id = $1 RETURNING *', [id]);
       if (keep && gone.rows.length === 1) {
         const sub = toSubscription(gone.rows[0]);
