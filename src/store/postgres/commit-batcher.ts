@@ -219,7 +219,12 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
   for (const call of group) {
     if (call.kind === 'publish') for (const e of call.entries) if (e.sequenced) sequencedTopics.add(e.topic);
   }
-  if (sequencedTopics.size > 0) await client.query(lockTopics([[...sequencedTopics]]));
+  // Only the topics held here are numbered below: one gone now and made again meanwhile is
+  // another topic, whose row this group does not hold.
+  const heldTopics = new Set<string>();
+  if (sequencedTopics.size > 0) {
+    for (const r of (await client.query(lockTopics([[...sequencedTopics]]))).rows) heldTopics.add(r.name as string);
+  }
   const owedTo = new Set<string>();
   for (const call of group) {
     if (call.kind !== 'publish') continue;
@@ -270,6 +275,7 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
       if (e.sequenced && isNew(call, c, e, i)) counts.set(e.topic, (counts.get(e.topic) ?? 0) + 1);
     });
   });
+  for (const topic of counts.keys()) if (!heldTopics.has(topic)) counts.delete(topic);
   const nextSequence = await takeTopicSequences(client, counts);
 
   const deliveries: NewDeliveries[] = [];
