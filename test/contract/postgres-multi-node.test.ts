@@ -515,4 +515,31 @@ describe('postgres store shared by several nodes', () => {
     expect(leased.map((d) => [d.messageId, d.body])).toEqual([[shared.id, shared.body]]);
     expect(await deadlocksOnceClosed(store, other, database)).toBe(before);
   });
+
+  it('a FIFO publish numbers only the topics it holds: one made again while it waits is not numbered', async () => {
+    const { store, schema, database } = await oneNode();
+    await store.createTopic('f.fifo', T0, { fifo: true, contentBasedDeduplication: false });
+    const gone = subscription('f.fifo');
+    await store.createSubscription(gone);
+    expect(await store.deleteTopic('f.fifo')).toBe(true); // after the plan below was made
+    const [held] = await topicWithSubs(store, 'other', 1);
+    const other = await lockHolder(database, schema);
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM subscriptions WHERE id = $1 FOR UPDATE', [held.id]);
+    const publishing = store.publish(
+      [entry('f.fifo', [gone.id, held.id], { sequenced: true, idempotencyKey: 'k1' })],
+      HOUR,
+      T0,
+    );
+    await blockedOn(database, 'FROM subscriptions WHERE id = ANY'); // past its topic lock, which found nothing
+    await store.createTopic('f.fifo', T0); // made again meanwhile (not even FIFO)
+    await other.query('COMMIT');
+    expect(await publishing).toEqual([
+      { error: { code: 'topic_not_found', message: 'topic "f.fifo" does not exist' } },
+    ]);
+    expect((await other.query(`SELECT last_sequence::int AS n FROM topics WHERE name = 'f.fifo'`)).rows).toEqual([
+      { n: 0 },
+    ]);
+    expect((await other.query('SELECT key FROM idempotency_keys')).rows).toEqual([]); // released
+  });
 });
