@@ -480,36 +480,49 @@ describe('postgres store shared by several nodes', () => {
     expect(await deadlocksOnceClosed(store, other, database)).toBe(before);
   });
 
-  it("deleting a subscription while another's delivery of the same message finishes counts that message down once", async () => {
+  it('deleting a subscription while its delivery of a shared message is being finished counts the message down once', async () => {
     const { store, schema, database } = await oneNode({ ownDatabase: true });
     const [s1, s2, s3] = await topicWithSubs(store, 't', 3);
+    await store.createQueue(queue('dlq'));
     const shared = entry('t', [s1.id, s2.id, s3.id]); // one message, owed three times
-    const parked = entry('t', [s3.id], { dueAtMs: T0 - 1000 }); // to hold the outcome batch on
-    await store.publish([shared, parked], HOUR, T0);
+    const dead = entry('t', [s2.id, s3.id], { dueAtMs: T0 - 1000 }); // s3's goes to the dead-letter queue
+    await store.publish([shared, dead], HOUR, T0);
     const [first] = await store.leaseDeliveries(s1.id, T0, 10, T0 + HOUR);
-    const [hold] = await store.leaseDeliveries(s3.id, T0, 1, T0 + HOUR); // the earlier: `parked`
-    expect(hold.messageId).toBe(parked.id);
+    const [last] = await store.leaseDeliveries(s3.id, T0, 1, T0 + HOUR); // the earlier: `dead`
+    expect([first.messageId, last.messageId]).toEqual([shared.id, dead.id]);
     const other = await lockHolder(database, schema);
     const before = await deadlocks(other);
     await other.query('BEGIN');
-    await other.query('SELECT 1 FROM deliveries WHERE seq = $1 FOR UPDATE', [Number(hold.deliveryId.split('.')[0])]);
-    // One batch: s1's delivery of the shared message finishes (3 owed -> 2), then it waits on the held row.
+    await other.query('SELECT 1 FROM messages WHERE id = $1 FOR UPDATE', [dead.id]);
+    // One batch: s1's delivery of the shared message is finished (3 owed -> 2), then the dead
+    // letter's message waits to be counted down, on the row held above.
     const completing = store.completeDeliveries(
       [
         { kind: 'delivered', deliveryId: first.deliveryId, attempt: attempt(s1.id, shared.id, 1) },
-        { kind: 'retry', deliveryId: hold.deliveryId, dueAtMs: T0 + HOUR, attempt: attempt(s3.id, parked.id, 1) },
+        {
+          kind: 'dead_letter',
+          deliveryId: last.deliveryId,
+          queue: 'dlq',
+          reason: 'no',
+          attempt: attempt(s3.id, dead.id, 9),
+        },
       ],
       T0,
     );
-    await blockedOn(database, 'UPDATE deliveries d SET attempts');
+    await blockedOn(database, 'UPDATE messages SET pending = pending - 1');
     // Meanwhile s1 is deleted: its delivery of the shared message is being finished, not dropped.
     const deleting = store.deleteSubscription(s1.id);
     await blockedOn(database, 'subscription_id = ');
     await other.query('COMMIT');
     await completing;
     expect(await deleting).toBe(true);
-    expect((await other.query('SELECT pending FROM messages')).rows).toEqual([{ pending: 2 }]);
-    // s2 goes too; s3 still gets the whole message.
+    expect((await other.query('SELECT id, pending FROM messages ORDER BY id')).rows).toEqual(
+      [
+        { id: shared.id, pending: 2 },
+        { id: dead.id, pending: 1 },
+      ].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+    // s2 goes too; s3 still gets the whole shared message.
     expect(await store.deleteSubscription(s2.id)).toBe(true);
     const leased = await store.leaseDeliveries(s3.id, T0, 10, T0 + HOUR);
     expect(leased.map((d) => [d.messageId, d.body])).toEqual([[shared.id, shared.body]]);

@@ -196,7 +196,10 @@ export async function complete(client: Client, outcomes: DeliveryOutcome[], nowM
   const delivered: number[][] = [[], []];
   const retried: unknown[][] = [[], [], [], [], []];
   const emptied: number[] = [];
-  // Sorted by row, so concurrent batches from several nodes lock rows in the same order.
+  /** Shared messages of dead letters, counted down once every delivery row is done. */
+  const deadMessages: number[] = [];
+  // Sorted by row, so concurrent batches from several nodes lock rows in the same order; and
+  // every delivery row before any message row, as dropSubscriptions takes them.
   const ordered = outcomes
     .map((o) => ({ o, id: parseDeliveryId(o.deliveryId) }))
     .filter((x): x is { o: DeliveryOutcome; id: { seq: number; token: number } } => x.id !== null)
@@ -208,25 +211,33 @@ export async function complete(client: Client, outcomes: DeliveryOutcome[], nowM
     } else if (o.kind === 'retry') {
       [id.seq, id.token, o.attempt.attempt, ms(o.dueAtMs), o.attempt.error].forEach((v, i) => retried[i].push(v));
     } else {
-      const m = await deadLetter(client, o, id, nowMs);
-      if (m && m.pending <= 0) emptied.push(m.mseq);
+      const mseq = await deadLetter(client, o, id, nowMs);
+      if (mseq !== null) deadMessages.push(mseq);
     }
   }
+  if (retried[0].length > 0) await client.query(retryStmt(retried));
   if (delivered[0].length > 0) {
+    // Its deliveries, then their messages, in one statement.
     const rows = await client.query(finishStmt(delivered));
     for (const r of rows.rows) if (r.pending <= 0) emptied.push(r.mseq);
   }
-  if (retried[0].length > 0) await client.query(retryStmt(retried));
+  for (const mseq of deadMessages.sort((a, b) => a - b)) {
+    const [m] = (await client.query(decrementOne([mseq]))).rows;
+    if (m && m.pending <= 0) emptied.push(m.mseq);
+  }
   if (emptied.length > 0) await client.query(dropMessages([emptied]));
 }
 
-/** Move to the dead-letter queue, or keep as failed when there is none (or it is gone). */
+/**
+ * Move to the dead-letter queue, or keep as failed when there is none (or it is gone). Returns
+ * the shared message whose share the caller is to count down (after every delivery row).
+ */
 async function deadLetter(
   client: Client,
   o: Extract<DeliveryOutcome, { kind: 'dead_letter' }>,
   id: { seq: number; token: number },
   nowMs: number,
-): Promise<{ mseq: number; pending: number } | null> {
+): Promise<number | null> {
   const target = o.queue
     ? (await client.query('SELECT qid FROM queues WHERE name = $1 FOR KEY SHARE', [o.queue])).rows[0]
     : undefined;
@@ -250,8 +261,7 @@ async function deadLetter(
       lastError: o.reason,
     },
   ]);
-  if (m.mseq === null) return null;
-  return (await client.query(decrementOne([m.mseq]))).rows[0] ?? null;
+  return m.mseq === null ? null : Number(m.mseq);
 }
 
 function attemptColumns(attempts: AttemptRecord[]): unknown[][] {
