@@ -67,13 +67,15 @@ export function rssMiB(pid) {
   return kb / 1024;
 }
 
+/** CPU seconds (user + system) in a /proc stat line: utime and stime, fields 14 and 15. */
+function statCpuSeconds(stat) {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // the fields after the command name
+  return (Number(rest[11]) + Number(rest[12])) / 100; // USER_HZ is 100 on Linux
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
 export function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(rest[11]) + Number(rest[12]);
-  return ticks / 100; // USER_HZ is 100 on Linux
+  return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
 /**
@@ -84,9 +86,7 @@ export function threadCpuSeconds(pid) {
   const out = {};
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const rest = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = rest.slice(rest.lastIndexOf(')') + 2).split(' ');
-      out[tid] = (Number(f[11]) + Number(f[12])) / 100;
+      out[tid] = statCpuSeconds(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
     } catch {
       // the thread ended between the listing and the read
     }

@@ -5,9 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
-import type { Queue } from '../../src/types.js';
+import type { Queue, ReceivedMessage } from '../../src/types.js';
 import { STORES } from '../support/stores.js';
 import { attempt, entry, HOUR, queue, send, T0, topicWithSubs, useStore } from './fixtures.js';
+
+/** Ack `got` (received messages) by their receipts. */
+const ackAll = (s: Store, queueName: string, got: ReceivedMessage[]) =>
+  s.ack(
+    queueName,
+    got.map((m) => m.receipt),
+  );
 
 const receiveAt = (s: Store, q: Queue, nowMs: number, max = 10, visibilityMs = 1000) =>
   s.receive(q, { max, visibilityMs, nowMs });
@@ -193,12 +200,7 @@ for (const kind of STORES) {
       expect(new Set([...first, ...second].map((m) => m.receipt)).size).toBe(42);
       const dead = await receiveAt(s, dlq, T0 + 2000, 50);
       expect(dead.map((m) => m.body).sort()).toEqual(poison.map((m) => m.body).sort());
-      expect(
-        await s.ack(
-          'jobs',
-          [...first, ...second].map((m) => m.receipt),
-        ),
-      ).toEqual({ acked: 42, failed: [] });
+      expect(await ackAll(s, 'jobs', [...first, ...second])).toEqual({ acked: 42, failed: [] });
       expect(await s.queueStats('jobs', T0 + 5000)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     });
 
@@ -216,12 +218,7 @@ for (const kind of STORES) {
       expect(got.map((m) => m.body)).toEqual(sent.map((m) => m.body));
       expect(got.every((m) => m.receiveCount === 1)).toBe(true);
       expect(await s.queueStats('dlq', T0)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
-      expect(
-        await s.ack(
-          'jobs',
-          got.map((m) => m.receipt),
-        ),
-      ).toEqual({ acked: 3, failed: [] });
+      expect(await ackAll(s, 'jobs', got)).toEqual({ acked: 3, failed: [] });
     });
 
     it("a receive replaces the receipts of all its messages: the earlier receive's no longer ack", async () => {
@@ -236,18 +233,10 @@ for (const kind of STORES) {
       const before = await receiveAt(s, q, T0, 20);
       const after = await receiveAt(s, q, T0 + 1000, 20);
       expect(after.map((m) => m.receiveCount)).toEqual(Array(20).fill(2));
-      const stale = await s.ack(
-        'jobs',
-        before.map((m) => m.receipt),
-      );
+      const stale = await ackAll(s, 'jobs', before);
       expect(stale.acked).toBe(0);
       expect(stale.failed).toHaveLength(20);
-      expect(
-        await s.ack(
-          'jobs',
-          after.map((m) => m.receipt),
-        ),
-      ).toEqual({ acked: 20, failed: [] });
+      expect(await ackAll(s, 'jobs', after)).toEqual({ acked: 20, failed: [] });
     });
 
     it('does not dead-letter by receive count without a dead-letter queue', async () => {

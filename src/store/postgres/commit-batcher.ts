@@ -216,22 +216,20 @@ async function write(client: Client, group: Call[]): Promise<Array<AcceptResult[
   // FIFO topics' rows, then the subscriptions owed (deleteTopic's order: the topic, then its
   // subscriptions). The topics stay locked until COMMIT (see lockTopics).
   const sequencedTopics = new Set<string>();
+  const owedTo = new Set<string>();
   for (const call of group) {
-    if (call.kind === 'publish') for (const e of call.entries) if (e.sequenced) sequencedTopics.add(e.topic);
+    if (call.kind !== 'publish') continue;
+    for (const e of call.entries) {
+      if (e.sequenced) sequencedTopics.add(e.topic);
+      for (const d of e.deliveries) owedTo.add(d.subscriptionId);
+      for (const c of e.queueCopies) if (c.subscriptionId !== undefined) owedTo.add(c.subscriptionId);
+    }
   }
   // Only the topics held here are numbered below: one gone now and made again meanwhile is
   // another topic, whose row this group does not hold.
   const heldTopics = new Set<string>();
   if (sequencedTopics.size > 0) {
     for (const r of (await client.query(lockTopics([[...sequencedTopics]]))).rows) heldTopics.add(r.name as string);
-  }
-  const owedTo = new Set<string>();
-  for (const call of group) {
-    if (call.kind !== 'publish') continue;
-    for (const e of call.entries) {
-      for (const d of e.deliveries) owedTo.add(d.subscriptionId);
-      for (const c of e.queueCopies) if (c.subscriptionId !== undefined) owedTo.add(c.subscriptionId);
-    }
   }
   const live = new Set<string>();
   if (owedTo.size > 0) {

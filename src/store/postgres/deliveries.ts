@@ -328,6 +328,14 @@ export async function retryFailed(client: Client, subscriptionId: string, nowMs:
   return result.rowCount ?? 0;
 }
 
+const dropDeliveriesStmt = statement(
+  'herald_drop_subscription_deliveries',
+  `WITH gone AS (DELETE FROM deliveries WHERE subscription_id = ANY($1::text[]) RETURNING mseq)
+   UPDATE messages m SET pending = m.pending - g.n
+   FROM (SELECT mseq, count(*)::int AS n FROM gone WHERE mseq IS NOT NULL GROUP BY mseq) g
+   WHERE m.mseq = g.mseq RETURNING m.mseq, m.pending`,
+);
+
 /**
  * Remove the subscriptions' deliveries and their shares of fanout messages. The delivery rows
  * go first, all in one statement, then their messages: the order `complete` takes them in (a
@@ -337,17 +345,9 @@ export async function retryFailed(client: Client, subscriptionId: string, nowMs:
  */
 export async function dropSubscriptions(client: Client, subscriptionIds: string[]): Promise<void> {
   if (subscriptionIds.length === 0) return;
-  const counted = await client.query<{ mseq: number; pending: number }>(
-    `WITH gone AS (DELETE FROM deliveries WHERE subscription_id = ANY($1::text[]) RETURNING mseq)
-     UPDATE messages m SET pending = m.pending - g.n
-     FROM (SELECT mseq, count(*)::int AS n FROM gone WHERE mseq IS NOT NULL GROUP BY mseq) g
-     WHERE m.mseq = g.mseq RETURNING m.mseq, m.pending`,
-    [subscriptionIds],
-  );
+  const counted = await client.query(dropDeliveriesStmt([subscriptionIds]));
   const emptied = counted.rows.filter((r) => r.pending <= 0).map((r) => r.mseq);
-  if (emptied.length > 0) {
-    await client.query('DELETE FROM messages WHERE mseq = ANY($1::bigint[]) AND pending <= 0', [emptied]);
-  }
+  if (emptied.length > 0) await client.query(dropMessages([emptied]));
 }
 
 const ATTEMPT_COLUMNS = 'id, subscription_id, message_id, attempt, at, status, latency_ms, ok, error_class, error';

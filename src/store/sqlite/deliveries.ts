@@ -16,7 +16,16 @@
 import type Database from 'better-sqlite3';
 import type { Attempt, Delivery } from '../../types.js';
 import type { AttemptQuery, AttemptRecord, LeasedDelivery } from '../store.js';
-import { decodeAttributes, decodeExtras, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from './rows.js';
+import {
+  decodeAttributes,
+  decodeExtras,
+  ROWS_PER_STATEMENT,
+  runInRows,
+  toAttempt,
+  toDelivery,
+  type AttemptRow,
+  type DeliveryRow,
+} from './rows.js';
 
 interface DueSeq {
   seq: number;
@@ -31,8 +40,6 @@ export interface MessageRow {
   created_at: number;
 }
 
-/** Rows one batched statement writes or deletes (attempts, finished deliveries); the rest go one by one. */
-const ROWS_PER_STATEMENT = 16;
 const ATTEMPT_COLUMNS = 9;
 const INLINE_COLUMNS = 8;
 
@@ -383,19 +390,7 @@ export class Deliveries {
 
   /** Log attempts, in order: ROWS_PER_STATEMENT to a statement, then one by one. */
   recordAttempts(attempts: readonly AttemptRecord[]): void {
-    let i = 0;
-    if (attempts.length >= ROWS_PER_STATEMENT) {
-      const params: unknown[] = new Array(ROWS_PER_STATEMENT * ATTEMPT_COLUMNS);
-      for (; i + ROWS_PER_STATEMENT <= attempts.length; i += ROWS_PER_STATEMENT) {
-        for (let j = 0; j < ROWS_PER_STATEMENT; j++) attemptParams(attempts[i + j], params, j * ATTEMPT_COLUMNS);
-        this.insertAttemptsStmt.run(params);
-      }
-    }
-    const one: unknown[] = new Array(ATTEMPT_COLUMNS);
-    for (; i < attempts.length; i++) {
-      attemptParams(attempts[i], one, 0);
-      this.insertAttemptStmt.run(one);
-    }
+    runInRows(attempts, ATTEMPT_COLUMNS, attemptParams, this.insertAttemptsStmt, this.insertAttemptStmt);
   }
 
   /** Finish a delivery (delivered or dead-lettered): drop it and release its share of the message. */

@@ -9,10 +9,32 @@ import type { AckResult, SendEntry } from '../store.js';
 import { encodeMessageAttributes } from '../../message-attributes.js';
 import { withRowExtras } from '../received-message.js';
 import { FifoGroups, receiveFifo } from './fifo-groups.js';
-import { decodeAttributes, encodeAttributes, formatReceipt, iso, newNonce, parseReceipt } from './rows.js';
+import {
+  decodeAttributes,
+  encodeAttributes,
+  formatReceipt,
+  iso,
+  newNonce,
+  parseReceipt,
+  ROWS_PER_STATEMENT,
+  runInRows,
+} from './rows.js';
 
-/** Rows sent or marked received with one statement (insertPlain, receive). */
-const ROWS_PER_STATEMENT = 16;
+/** A plain send's columns (see insertPlain), in insert order. */
+const PLAIN_COLUMNS = 10;
+
+function plainParams(qid: number, e: SendEntry, out: unknown[], at: number): void {
+  out[at] = qid;
+  out[at + 1] = e.id;
+  out[at + 2] = e.body;
+  out[at + 3] = encodeAttributes(e.attributes);
+  out[at + 4] = e.sentAtMs;
+  out[at + 5] = e.visibleAtMs;
+  out[at + 6] = encodeMessageAttributes(e.messageAttributes);
+  out[at + 7] = e.traceHeader ?? null;
+  out[at + 8] = e.groupId ?? null;
+  out[at + 9] = e.deduplicationId ?? null;
+}
 
 export interface VisibleRow {
   seq: number;
@@ -49,7 +71,8 @@ const COLUMNS =
 
 export class QueueMessages {
   private readonly insertStmt;
-  private readonly insertManyStmt;
+  private readonly insertPlainStmt;
+  private readonly insertPlainManyStmt;
   private readonly selectVisibleStmt;
   private readonly markReceivedStmt;
   private readonly markManyReceivedStmt;
@@ -74,12 +97,15 @@ export class QueueMessages {
          message_attributes, trace_header, group_id, dedup_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    // A standard queue's plain sends (see insertPlain), ROWS_PER_STATEMENT to a statement.
-    this.insertManyStmt = db.prepare(
+    // A standard queue's plain sends (see insertPlain): one row, or ROWS_PER_STATEMENT.
+    const plainInsert = (rows: number) =>
       `INSERT INTO queue_messages (qid, id, body, attributes, sent_at, visible_at, message_attributes, trace_header,
          group_id, dedup_id)
-       VALUES ${Array(ROWS_PER_STATEMENT).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-    );
+       VALUES ${Array(rows)
+         .fill(`(${Array(PLAIN_COLUMNS).fill('?').join(', ')})`)
+         .join(', ')}`;
+    this.insertPlainStmt = db.prepare(plainInsert(1));
+    this.insertPlainManyStmt = db.prepare(plainInsert(ROWS_PER_STATEMENT));
     // Oldest-visible first; ties keep insertion order because index entries end with the rowid.
     // Not the rows this receive has taken (they carry its nonce): with no visibility timeout
     // they are visible again at once.
@@ -150,28 +176,8 @@ export class QueueMessages {
    * the rest one by one (a statement per row was about a fifth of a 250-message send).
    */
   insertPlain(qid: number, entries: readonly SendEntry[]): void {
-    let i = 0;
-    if (entries.length >= ROWS_PER_STATEMENT) {
-      const params: unknown[] = new Array(ROWS_PER_STATEMENT * 10);
-      for (; i + ROWS_PER_STATEMENT <= entries.length; i += ROWS_PER_STATEMENT) {
-        for (let j = 0; j < ROWS_PER_STATEMENT; j++) {
-          const e = entries[i + j];
-          const at = j * 10;
-          params[at] = qid;
-          params[at + 1] = e.id;
-          params[at + 2] = e.body;
-          params[at + 3] = encodeAttributes(e.attributes);
-          params[at + 4] = e.sentAtMs;
-          params[at + 5] = e.visibleAtMs;
-          params[at + 6] = encodeMessageAttributes(e.messageAttributes);
-          params[at + 7] = e.traceHeader ?? null;
-          params[at + 8] = e.groupId ?? null;
-          params[at + 9] = e.deduplicationId ?? null;
-        }
-        this.insertManyStmt.run(params);
-      }
-    }
-    for (; i < entries.length; i++) this.insert(qid, entries[i], false, 0);
+    const fill = (e: SendEntry, out: unknown[], at: number) => plainParams(qid, e, out, at);
+    runInRows(entries, PLAIN_COLUMNS, fill, this.insertPlainManyStmt, this.insertPlainStmt);
   }
 
   /** Insert a dead letter (or a copy from a topic) with its provenance. */

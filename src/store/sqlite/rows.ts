@@ -1,4 +1,5 @@
 /** Row <-> domain mapping for the SQLite store. */
+import type Database from 'better-sqlite3';
 import type {
   Attempt,
   Attributes,
@@ -205,3 +206,35 @@ export const toDelivery = (r: DeliveryRow): Delivery => ({
 export { formatReceipt, parseReceipt } from '../receipts.js';
 
 export const newNonce = () => 1 + Math.floor(Math.random() * 0x7fff_ffff_ffff);
+
+/**
+ * Rows one batched statement writes (attempts, inline deliveries, queue sends and receive
+ * marks); fewer than that go one by one.
+ */
+export const ROWS_PER_STATEMENT = 16;
+
+/**
+ * Write `items` in order: ROWS_PER_STATEMENT rows to a run of `many`, the rest through `one`,
+ * each row's `columns` parameters placed by `fill` into `out` from `at`.
+ */
+export function runInRows<T>(
+  items: readonly T[],
+  columns: number,
+  fill: (item: T, out: unknown[], at: number) => void,
+  many: Database.Statement,
+  one: Database.Statement,
+): void {
+  let i = 0;
+  if (items.length >= ROWS_PER_STATEMENT) {
+    const params: unknown[] = new Array(ROWS_PER_STATEMENT * columns);
+    for (; i + ROWS_PER_STATEMENT <= items.length; i += ROWS_PER_STATEMENT) {
+      for (let j = 0; j < ROWS_PER_STATEMENT; j++) fill(items[i + j], params, j * columns);
+      many.run(params);
+    }
+  }
+  const single: unknown[] = new Array(columns);
+  for (; i < items.length; i++) {
+    fill(items[i], single, 0);
+    one.run(single);
+  }
+}
